@@ -1,0 +1,70 @@
+"""Synaptic balancing (Stock, Harvey, Ocko & Ganguli 2022): costs, solvers, bounds, experiments.
+
+Convention: ``J[i, j]`` is the synapse from presynaptic ``j`` onto postsynaptic ``i``; the
+transformation is ``J' = D^-1 J D`` with ``D = diag(exp(h))``; the imbalance is
+``g = rowsum(c) - colsum(c)``. See ``/work/shared/spec/synaptic-balancing.md`` for the science.
+"""
+
+from homeoplastic.balancing.bounds import CostBounds, cost_bounds
+from homeoplastic.balancing.costs import (
+    CostSpec,
+    imbalance,
+    incoming_cost,
+    outgoing_cost,
+    power_law_cost,
+    robustness_cost,
+    scaled_cost,
+    total_cost,
+)
+from homeoplastic.balancing.diagnostics import (
+    NoBalancedNetworkError,
+    NoBalancedNetworkWarning,
+    check_balanceable,
+    cost_hessian,
+    laplacian,
+    per_neuron_residual,
+)
+from homeoplastic.balancing.lowrank import FactoredNetwork, balance_factored
+from homeoplastic.balancing.solvers import (
+    BalanceResult,
+    SolverOptions,
+    balance_costs,
+    balance_rank_one,
+    balanced_costs,
+)
+from homeoplastic.balancing.transform import (
+    RateNetwork,
+    scale_matrix,
+    simulate_relu,
+    transform_network,
+)
+
+__all__ = [
+    "BalanceResult",
+    "CostBounds",
+    "CostSpec",
+    "FactoredNetwork",
+    "NoBalancedNetworkError",
+    "NoBalancedNetworkWarning",
+    "RateNetwork",
+    "SolverOptions",
+    "balance_costs",
+    "balance_factored",
+    "balance_rank_one",
+    "balanced_costs",
+    "check_balanceable",
+    "cost_bounds",
+    "cost_hessian",
+    "imbalance",
+    "incoming_cost",
+    "laplacian",
+    "outgoing_cost",
+    "per_neuron_residual",
+    "power_law_cost",
+    "robustness_cost",
+    "scale_matrix",
+    "scaled_cost",
+    "simulate_relu",
+    "total_cost",
+    "transform_network",
+]
