@@ -1,0 +1,596 @@
+"""Compiled kernels of the spiking engine. Flat arrays and scalars only; no allocation per step.
+
+The step order (one place, :func:`_advance`), with why each phase comes where it does:
+
+0. Stimulus events due at this step change the members' external rates (the code's
+   ``t_prev < t_on <= t`` test), so the new rate drives this very step.
+1. Row normalisation of E->E every ``norm_steps`` (spec 4), before any cell moves, as in the code.
+2. Phase 1, every cell in index order (E then I): decay the iSTDP trace; draw this step's external
+   Poisson kicks; advance the rise/decay variables of the E and I conductances with the kicks and
+   the recurrent input that arrived from the previous step (the one-step delay of spec 2.4); for E
+   cells advance V_T, w, u, v-bar and x with the *old* V (spec 3.1.4); if not refractory take the
+   Euler step of V, test for a spike and apply the resets and trace jumps. E cells that end the step
+   above theta_LTP (with v-bar above theta_LTD) are listed for LTP.
+3. Phase 2, every spike of this step: transmit (add its outgoing weights to the targets' pending
+   input, delivered next step), then plasticity triggered by that spike: iSTDP (on E and I spikes)
+   and voltage LTD (on E spikes). Transmission precedes plasticity as in the code, where a cell
+   pushes its weights before its own iSTDP/LTD run.
+4. Voltage LTP for the listed E cells, with presynaptic traces that include this step's spikes.
+5. Run guard: update the smoothed E rate and stop when it leaves its band.
+
+The authors' code interleaves phases 2-4 cell by cell, so a cell processed later in a step sees
+weights changed by earlier cells; the two-phase form here differs from it only at order dt
+(spec 3.1). Forward Euler everywhere, as in the code. All spike-triggered updates are exact
+hand-computable expressions, which is what the tests check.
+
+Random numbers are counter-based: the external kick count of cell i at step n comes from the
+uniform at position n * N + i of a SplitMix64 stream whose key is drawn from the seed. The whole
+generator state is (key, step), so a resumed run draws exactly what an uninterrupted run would and
+chunking cannot change a result. (A NumPy Generator passed into Numba cost 3.9 ns a draw here, a
+sequential xoshiro256** 1.1 ns with a loop-carried dependency; the engine draws one uniform per cell
+and step, 5e7 per simulated second at N = 5000.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, uint64
+
+STATUS_DONE = 0
+STATUS_BUFFER_FULL = 1
+STATUS_GUARD = 2
+STATUS_NONFINITE = 3
+
+CDF_LEN = 4
+
+RULE_NONE = 0
+RULE_VOLTAGE = 1
+RULE_CODES = {"none": RULE_NONE, "voltage": RULE_VOLTAGE}
+
+
+class KernelConstants(NamedTuple):
+    """Scalars of the model in kernel units (ms, mV, pF, nS, pA, Hz); see params.py for names."""
+
+    n_exc: int
+    n_inh: int
+    dt_ms: float
+    # E cells (AdEx with adaptive threshold)
+    e_tau_m_ms: float
+    e_c_pf: float
+    e_leak_mv: float
+    e_delta_t_mv: float
+    e_vth_rest_mv: float
+    e_vth_spike_mv: float
+    e_tau_th_ms: float
+    e_v_peak_mv: float
+    e_v_reset_mv: float
+    e_ref_steps: int
+    e_a_ns: float
+    e_b_pa: float
+    e_tau_w_ms: float
+    # I cells (LIF)
+    i_tau_m_ms: float
+    i_c_pf: float
+    i_leak_mv: float
+    i_vth_mv: float
+    i_v_reset_mv: float
+    i_ref_steps: int
+    # synapses
+    e_rev_exc_mv: float
+    e_rev_inh_mv: float
+    tau_rise_exc_ms: float
+    tau_decay_exc_ms: float
+    tau_rise_inh_ms: float
+    tau_decay_inh_ms: float
+    j_ext_to_e_pf: float
+    j_ext_to_i_pf: float
+    # voltage STDP (amplitudes already multiplied by learning speed and size scaling)
+    a_ltd: float
+    a_ltp: float
+    theta_ltd_mv: float
+    theta_ltp_mv: float
+    tau_u_ms: float
+    tau_v_ms: float
+    tau_x_ms: float
+    j_ee_min_pf: float
+    j_ee_max_pf: float
+    # inhibitory STDP
+    tau_y_ms: float
+    eta_istdp_pf: float
+    j_ie_min_pf: float
+    j_ie_max_pf: float
+    # switches
+    ee_rule: int
+    istdp_on: bool
+    norm_on: bool
+    norm_steps: int
+    plastic_start_step: int
+    ee_transmission: bool
+    # run guard
+    guard_on: bool
+    guard_min_hz: float
+    guard_max_hz: float
+    guard_tau_ms: float
+    guard_start_step: int
+
+
+class NeuronState(NamedTuple):
+    """Per-cell state; index i < n_exc is E cell i, index n_exc + k is I cell k."""
+
+    v_mv: np.ndarray  # float64[N] membrane potential
+    ref_left: np.ndarray  # int32[N] refractory steps still to hold V at reset
+    xr_exc: np.ndarray  # float64[N] rise variable of the E conductance, pF
+    xd_exc: np.ndarray  # float64[N] decay variable of the E conductance, pF
+    xr_inh: np.ndarray  # float64[N] rise variable of the I conductance, pF
+    xd_inh: np.ndarray  # float64[N] decay variable of the I conductance, pF
+    pend_exc_pf: np.ndarray  # float64[N] E input arriving next step, pF
+    pend_inh_pf: np.ndarray  # float64[N] I input arriving next step, pF
+    y_trace: np.ndarray  # float64[N] iSTDP trace (jump 1 per spike)
+    ext_rate_hz: np.ndarray  # float64[N] external Poisson rate incl. stimuli
+    ext_cdf: np.ndarray  # float64[N, 4] Poisson CDF P(kicks <= k), k = 0..3, of rate*dt
+    vth_mv: np.ndarray  # float64[N_E] adaptive threshold
+    w_adapt_pa: np.ndarray  # float64[N_E] adaptation current
+    u_mv: np.ndarray  # float64[N_E] LTD voltage filter (tau_u)
+    vbar_mv: np.ndarray  # float64[N_E] LTP voltage filter (tau_v)
+    x_trace: np.ndarray  # float64[N_E] presynaptic trace, 1/ms (jump 1/tau_x)
+    istdp_alpha: np.ndarray  # float64[N_E] iSTDP depression offset 2*r0*tau_y per E cell
+    ee_row_target_pf: np.ndarray  # float64[N_E] normalisation target sum of incoming E->E
+
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(inline="always")
+def _mix64(z):  # pragma: no cover - compiled
+    """SplitMix64 finaliser: a bijective 64-bit mix with full avalanche."""
+    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
+    return z ^ (z >> uint64(31))
+
+
+@njit(inline="always")
+def _counter_uniform(key, counter):  # pragma: no cover - compiled
+    """Uniform in [0, 1) (53 bits) at position ``counter`` of the SplitMix64 stream ``key``."""
+    z = _mix64(key + counter * GOLDEN)
+    return (z >> uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(inline="always")
+def _fill_cdf(lam, row):  # pragma: no cover - compiled
+    """Poisson CDF at k = 0..3 for mean ``lam`` (the same arithmetic as the tail below)."""
+    p = np.exp(-lam)
+    cdf = p
+    row[0] = cdf
+    for k in range(1, CDF_LEN):
+        p *= lam / k
+        cdf += p
+        row[k] = cdf
+
+
+@njit(inline="always")
+def _poisson_tail(u, lam, row):  # pragma: no cover - compiled
+    """Continue the inversion above k = 3 with the recursion p_k = p_{k-1} * lam / k."""
+    p = np.exp(-lam)
+    for j in range(1, CDF_LEN):
+        p *= lam / j
+    cdf = row[CDF_LEN - 1]
+    k = CDF_LEN - 1
+    while u > cdf and k < 1000:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+@njit(inline="always")
+def _poisson_inverse(u, lam, row):  # pragma: no cover - compiled
+    """Poisson count for uniform ``u`` by inversion against the CDF table ``row``."""
+    k = (u > row[0]) + (u > row[1]) + (u > row[2]) + (u > row[3])
+    if k < CDF_LEN:
+        return k
+    return _poisson_tail(u, lam, row)
+
+
+@njit(inline="always")
+def _draw_kicks(key, step, ext_rate_hz, ext_cdf, dt_s, kicks):  # pragma: no cover - compiled
+    """External Poisson kick counts of every cell for one step.
+
+    Randomness is counter-based: cell i at step n uses the uniform at position n * N + i of the
+    run's SplitMix64 stream. A draw is a pure function of (key, step, cell), so the loop has no
+    carried state (it vectorises), and a resumed or re-chunked run draws exactly the same numbers.
+    The first four CDF comparisons are branch-free (P(count >= 4) = 1e-3 at 4.5 kHz); the rare
+    tail is finished in a second pass.
+    """
+    n = kicks.size
+    base = uint64(step) * uint64(n)
+    for i in range(n):
+        u = _counter_uniform(key, base + uint64(i))
+        row = ext_cdf[i]
+        kicks[i] = (u > row[0]) + (u > row[1]) + (u > row[2]) + (u > row[3])
+    for i in range(n):
+        if kicks[i] == CDF_LEN:
+            u = _counter_uniform(key, base + uint64(i))
+            kicks[i] = _poisson_tail(u, ext_rate_hz[i] * dt_s, ext_cdf[i])
+
+
+@njit(cache=True)
+def fill_poisson_cdf(rate_hz, dt_s, out):  # pragma: no cover - compiled
+    """Fill the per-cell CDF tables ``out[N, 4]`` for external rates ``rate_hz``."""
+    for i in range(rate_hz.size):
+        _fill_cdf(rate_hz[i] * dt_s, out[i])
+
+
+@njit(cache=True)
+def uniform_draws(key, first_counter, out):  # pragma: no cover - compiled
+    """Fill ``out`` with the stream's uniforms from position ``first_counter`` (for tests)."""
+    for i in range(out.size):
+        out[i] = _counter_uniform(key, uint64(first_counter) + uint64(i))
+
+
+@njit(cache=True)
+def poisson_draws(key, lam, out):  # pragma: no cover - compiled
+    """Fill ``out`` with Poisson counts of mean ``lam`` from stream ``key`` (for tests)."""
+    row = np.empty(CDF_LEN)
+    _fill_cdf(lam, row)
+    for i in range(out.size):
+        out[i] = _poisson_inverse(_counter_uniform(key, uint64(i)), lam, row)
+
+
+@njit(cache=True)
+def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
+    """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
+    n_post = post_ptr.size - 1
+    for i in range(n_post):
+        start = post_ptr[i]
+        stop = post_ptr[i + 1]
+        n_in = stop - start
+        if n_in == 0:
+            continue
+        # four interleaved partial sums: a fixed summation order (bit-reproducible on every
+        # machine) that breaks the add-latency chain of a plain running sum
+        acc0 = 0.0
+        acc1 = 0.0
+        acc2 = 0.0
+        acc3 = 0.0
+        s = start
+        while s + 4 <= stop:
+            acc0 += weight_pf[s]
+            acc1 += weight_pf[s + 1]
+            acc2 += weight_pf[s + 2]
+            acc3 += weight_pf[s + 3]
+            s += 4
+        while s < stop:
+            acc0 += weight_pf[s]
+            s += 1
+        total = (acc0 + acc1) + (acc2 + acc3)
+        shift = (total - row_target_pf[i]) / n_in
+        for s in range(start, stop):
+            weight_pf[s] = min(max(weight_pf[s] - shift, w_min), w_max)
+
+
+@njit(cache=True)
+def _advance(
+    n_steps,
+    k,
+    nrn,
+    ee,
+    ie,
+    ei,
+    ii,
+    ev_step,
+    ev_group,
+    ev_rate_hz,
+    grp_ptr,
+    grp_members,
+    clock,
+    rng_key,
+    guard,
+    spike_step,
+    spike_cell,
+    ltp_list,
+    kicks,
+):  # pragma: no cover - compiled
+    """Advance the network by up to ``n_steps`` steps.
+
+    clock     int64[2]    [absolute step, index of the next stimulus event]
+    rng_key   uint64[1]   key of the run's counter-based random stream
+    kicks     int64[N]    scratch
+    guard     float64[1]  smoothed E rate, Hz
+    spike_*   out buffers; spikes are appended from index 0
+    ltp_list  int32[N_E]  scratch
+    Returns (status, steps_done, n_spikes_written).
+    """
+    n_exc = k.n_exc
+    n_all = n_exc + k.n_inh
+    dt = k.dt_ms
+    dt_s = dt * 1e-3
+    # Euler factors
+    f_re = 1.0 - dt / k.tau_rise_exc_ms
+    f_de = 1.0 - dt / k.tau_decay_exc_ms
+    f_ri = 1.0 - dt / k.tau_rise_inh_ms
+    f_di = 1.0 - dt / k.tau_decay_inh_ms
+    f_y = 1.0 - dt / k.tau_y_ms
+    f_x = 1.0 - dt / k.tau_x_ms
+    inv_span_e = 1.0 / (k.tau_decay_exc_ms - k.tau_rise_exc_ms)
+    inv_span_i = 1.0 / (k.tau_decay_inh_ms - k.tau_rise_inh_ms)
+    x_jump = 1.0 / k.tau_x_ms
+    guard_decay = dt / k.guard_tau_ms
+    key = rng_key[0]
+    v = nrn.v_mv
+    ref_left = nrn.ref_left
+    y_tr = nrn.y_trace
+    ext_rate = nrn.ext_rate_hz
+    ext_cdf = nrn.ext_cdf
+    pend_e = nrn.pend_exc_pf
+    pend_i = nrn.pend_inh_pf
+    xr_ex = nrn.xr_exc
+    xd_ex = nrn.xd_exc
+    xr_in = nrn.xr_inh
+    xd_in = nrn.xd_inh
+    vth_a = nrn.vth_mv
+    wad_a = nrn.w_adapt_pa
+    u_a = nrn.u_mv
+    vbar_a = nrn.vbar_mv
+    x_tr = nrn.x_trace
+    j_ext_e = k.j_ext_to_e_pf
+    j_ext_i = k.j_ext_to_i_pf
+    # Euler coefficients (dt/tau), computed once so the cell loops only multiply
+    c_th = dt / k.e_tau_th_ms
+    c_w = dt / k.e_tau_w_ms
+    c_u = dt / k.tau_u_ms
+    c_v = dt / k.tau_v_ms
+    c_m_e = dt / k.e_tau_m_ms
+    c_syn_e = dt / k.e_c_pf
+    c_m_i = dt / k.i_tau_m_ms
+    c_syn_i = dt / k.i_c_pf
+    vth_rest = k.e_vth_rest_mv
+    vth_spike = k.e_vth_spike_mv
+    a_ns = k.e_a_ns
+    b_pa = k.e_b_pa
+    e_leak = k.e_leak_mv
+    i_leak = k.i_leak_mv
+    delta_t = k.e_delta_t_mv
+    inv_delta_t = 1.0 / k.e_delta_t_mv
+    e_rev_e = k.e_rev_exc_mv
+    e_rev_i = k.e_rev_inh_mv
+    v_peak = k.e_v_peak_mv
+    v_reset_e = k.e_v_reset_mv
+    v_reset_i = k.i_v_reset_mv
+    i_vth = k.i_vth_mv
+    ref_e = k.e_ref_steps
+    ref_i = k.i_ref_steps
+    theta_ltp = k.theta_ltp_mv
+    theta_ltd = k.theta_ltd_mv
+    n_spikes = 0
+    capacity = spike_step.size
+    status = STATUS_DONE
+    done = 0
+    for _ in range(n_steps):
+        if capacity - n_spikes < n_all:
+            status = STATUS_BUFFER_FULL
+            break
+        step = clock[0]
+        # 0. stimulus events due now
+        e_ptr = clock[1]
+        while e_ptr < ev_step.size and ev_step[e_ptr] <= step:
+            g = ev_group[e_ptr]
+            delta = ev_rate_hz[e_ptr]
+            for m in range(grp_ptr[g], grp_ptr[g + 1]):
+                cell = grp_members[m]
+                rate = nrn.ext_rate_hz[cell] + delta
+                if rate < 0.0:
+                    rate = 0.0
+                nrn.ext_rate_hz[cell] = rate
+                _fill_cdf(rate * dt_s, nrn.ext_cdf[cell])
+            e_ptr += 1
+        clock[1] = e_ptr
+        plastic = step >= k.plastic_start_step
+        # 1. normalisation
+        if k.norm_on and step % k.norm_steps == 0:
+            _normalise_rows(ee.post_ptr, ee.weight_pf, nrn.ee_row_target_pf,
+                            k.j_ee_min_pf, k.j_ee_max_pf)
+        # 2. phase 1: integrate every cell (E cells, then I cells)
+        _draw_kicks(key, step, ext_rate, ext_cdf, dt_s, kicks)
+        first_spike = n_spikes
+        n_ltp = 0
+        bad = False
+        for i in range(n_exc):
+            y_tr[i] *= f_y
+            in_exc = pend_e[i] + kicks[i] * j_ext_e
+            in_inh = pend_i[i]
+            pend_e[i] = 0.0
+            pend_i[i] = 0.0
+            xr_e = xr_ex[i] * f_re + in_exc
+            xd_e = xd_ex[i] * f_de + in_exc
+            xr_i = xr_in[i] * f_ri + in_inh
+            xd_i = xd_in[i] * f_di + in_inh
+            xr_ex[i] = xr_e
+            xd_ex[i] = xd_e
+            xr_in[i] = xr_i
+            xd_in[i] = xd_i
+            v_old = v[i]
+            vth = vth_a[i]
+            w_ad = wad_a[i]
+            # threshold, adaptation and plasticity filters advance with the old V (spec 3.1, 4.4)
+            vth_a[i] = vth + c_th * (vth_rest - vth)
+            wad_a[i] = w_ad + c_w * (a_ns * (v_old - e_leak) - w_ad)
+            u_a[i] += c_u * (v_old - u_a[i])
+            vb = vbar_a[i] + c_v * (v_old - vbar_a[i])
+            vbar_a[i] = vb
+            x_tr[i] *= f_x
+            if ref_left[i] > 0:
+                ref_left[i] -= 1
+                continue
+            g_e = (xd_e - xr_e) * inv_span_e
+            g_i = (xd_i - xr_i) * inv_span_i
+            v_new = v_old + (
+                c_m_e * (e_leak - v_old + delta_t * np.exp((v_old - vth) * inv_delta_t))
+                + c_syn_e * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old) - w_ad)
+            )
+            if v_new > v_peak:
+                v[i] = v_reset_e
+                wad_a[i] += b_pa
+                vth_a[i] = vth_spike
+                x_tr[i] += x_jump
+                ref_left[i] = ref_e
+                y_tr[i] += 1.0
+                spike_step[n_spikes] = step
+                spike_cell[n_spikes] = i
+                n_spikes += 1
+            else:
+                if not (v_new == v_new):
+                    bad = True
+                v[i] = v_new
+                if v_new > theta_ltp and vb > theta_ltd:
+                    ltp_list[n_ltp] = i
+                    n_ltp += 1
+        for i in range(n_exc, n_all):
+            y_tr[i] *= f_y
+            in_exc = pend_e[i] + kicks[i] * j_ext_i
+            in_inh = pend_i[i]
+            pend_e[i] = 0.0
+            pend_i[i] = 0.0
+            xr_e = xr_ex[i] * f_re + in_exc
+            xd_e = xd_ex[i] * f_de + in_exc
+            xr_i = xr_in[i] * f_ri + in_inh
+            xd_i = xd_in[i] * f_di + in_inh
+            xr_ex[i] = xr_e
+            xd_ex[i] = xd_e
+            xr_in[i] = xr_i
+            xd_in[i] = xd_i
+            if ref_left[i] > 0:
+                ref_left[i] -= 1
+                continue
+            v_old = v[i]
+            g_e = (xd_e - xr_e) * inv_span_e
+            g_i = (xd_i - xr_i) * inv_span_i
+            v_new = v_old + (
+                c_m_i * (i_leak - v_old)
+                + c_syn_i * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old))
+            )
+            if v_new > i_vth:
+                v[i] = v_reset_i
+                ref_left[i] = ref_i
+                y_tr[i] += 1.0
+                spike_step[n_spikes] = step
+                spike_cell[n_spikes] = i
+                n_spikes += 1
+            else:
+                if not (v_new == v_new):
+                    bad = True
+                v[i] = v_new
+        # 3. phase 2: transmission and spike-triggered plasticity
+        n_exc_spikes = 0
+        for s_idx in range(first_spike, n_spikes):
+            cell = spike_cell[s_idx]
+            if cell < n_exc:
+                n_exc_spikes += 1
+                j = cell
+                if k.ee_transmission:
+                    for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
+                        nrn.pend_exc_pf[ee.pre_post[q]] += ee.weight_pf[ee.pre_syn[q]]
+                for q in range(ei.pre_ptr[j], ei.pre_ptr[j + 1]):
+                    nrn.pend_exc_pf[n_exc + ei.pre_post[q]] += ei.weight_pf[ei.pre_syn[q]]
+                if plastic:
+                    if k.istdp_on:
+                        # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
+                        for syn in range(ie.post_ptr[j], ie.post_ptr[j + 1]):
+                            w = ie.weight_pf[syn] + k.eta_istdp_pf * nrn.y_trace[n_exc + ie.pre_idx[syn]]
+                            if w > k.j_ie_max_pf:
+                                w = k.j_ie_max_pf
+                            ie.weight_pf[syn] = w
+                    if k.ee_rule == RULE_VOLTAGE:
+                        # presynaptic E spike: LTD proportional to u_post above theta_LTD
+                        for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
+                            post = ee.pre_post[q]
+                            depol = nrn.u_mv[post] - k.theta_ltd_mv
+                            if depol > 0.0:
+                                syn = ee.pre_syn[q]
+                                w = ee.weight_pf[syn] - k.a_ltd * depol
+                                if w < k.j_ee_min_pf:
+                                    w = k.j_ee_min_pf
+                                ee.weight_pf[syn] = w
+            else:
+                j = cell - n_exc
+                for q in range(ie.pre_ptr[j], ie.pre_ptr[j + 1]):
+                    nrn.pend_inh_pf[ie.pre_post[q]] += ie.weight_pf[ie.pre_syn[q]]
+                for q in range(ii.pre_ptr[j], ii.pre_ptr[j + 1]):
+                    nrn.pend_inh_pf[n_exc + ii.pre_post[q]] += ii.weight_pf[ii.pre_syn[q]]
+                if plastic and k.istdp_on:
+                    # I cell j fired: w += eta*(y_post - alpha_post), clipped to the bounds
+                    for q in range(ie.pre_ptr[j], ie.pre_ptr[j + 1]):
+                        post = ie.pre_post[q]
+                        syn = ie.pre_syn[q]
+                        w = ie.weight_pf[syn] + k.eta_istdp_pf * (
+                            nrn.y_trace[post] - nrn.istdp_alpha[post]
+                        )
+                        if w < k.j_ie_min_pf:
+                            w = k.j_ie_min_pf
+                        elif w > k.j_ie_max_pf:
+                            w = k.j_ie_max_pf
+                        ie.weight_pf[syn] = w
+        # 4. voltage LTP for cells above theta_LTP
+        if plastic and k.ee_rule == RULE_VOLTAGE:
+            for n in range(n_ltp):
+                i = ltp_list[n]
+                factor = dt * k.a_ltp * (v[i] - k.theta_ltp_mv) * (nrn.vbar_mv[i] - k.theta_ltd_mv)
+                for syn in range(ee.post_ptr[i], ee.post_ptr[i + 1]):
+                    w = ee.weight_pf[syn] + factor * nrn.x_trace[ee.pre_idx[syn]]
+                    if w > k.j_ee_max_pf:
+                        w = k.j_ee_max_pf
+                    ee.weight_pf[syn] = w
+        clock[0] = step + 1
+        done += 1
+        if bad:
+            status = STATUS_NONFINITE
+            break
+        # 5. run guard on the smoothed E rate
+        if k.guard_on:
+            inst = n_exc_spikes / (n_exc * dt_s) if n_exc > 0 else 0.0
+            guard[0] += guard_decay * (inst - guard[0])
+            if step >= k.guard_start_step and (
+                guard[0] > k.guard_max_hz or guard[0] < k.guard_min_hz
+            ):
+                status = STATUS_GUARD
+                break
+    return status, done, n_spikes
+
+
+@njit(cache=True)
+def assembly_weight_means(
+    pre_idx, post_idx, weight_pf, cell_group_ptr, cell_groups, n_groups, out_sum, out_count
+):  # pragma: no cover - compiled
+    """Sum and count E->E weights for every (pre group, post group) pair.
+
+    A cell in several groups counts once for each; ``cell_groups`` lists each cell's groups in
+    CSR form (a cell in no assembly belongs to the "outside" group ``n_groups - 1``).
+    """
+    out_sum[:, :] = 0.0
+    out_count[:, :] = 0
+    for s in range(weight_pf.size):
+        j = pre_idx[s]
+        i = post_idx[s]
+        w = weight_pf[s]
+        for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
+            ga = cell_groups[a]
+            for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
+                gb = cell_groups[b]
+                out_sum[ga, gb] += w
+                out_count[ga, gb] += 1
+
+
+@njit(cache=True)
+def bin_group_counts(
+    spike_step, spike_cell, first_step, bin_steps, cell_group_ptr, cell_groups, out
+):  # pragma: no cover - compiled
+    """Add spike counts per (time bin, group) into ``out`` for E cells (a cell counts per group)."""
+    n_cells = cell_group_ptr.size - 1
+    for s in range(spike_step.size):
+        c = spike_cell[s]
+        if c >= n_cells:
+            continue
+        b = (spike_step[s] - first_step) // bin_steps
+        for a in range(cell_group_ptr[c], cell_group_ptr[c + 1]):
+            out[b, cell_groups[a]] += 1

@@ -1,0 +1,357 @@
+"""Parameters of the balanced spiking network (Litwin-Kumar & Doiron 2014), as frozen dataclasses.
+
+Defaults are the values of the authors' code ``sim.jl`` (see ``shared/spec/assemblies-lkd2014.md``
+sections 1-5); a comment marks the few that are not from the code. Units are in the names:
+``_ms``, ``_mv``, ``_pf`` (pF = nS*ms, the integrated conductance of one synaptic event), ``_ns``,
+``_pa``, ``_hz``, ``_s``. Everything without a unit suffix is dimensionless.
+
+``NetworkParams.from_dict`` builds the parameters from the (schema-validated) config section; it
+raises :class:`ParameterError` naming the offending parameter before any compute starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+EE_RULES = ("voltage", "triplet", "calcium", "none")
+"""Names of the E->E plasticity rules; a rule is a config value, not a code fork."""
+
+IMPLEMENTED_EE_RULES = ("voltage", "none")
+SIZE_SCALINGS = ("mean_input", "none")
+
+
+class ParameterError(ValueError):
+    """A model parameter is out of its allowed range."""
+
+
+@dataclass(frozen=True)
+class ExcitatoryParams:
+    """Adaptive exponential integrate-and-fire E cell with adaptive threshold (spec 1.1)."""
+
+    tau_m_ms: float = 20.0
+    c_pf: float = 300.0
+    e_leak_mv: float = -70.0
+    delta_t_mv: float = 2.0
+    v_thresh_rest_mv: float = -52.0
+    v_thresh_jump_mv: float = 10.0
+    tau_thresh_ms: float = 30.0
+    v_peak_mv: float = 20.0
+    v_reset_mv: float = -60.0
+    t_ref_ms: float = 1.0
+    a_adapt_ns: float = 4.0
+    b_adapt_pa: float = 0.805
+    tau_adapt_ms: float = 150.0
+
+
+@dataclass(frozen=True)
+class InhibitoryParams:
+    """Leaky integrate-and-fire I cell (spec 1.2)."""
+
+    tau_m_ms: float = 20.0
+    c_pf: float = 300.0
+    e_leak_mv: float = -62.0
+    v_thresh_mv: float = -52.0
+    v_reset_mv: float = -60.0
+    t_ref_ms: float = 1.0
+
+
+@dataclass(frozen=True)
+class SynapseParams:
+    """Conductance synapses with unit-area difference-of-exponentials kernels (spec 1.3, 2.3)."""
+
+    e_rev_exc_mv: float = 0.0
+    e_rev_inh_mv: float = -75.0
+    tau_rise_exc_ms: float = 1.0
+    tau_decay_exc_ms: float = 6.0
+    tau_rise_inh_ms: float = 0.5
+    tau_decay_inh_ms: float = 2.0
+
+
+@dataclass(frozen=True)
+class ConnectivityParams:
+    """Random connectivity and weights at the reference size N = 5000 (spec 2.1, 2.2).
+
+    Names read pre_to_post. ``j_e_to_e_pf`` is 2.86 pF in the authors' code and 2.76 pF in the
+    paper's table (spec 2.2); the code value made the published figures and is the default.
+
+    ``size_scaling`` says how networks of another size stay balanced: ``"mean_input"`` keeps the
+    mean recurrent input K*J of every cell at its N = 5000 value. Above N = 5000 the in-degree K is
+    held (p = p_ref * N_ref / N, weights unchanged); below it p stays p_ref and all recurrent
+    weights, their bounds and the plasticity amplitudes are multiplied by N_ref / N. ``"none"``
+    uses p and weights as given at every size.
+    """
+
+    n_neurons: int = 5000
+    exc_fraction: float = 0.8
+    p_connect: float = 0.2
+    reference_n_neurons: int = 5000
+    size_scaling: str = "mean_input"
+    j_e_to_e_pf: float = 2.86
+    j_i_to_e_pf: float = 48.7
+    j_e_to_i_pf: float = 1.27
+    j_i_to_i_pf: float = 16.2
+    j_e_to_e_min_pf: float = 1.78
+    j_e_to_e_max_pf: float = 21.4
+    j_i_to_e_min_pf: float = 48.7
+    j_i_to_e_max_pf: float = 243.0
+
+    @property
+    def n_exc(self) -> int:
+        return int(round(self.n_neurons * self.exc_fraction))
+
+    @property
+    def n_inh(self) -> int:
+        return self.n_neurons - self.n_exc
+
+    @property
+    def effective_p_connect(self) -> float:
+        """Connection probability after size scaling."""
+        if self.size_scaling == "mean_input" and self.n_neurons > self.reference_n_neurons:
+            return self.p_connect * self.reference_n_neurons / self.n_neurons
+        return self.p_connect
+
+    @property
+    def weight_scale(self) -> float:
+        """Factor on every recurrent weight, bound and plasticity amplitude after size scaling."""
+        if self.size_scaling == "mean_input" and self.n_neurons < self.reference_n_neurons:
+            return self.reference_n_neurons / self.n_neurons
+        return 1.0
+
+
+@dataclass(frozen=True)
+class ExternalInputParams:
+    """Independent Poisson excitatory drive to every cell (spec 2.5)."""
+
+    rate_to_e_hz: float = 4500.0
+    rate_to_i_hz: float = 2250.0
+    j_ext_to_e_pf: float = 1.78
+    j_ext_to_i_pf: float = 1.27
+
+
+@dataclass(frozen=True)
+class VoltageSTDPParams:
+    """Clopath-type voltage-based STDP on E->E (spec 3). Amplitudes at learning speed 1."""
+
+    a_ltd_pf_per_mv: float = 8e-4
+    a_ltp_pf_per_mv2: float = 14e-4
+    theta_ltd_mv: float = -70.0
+    theta_ltp_mv: float = -49.0
+    tau_u_ms: float = 10.0
+    tau_v_ms: float = 7.0
+    tau_x_ms: float = 15.0
+
+
+@dataclass(frozen=True)
+class InhibitorySTDPParams:
+    """Vogels et al. (2011) symmetric iSTDP on I->E (spec 5)."""
+
+    tau_y_ms: float = 20.0
+    eta_pf: float = 1.0
+    target_rate_hz: float = 3.0
+
+
+@dataclass(frozen=True)
+class PlasticityParams:
+    """Which mechanisms run, from when, and how fast.
+
+    ``ee_rule`` picks the E->E rule by name (``"voltage"``; ``"none"`` freezes E->E);
+    ``learning_speed`` multiplies every plasticity amplitude (E->E and iSTDP); the paper's
+    protocols switch plasticity on after ``start_s`` = 10 s (the authors' code used 1 s).
+    """
+
+    ee_rule: str = "voltage"
+    istdp: bool = True
+    normalisation: bool = True
+    normalisation_interval_ms: float = 20.0
+    start_s: float = 10.0
+    learning_speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class AssemblyParams:
+    """Overlapping assemblies: every E cell joins each with probability ``p_member`` (spec 6.1)."""
+
+    n_assemblies: int = 20
+    p_member: float = 0.05
+
+
+@dataclass(frozen=True)
+class GuardParams:
+    """Run guard: stop when the smoothed E rate leaves [rate_min_hz, rate_max_hz].
+
+    The estimate is an exponential average with time constant ``tau_s``, started at the band's
+    midpoint (so it cannot trip at t = 0) and checked only after ``start_s`` of the run.
+    """
+
+    enabled: bool = True
+    rate_min_hz: float = 0.05
+    rate_max_hz: float = 60.0
+    tau_s: float = 0.5
+    start_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """Everything that defines the network and its integration."""
+
+    dt_ms: float = 0.1
+    exc: ExcitatoryParams = field(default_factory=ExcitatoryParams)
+    inh: InhibitoryParams = field(default_factory=InhibitoryParams)
+    synapses: SynapseParams = field(default_factory=SynapseParams)
+    connectivity: ConnectivityParams = field(default_factory=ConnectivityParams)
+    external: ExternalInputParams = field(default_factory=ExternalInputParams)
+    vstdp: VoltageSTDPParams = field(default_factory=VoltageSTDPParams)
+    istdp: InhibitorySTDPParams = field(default_factory=InhibitorySTDPParams)
+    plasticity: PlasticityParams = field(default_factory=PlasticityParams)
+    assemblies: AssemblyParams = field(default_factory=AssemblyParams)
+    guard: GuardParams = field(default_factory=GuardParams)
+    ee_transmission: bool = True
+
+    def __post_init__(self) -> None:
+        validate_params(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> NetworkParams:
+        """Build from a nested dict; unknown keys raise :class:`ParameterError`."""
+        return _from_dict(cls, dict(values or {}), "network")
+
+    def replace(self, **changes: Any) -> NetworkParams:
+        """A copy with top-level fields or dotted sub-fields (``"plasticity.istdp"``) changed."""
+        nested: dict[str, Any] = self.to_dict()
+        for key, value in changes.items():
+            target = nested
+            parts = key.replace("__", ".").split(".")
+            for part in parts[:-1]:
+                if part not in target or not isinstance(target[part], dict):
+                    raise ParameterError(f"network.{key}: no such parameter group '{part}'")
+                target = target[part]
+            if parts[-1] not in target:
+                raise ParameterError(f"network.{key}: no such parameter")
+            target[parts[-1]] = value
+        return NetworkParams.from_dict(nested)
+
+
+def _from_dict(cls, values: dict[str, Any], where: str):
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ParameterError(
+            f"{where}: unknown parameter(s) {unknown}; allowed: {sorted(known)}"
+        )
+    kwargs = {}
+    for name, value in values.items():
+        factory = known[name].default_factory
+        sub_cls = type(factory()) if factory is not dataclasses.MISSING else None
+        if sub_cls is not None and dataclasses.is_dataclass(sub_cls):
+            if not isinstance(value, dict):
+                raise ParameterError(f"{where}.{name}: expected a mapping, got {value!r}")
+            kwargs[name] = _from_dict(sub_cls, value, f"{where}.{name}")
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _require(condition: bool, name: str, value: Any, allowed: str) -> None:
+    if not condition:
+        raise ParameterError(f"{name} = {value!r} is invalid; allowed: {allowed}")
+
+
+def validate_params(p: NetworkParams) -> None:
+    """Check ranges of every parameter; raise :class:`ParameterError` naming the first bad one."""
+    _require(p.dt_ms > 0 and math.isfinite(p.dt_ms), "network.dt_ms", p.dt_ms, "> 0")
+    positive = {
+        "exc.tau_m_ms": p.exc.tau_m_ms, "exc.c_pf": p.exc.c_pf, "exc.delta_t_mv": p.exc.delta_t_mv,
+        "exc.tau_thresh_ms": p.exc.tau_thresh_ms, "exc.tau_adapt_ms": p.exc.tau_adapt_ms,
+        "inh.tau_m_ms": p.inh.tau_m_ms, "inh.c_pf": p.inh.c_pf,
+        "synapses.tau_rise_exc_ms": p.synapses.tau_rise_exc_ms,
+        "synapses.tau_decay_exc_ms": p.synapses.tau_decay_exc_ms,
+        "synapses.tau_rise_inh_ms": p.synapses.tau_rise_inh_ms,
+        "synapses.tau_decay_inh_ms": p.synapses.tau_decay_inh_ms,
+        "vstdp.tau_u_ms": p.vstdp.tau_u_ms, "vstdp.tau_v_ms": p.vstdp.tau_v_ms,
+        "vstdp.tau_x_ms": p.vstdp.tau_x_ms, "istdp.tau_y_ms": p.istdp.tau_y_ms,
+        "plasticity.normalisation_interval_ms": p.plasticity.normalisation_interval_ms,
+        "guard.tau_s": p.guard.tau_s,
+    }
+    for name, value in positive.items():
+        _require(value > 0 and math.isfinite(value), f"network.{name}", value, "> 0")
+    non_negative = {
+        "exc.t_ref_ms": p.exc.t_ref_ms, "inh.t_ref_ms": p.inh.t_ref_ms,
+        "exc.a_adapt_ns": p.exc.a_adapt_ns, "exc.b_adapt_pa": p.exc.b_adapt_pa,
+        "external.rate_to_e_hz": p.external.rate_to_e_hz,
+        "external.rate_to_i_hz": p.external.rate_to_i_hz,
+        "external.j_ext_to_e_pf": p.external.j_ext_to_e_pf,
+        "external.j_ext_to_i_pf": p.external.j_ext_to_i_pf,
+        "vstdp.a_ltd_pf_per_mv": p.vstdp.a_ltd_pf_per_mv,
+        "vstdp.a_ltp_pf_per_mv2": p.vstdp.a_ltp_pf_per_mv2,
+        "istdp.eta_pf": p.istdp.eta_pf, "istdp.target_rate_hz": p.istdp.target_rate_hz,
+        "plasticity.start_s": p.plasticity.start_s,
+        "plasticity.learning_speed": p.plasticity.learning_speed,
+        "guard.rate_min_hz": p.guard.rate_min_hz, "guard.start_s": p.guard.start_s,
+    }
+    for name, value in non_negative.items():
+        _require(value >= 0 and math.isfinite(value), f"network.{name}", value, ">= 0")
+    s = p.synapses
+    _require(s.tau_decay_exc_ms != s.tau_rise_exc_ms, "network.synapses.tau_decay_exc_ms",
+             s.tau_decay_exc_ms, "different from tau_rise_exc_ms")
+    _require(s.tau_decay_inh_ms != s.tau_rise_inh_ms, "network.synapses.tau_decay_inh_ms",
+             s.tau_decay_inh_ms, "different from tau_rise_inh_ms")
+    c = p.connectivity
+    _require(isinstance(c.n_neurons, int) and c.n_neurons >= 10, "network.connectivity.n_neurons",
+             c.n_neurons, "an integer >= 10")
+    _require(0 < c.exc_fraction < 1, "network.connectivity.exc_fraction", c.exc_fraction,
+             "0 < value < 1")
+    _require(0 < c.p_connect <= 1, "network.connectivity.p_connect", c.p_connect, "0 < p <= 1")
+    _require(c.size_scaling in SIZE_SCALINGS, "network.connectivity.size_scaling",
+             c.size_scaling, str(SIZE_SCALINGS))
+    _require(c.reference_n_neurons > 0, "network.connectivity.reference_n_neurons",
+             c.reference_n_neurons, "> 0")
+    for name in ("j_e_to_e_pf", "j_i_to_e_pf", "j_e_to_i_pf", "j_i_to_i_pf",
+                 "j_e_to_e_min_pf", "j_i_to_e_min_pf"):
+        value = getattr(c, name)
+        _require(value >= 0 and math.isfinite(value), f"network.connectivity.{name}", value, ">= 0")
+    _require(c.j_e_to_e_min_pf <= c.j_e_to_e_pf <= c.j_e_to_e_max_pf,
+             "network.connectivity.j_e_to_e_pf", c.j_e_to_e_pf,
+             f"within [j_e_to_e_min_pf, j_e_to_e_max_pf] = [{c.j_e_to_e_min_pf}, "
+             f"{c.j_e_to_e_max_pf}]")
+    _require(c.j_i_to_e_min_pf <= c.j_i_to_e_pf <= c.j_i_to_e_max_pf,
+             "network.connectivity.j_i_to_e_pf", c.j_i_to_e_pf,
+             f"within [j_i_to_e_min_pf, j_i_to_e_max_pf] = [{c.j_i_to_e_min_pf}, "
+             f"{c.j_i_to_e_max_pf}]")
+    pl = p.plasticity
+    _require(pl.ee_rule in EE_RULES, "network.plasticity.ee_rule", pl.ee_rule, str(EE_RULES))
+    _require(pl.ee_rule in IMPLEMENTED_EE_RULES, "network.plasticity.ee_rule", pl.ee_rule,
+             f"{IMPLEMENTED_EE_RULES} (the others are not implemented yet)")
+    _require(_divides(pl.normalisation_interval_ms, p.dt_ms),
+             "network.plasticity.normalisation_interval_ms", pl.normalisation_interval_ms,
+             f"a multiple of dt_ms = {p.dt_ms}")
+    for name, t_ms in (("exc.t_ref_ms", p.exc.t_ref_ms), ("inh.t_ref_ms", p.inh.t_ref_ms)):
+        _require(_divides(t_ms, p.dt_ms), f"network.{name}", t_ms, f"a multiple of dt_ms = {p.dt_ms}")
+    a = p.assemblies
+    _require(isinstance(a.n_assemblies, int) and a.n_assemblies >= 0,
+             "network.assemblies.n_assemblies", a.n_assemblies, "an integer >= 0")
+    _require(0 <= a.p_member <= 1, "network.assemblies.p_member", a.p_member, "0 <= p <= 1")
+    g = p.guard
+    _require(g.rate_max_hz > g.rate_min_hz, "network.guard.rate_max_hz", g.rate_max_hz,
+             f"> rate_min_hz = {g.rate_min_hz}")
+    # Forward Euler on the fastest decay must be stable and positive.
+    fastest = min(s.tau_rise_inh_ms, s.tau_rise_exc_ms, p.vstdp.tau_v_ms, p.exc.tau_m_ms)
+    _require(p.dt_ms < fastest, "network.dt_ms", p.dt_ms,
+             f"< the fastest time constant ({fastest} ms) for a stable Euler step")
+
+
+def _divides(interval: float, dt: float) -> bool:
+    ratio = interval / dt
+    return abs(ratio - round(ratio)) < 1e-9 * max(1.0, ratio)
+
+
+def steps_of(duration_ms: float, dt_ms: float, name: str) -> int:
+    """Number of steps in ``duration_ms``; raise if dt does not divide it."""
+    _require(duration_ms >= 0, name, duration_ms, ">= 0")
+    _require(_divides(duration_ms, dt_ms), name, duration_ms, f"a multiple of dt_ms = {dt_ms}")
+    return int(round(duration_ms / dt_ms))
