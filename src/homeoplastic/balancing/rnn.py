@@ -196,8 +196,9 @@ def train(
     p = 2 recurrent cost, q_norm ||Q|| of :func:`balance_quantity`.
     """
     n_log = cfg.n_iterations // cfg.log_every + 1
-    hist = {k: np.full(n_log, np.nan) for k in ("loss", "objective", "cost", "imbalance_norm",
-                                               "q_norm")}
+    hist = {
+        k: np.full(n_log, np.nan) for k in ("loss", "objective", "cost", "imbalance_norm", "q_norm")
+    }
     hist["iteration"] = np.zeros(n_log, dtype=np.int64)
     row = 0
     for it in range(cfg.n_iterations + 1):

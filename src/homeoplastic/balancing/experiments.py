@@ -1,0 +1,378 @@
+"""Experiments of the balancing workflow: each returns an xarray Dataset (plus ragged groups).
+
+Every variable and coordinate carries ``units`` and ``long_name``. Randomness comes from
+``numpy.random.SeedSequence`` built from the run's seed and sweep values, never from the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from homeoplastic.balancing.bounds import cost_bounds
+from homeoplastic.balancing.costs import imbalance, power_law_cost, robustness_cost
+from homeoplastic.balancing.diagnostics import laplacian, per_neuron_residual
+from homeoplastic.balancing.ensembles import parse_rank, random_network
+from homeoplastic.balancing.perturbation import neural_sheet, rebalance_after_potentiation
+from homeoplastic.balancing.rnn import (
+    TrainConfig,
+    forward,
+    init_network,
+    mean_gains,
+    noise_robustness,
+    train,
+)
+from homeoplastic.balancing.solvers import (
+    SolverOptions,
+    balance_costs,
+    balanced_costs,
+    flow_trajectory,
+)
+from homeoplastic.balancing.task import IntegrationTask, generate_trials
+from homeoplastic.balancing.transform import RateNetwork, transform_network
+from homeoplastic.balancing.two_neuron import reciprocal_pair_trajectory, single_synapse_cost
+
+__all__ = [
+    "SweepPoint",
+    "balance_sweep_point",
+    "perturbation_experiment",
+    "rnn_robustness",
+    "rnn_train",
+    "sweep_summary",
+    "two_neuron_experiment",
+]
+
+ONE = "1"
+
+
+def _var(dims, data, long_name: str, units: str = ONE) -> xr.Variable:
+    return xr.Variable(dims, np.asarray(data), attrs={"long_name": long_name, "units": units})
+
+
+def _sweep_coords(**values) -> dict[str, xr.Variable]:
+    names = {
+        "n": "network size N",
+        "rank": "rank of J",
+        "p": "cost exponent p",
+        "seed": "random seed",
+        "arm": "training arm",
+        "lam": "penalty or balancing rate lambda",
+        "side": "sheet side length",
+    }
+    return {k: _var((), v, names.get(k, k), "1") for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point of the size x rank x p x seed sweep."""
+
+    n: int
+    rank: str
+    p: float
+    seed: int
+    solver: str = "newton"
+    tol: float = 1e-10
+    flow_max_iter: int = 20000
+
+    def __post_init__(self) -> None:
+        if self.n < 2:
+            raise ValueError(f"n must be >= 2, got {self.n}")
+        parse_rank(self.rank, self.n)
+        if self.p == 0:
+            raise ValueError("p must be non-zero")
+
+
+def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
+    """Random J of size n and rank r; cost ratio after/before, both bounds, convergence.
+
+    The network depends on (seed, n, rank) only, so every p balances the same J. The reference
+    optimum comes from ``pt.solver``; the local flow is run separately (capped at
+    ``flow_max_iter`` steps) to measure its convergence time in units of tau_h.
+    """
+    r_eff = parse_rank(pt.rank, pt.n)
+    rng = np.random.default_rng(np.random.SeedSequence([pt.seed, pt.n, r_eff]))
+    J = random_network(pt.n, pt.rank, rng)
+    c0 = power_law_cost(J, pt.p)
+    bounds = cost_bounds(c0)
+    ref = balance_costs(c0, pt.p, pt.solver, SolverOptions(tol=pt.tol, max_iter=500))
+    flow = balance_costs(c0, pt.p, "flow", SolverOptions(tol=1e-8, max_iter=pt.flow_max_iter))
+    cf = balanced_costs(c0, ref.h, pt.p)
+    resid = per_neuron_residual(cf)
+    lam = np.linalg.eigvalsh(laplacian(cf))
+    fiedler = float(lam[1]) if lam.size > 1 else np.nan
+    ds = xr.Dataset(
+        {
+            "cost_before": _var((), bounds.cost_before, "total cost before balancing C0"),
+            "cost_after": _var((), ref.cost_after, "total cost after balancing Cf"),
+            "cost_ratio": _var((), ref.cost_after / bounds.cost_before, "cost ratio Cf/C0"),
+            "lower_bound_ratio": _var(
+                (), bounds.lower_ratio, "geometric lower bound sum sqrt(c c^T)/C0"
+            ),
+            "upper_bound_ratio": _var((), bounds.upper_ratio, "descent bound 1-|g0|^2/(2MC0)"),
+            "rel_imbalance": _var((), ref.rel_imbalance, "final |g|/C (reference solver)"),
+            "max_residual": _var((), resid.max(), "max per-neuron residual |g|/(in+out)"),
+            "median_residual": _var((), np.median(resid), "median per-neuron residual"),
+            "solver_iterations": _var((), ref.iterations, f"{pt.solver} iterations"),
+            "solver_wall_s": _var((), ref.wall_s, f"{pt.solver} wall time", "s"),
+            "flow_iterations": _var((), flow.iterations, "gradient-flow steps to |g|/C<1e-8"),
+            "flow_time": _var((), flow.flow_time, "gradient-flow time to |g|/C<1e-8", "tau_h"),
+            "flow_converged": _var((), flow.converged, "flow reached |g|/C<1e-8"),
+            "flow_wall_s": _var((), flow.wall_s, "gradient-flow wall time", "s"),
+            "relaxation_time": _var(
+                (), 1.0 / (abs(pt.p) * fiedler), "relaxation time 1/(p lambda2)", "tau_h"
+            ),
+            "rank_effective": _var((), r_eff, "effective rank of J"),
+        },
+        coords=_sweep_coords(n=pt.n, rank=str(pt.rank), p=float(pt.p), seed=pt.seed),
+    )
+    neuron = np.arange(pt.n)
+    g0 = imbalance(c0)
+    neurons = xr.Dataset(
+        {
+            "h": _var(("neuron",), ref.h, "log-scale h of the balanced network"),
+            "incoming_before": _var(("neuron",), c0.sum(axis=1), "incoming cost before"),
+            "outgoing_before": _var(("neuron",), c0.sum(axis=0), "outgoing cost before"),
+            "imbalance_before": _var(("neuron",), g0, "imbalance g = in - out before"),
+            "incoming_after": _var(("neuron",), cf.sum(axis=1), "incoming cost after"),
+            "outgoing_after": _var(("neuron",), cf.sum(axis=0), "outgoing cost after"),
+            "residual_after": _var(("neuron",), resid, "balance residual |g|/(in+out) after"),
+        },
+        coords={"neuron": _var(("neuron",), neuron, "neuron index")},
+    )
+    return ds, {"neurons": neurons}
+
+
+def sweep_summary(ds: xr.Dataset) -> xr.Dataset:
+    """Mean and standard deviation over seeds of the sweep's scalar results (lazy)."""
+    keys = [
+        "cost_ratio",
+        "lower_bound_ratio",
+        "upper_bound_ratio",
+        "flow_time",
+        "flow_iterations",
+        "max_residual",
+        "relaxation_time",
+    ]
+    out = {}
+    for k in keys:
+        mean = ds[k].mean("seed")
+        mean.attrs = dict(ds[k].attrs, long_name=f"{ds[k].attrs.get('long_name', k)} (seed mean)")
+        std = ds[k].std("seed")
+        std.attrs = dict(ds[k].attrs, long_name=f"{ds[k].attrs.get('long_name', k)} (seed std)")
+        out[f"{k}_mean"] = mean
+        out[f"{k}_std"] = std
+    res = xr.Dataset(out)
+    for c in res.coords:
+        res[c].attrs = dict(ds[c].attrs)
+    return res
+
+
+def two_neuron_experiment(
+    b: float = 1.6,
+    c: float = 0.4,
+    diag: float = 0.3,
+    p_values=(1.0, 2.0),
+    t_max: float = 2.0,
+    dt: float = 1e-3,
+    n_records: int = 201,
+) -> xr.Dataset:
+    """Reciprocal pair (closed form vs Euler flow) and a single synapse (no minimum)."""
+    steps = round(t_max / dt)
+    every = max(1, steps // (n_records - 1))
+    J_pair = np.array([[diag, b], [c, -diag]])
+    J_single = np.array([[diag, b], [0.0, -diag]])
+    rec = {k: [] for k in ("J12", "J21", "J12_exact", "J21_exact", "s", "s_exact")}
+    t = None
+    for p in p_values:
+        t, h = flow_trajectory(power_law_cost(J_pair, p), p, dt, steps, every)
+        ex = reciprocal_pair_trajectory(b, c, p, t)
+        d = h[:, 1] - h[:, 0]
+        rec["J12"].append(b * np.exp(d))
+        rec["J21"].append(c * np.exp(-d))
+        rec["J12_exact"].append(ex["J12"])
+        rec["J21_exact"].append(ex["J21"])
+        _, hs = flow_trajectory(power_law_cost(J_single, p), p, dt, steps, every)
+        rec["s"].append(abs(b) ** p * np.exp(p * (hs[:, 1] - hs[:, 0])))
+        rec["s_exact"].append(single_synapse_cost(b, p, t))
+    dims = ("p", "time")
+    return xr.Dataset(
+        {
+            "J12_flow": _var(dims, rec["J12"], "reciprocal pair J12 (2->1), Euler flow"),
+            "J21_flow": _var(dims, rec["J21"], "reciprocal pair J21 (1->2), Euler flow"),
+            "J12_exact": _var(dims, rec["J12_exact"], "reciprocal pair J12, closed form"),
+            "J21_exact": _var(dims, rec["J21_exact"], "reciprocal pair J21, closed form"),
+            "limit": _var((), np.sqrt(abs(b * c)), "balanced magnitude sqrt|J12 J21|"),
+            "single_cost_flow": _var(dims, rec["s"], "single-synapse cost, Euler flow"),
+            "single_cost_exact": _var(dims, rec["s_exact"], "single-synapse cost s0/(1+2p s0 t)"),
+        },
+        coords={
+            "p": _var(("p",), np.asarray(p_values, float), "cost exponent p"),
+            "time": _var(("time",), t, "balancing time", "tau_h"),
+        },
+    )
+
+
+def perturbation_experiment(
+    side: int = 11, eps: float = 0.05, p: float = 2.0, eps_sweep=(0.001, 0.01, 0.05, 0.1, 0.3)
+) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
+    """Balanced periodic 2-D sheet, the synapse right-neighbour -> centre potentiated by ``eps``.
+
+    Root: linear-vs-exact error against eps. Groups: per-neuron dh and per-synapse dJ/J.
+    """
+    J, xy = neural_sheet(side)
+    centre = (side // 2) * side + side // 2
+    pre = ((side // 2 + 1) % side) * side + side // 2
+    errs = []
+    for e in eps_sweep:
+        o = rebalance_after_potentiation(J, centre, pre, e, p)
+        errs.append(np.linalg.norm(o["dh_linear"] - o["dh_exact"]) / np.linalg.norm(o["dh_exact"]))
+    out = rebalance_after_potentiation(J, centre, pre, eps, p)
+    post_idx, pre_idx = np.nonzero(J)
+    ds = xr.Dataset(
+        {
+            "rel_error": _var(("eps",), errs, "|dh_linear - dh_exact| / |dh_exact|"),
+            "post_neuron": _var((), centre, "postsynaptic neuron of the potentiated synapse"),
+            "pre_neuron": _var((), pre, "presynaptic neuron of the potentiated synapse"),
+            "eps_shown": _var((), eps, "potentiation shown in the maps"),
+        },
+        coords={
+            "eps": _var(("eps",), np.asarray(eps_sweep, float), "relative potentiation eps"),
+            "side": _var((), side, "sheet side length"),
+            "p": _var((), p, "cost exponent p"),
+        },
+    )
+    neurons = xr.Dataset(
+        {
+            "x": _var(("neuron",), xy[:, 0], "grid column", "lattice units"),
+            "y": _var(("neuron",), xy[:, 1], "grid row", "lattice units"),
+            "dh_linear": _var(("neuron",), out["dh_linear"], "log-scale shift, linear L+ dg/p"),
+            "dh_exact": _var(("neuron",), out["dh_exact"], "log-scale shift, exact re-balancing"),
+        },
+        coords={"neuron": _var(("neuron",), np.arange(side * side), "neuron index")},
+    )
+    synapses = xr.Dataset(
+        {
+            "post": _var(("synapse",), post_idx, "postsynaptic neuron"),
+            "pre": _var(("synapse",), pre_idx, "presynaptic neuron"),
+            "dJ_rel_linear": _var(
+                ("synapse",), out["dJ_rel_linear"][post_idx, pre_idx], "dJ/J linear prediction"
+            ),
+            "dJ_rel_exact": _var(
+                ("synapse",), out["dJ_rel_exact"][post_idx, pre_idx], "dJ/J exact re-balancing"
+            ),
+        },
+        coords={"synapse": _var(("synapse",), np.arange(post_idx.size), "synapse index")},
+    )
+    return ds, {"neurons": neurons, "synapses": synapses}
+
+
+@dataclass(frozen=True)
+class RNNSetup:
+    """Network size and task parameters of the RNN experiment (spec §7)."""
+
+    n: int = 100
+    n_timesteps: int = 50
+    sigma_in: float = 0.3
+    sigma_ctx: float = 0.3
+    rec_scale: float = 1.0
+
+
+def _task(setup: RNNSetup) -> IntegrationTask:
+    return IntegrationTask(setup.n_timesteps, setup.sigma_ctx, setup.sigma_in)
+
+
+def rnn_train(
+    setup: RNNSetup, cfg: TrainConfig, seed: int
+) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
+    """Train one arm; initial network and batches depend on ``seed`` only (shared by arms)."""
+    net0 = init_network(
+        setup.n, np.random.default_rng(np.random.SeedSequence([seed, 0])), setup.rec_scale
+    )
+    net, hist = train(
+        net0, _task(setup), cfg, np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    )
+    it = ("iteration",)
+    ds = xr.Dataset(
+        {
+            "loss": _var(it, hist["loss"], "task loss (RMSE)"),
+            "objective": _var(it, hist["objective"], "training objective"),
+            "cost": _var(it, hist["cost"], "recurrent cost sum J^2"),
+            "imbalance_norm": _var(it, hist["imbalance_norm"], "imbalance norm |g| (p=2, J)"),
+            "q_norm": _var(it, hist["q_norm"], "conserved-quantity norm |Q|"),
+        },
+        coords={
+            "iteration": _var(it, hist["iteration"], "SGD iteration"),
+            **_sweep_coords(arm=cfg.arm, lam=float(cfg.l2_lambda or cfg.balance_rate), seed=seed),
+        },
+    )
+    state = xr.Dataset(
+        {
+            "J": _var(("post", "pre"), net.J, "recurrent weights J[post, pre]"),
+            "W_in": _var(("post", "input"), net.W_in, "input weights"),
+            "b": _var(("post",), net.b, "bias"),
+            "W_out": _var(("output", "pre"), net.W_out, "output weights"),
+        }
+    )
+    return ds, {"state": state}
+
+
+def rnn_robustness(
+    state: dict[str, np.ndarray],
+    setup: RNNSetup,
+    sigmas,
+    n_trial_sets: int,
+    seed: int,
+    dt: float = 0.1,
+    substeps: int = 10,
+) -> xr.Dataset:
+    """Balance a trained network with the robustness cost; task loss vs neural noise for both.
+
+    Gains r_j come from a noiseless run on ``n_trial_sets`` fresh training sets; evaluation uses
+    another ``n_trial_sets`` held-out sets and the same noise realisations for both networks.
+    Dead neurons (r = 0) are frozen (spec §2.5).
+    """
+    net = RateNetwork(state["J"], state["W_in"], state["b"], state["W_out"])
+    task = _task(setup)
+    ss = np.random.SeedSequence([seed, 2])
+    gain_rng, eval_rng = (np.random.default_rng(s) for s in ss.spawn(2))
+    u_fit, _, _ = generate_trials(task, gain_rng, n_trial_sets)
+    gains = mean_gains(net, u_fit, dt, substeps)
+    c0 = robustness_cost(net.J, gains)
+    start = time.perf_counter()
+    res = balance_costs(
+        c0, 2.0, "newton", SolverOptions(tol=1e-10, max_iter=200, dead="freeze", on_missing="warn")
+    )
+    wall = time.perf_counter() - start
+    balanced = transform_network(net, res.h)
+    u, target, _ = generate_trials(task, eval_rng, n_trial_sets)
+    xs, y0 = forward(net, u, dt, substeps)
+    _, y1 = forward(balanced, u, dt, substeps)
+    x_std = float(xs[1:].std())
+    sigmas = np.asarray(sigmas, float)
+    orig = noise_robustness(net, u, target, sigmas, seed, dt, substeps)
+    bal = noise_robustness(balanced, u, target, sigmas, seed, dt, substeps)
+    s = ("sigma",)
+    return xr.Dataset(
+        {
+            "mse_trial_original": _var(s, orig["mse_trial"], "task MSE per trial, original"),
+            "mse_trial_balanced": _var(s, bal["mse_trial"], "task MSE per trial, balanced"),
+            "mse_avg_original": _var(s, orig["mse_avg"], "MSE of trial-averaged output, original"),
+            "mse_avg_balanced": _var(s, bal["mse_avg"], "MSE of trial-averaged output, balanced"),
+            "sigma_normalised": _var(s, sigmas / x_std, "noise sigma / std(x) of original"),
+            "robust_cost_before": _var((), res.cost_before, "robustness cost before"),
+            "robust_cost_after": _var((), res.cost_after, "robustness cost after balancing"),
+            "frobenius_before": _var((), float(np.sum(net.J**2)), "sum J^2 before"),
+            "frobenius_after": _var((), float(np.sum(balanced.J**2)), "sum J^2 after"),
+            "n_dead": _var((), int(res.frozen.sum()), "neurons never active (frozen)"),
+            "noiseless_output_diff": _var(
+                (), float(np.max(np.abs(y1 - y0))), "max |y_balanced - y_original| without noise"
+            ),
+            "rel_imbalance": _var((), res.rel_imbalance, "final |g|/C of robustness balancing"),
+            "balance_wall_s": _var((), wall, "balancing wall time", "s"),
+            "x_std": _var((), x_std, "std of x, original noiseless network"),
+        },
+        coords={"sigma": _var(s, sigmas, "neural noise sigma (per sqrt(tau))")},
+    )

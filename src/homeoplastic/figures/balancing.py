@@ -1,0 +1,258 @@
+"""Figures of the synaptic-balancing experiments; each takes an xarray Dataset, returns a Figure.
+
+Axis labels come from the variables' ``long_name`` and ``units`` attrs.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+__all__ = [
+    "cost_ratio_vs_rank",
+    "cost_ratio_vs_size",
+    "perturbation_response",
+    "rnn_robustness",
+    "rnn_training",
+    "two_neuron",
+]
+
+
+def _label(da: xr.DataArray, fallback: str = "") -> str:
+    name = da.attrs.get("long_name", fallback or da.name)
+    units = da.attrs.get("units", "")
+    return f"{name} [{units}]" if units else str(name)
+
+
+def _rank_order(ranks) -> list[str]:
+    vals = [str(r) for r in np.asarray(ranks).tolist()]
+    return sorted(vals, key=lambda r: (r == "full", int(r) if r.isdigit() else 0))
+
+
+def _seed_stats(da: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    mean = da.mean("seed") if "seed" in da.dims else da
+    std = da.std("seed") if "seed" in da.dims else xr.zeros_like(da)
+    return mean.compute(), std.compute()
+
+
+def cost_ratio_vs_rank(ds: xr.Dataset) -> Figure:
+    """Cost ratio Cf/C0 against rank, one line per size; both bounds as shaded bands."""
+    ranks = _rank_order(ds["rank"].values)
+    ps = np.atleast_1d(ds["p"].values)
+    fig, axes = plt.subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
+    ratio, ratio_sd = _seed_stats(ds["cost_ratio"])
+    lower, _ = _seed_stats(ds["lower_bound_ratio"])
+    upper, _ = _seed_stats(ds["upper_bound_ratio"])
+    colors = plt.cm.viridis(np.linspace(0, 0.9, ds.sizes["n"]))
+    x = np.arange(len(ranks))
+    for ax, p in zip(axes[0], ps, strict=True):
+        for color, n in zip(colors, ds["n"].values, strict=True):
+            sel = {"p": p, "n": n, "rank": ranks}
+            y, e = ratio.sel(sel).values, ratio_sd.sel(sel).values
+            ax.fill_between(
+                x, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.12
+            )
+            ax.plot(x, lower.sel(sel).values, color=color, lw=0.8, ls=":")
+            ax.plot(x, upper.sel(sel).values, color=color, lw=0.8, ls="--")
+            ax.errorbar(x, y, yerr=e, color=color, marker="o", ms=4, capsize=2, label=f"N = {n}")
+        ax.axhline((2 / np.pi) ** 2, color="0.5", lw=0.8, ls="-.", label="(2/π)² rank-1 limit")
+        ax.set_xticks(x, ranks)
+        ax.set_xlabel(_label(ds["rank"]))
+        ax.set_ylabel(_label(ds["cost_ratio"]))
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"p = {p:g}; bands: lower (dotted) to upper (dashed) bound")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def cost_ratio_vs_size(ds: xr.Dataset) -> Figure:
+    """Cost ratio against network size, one line per rank, bounds dotted; 1 - 1/N for full rank."""
+    ranks = _rank_order(ds["rank"].values)
+    ps = np.atleast_1d(ds["p"].values)
+    fig, axes = plt.subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
+    ratio, ratio_sd = _seed_stats(ds["cost_ratio"])
+    lower, _ = _seed_stats(ds["lower_bound_ratio"])
+    upper, _ = _seed_stats(ds["upper_bound_ratio"])
+    n = ds["n"].values
+    colors = plt.cm.plasma(np.linspace(0, 0.85, len(ranks)))
+    for ax, p in zip(axes[0], ps, strict=True):
+        for color, r in zip(colors, ranks, strict=True):
+            sel = {"p": p, "rank": r}
+            ax.errorbar(
+                n,
+                ratio.sel(sel).values,
+                yerr=ratio_sd.sel(sel).values,
+                color=color,
+                marker="o",
+                ms=4,
+                capsize=2,
+                label=f"rank {r}",
+            )
+            ax.fill_between(
+                n, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.08
+            )
+        if p == 2:
+            ax.plot(n, 1 - 1 / n, color="k", lw=0.8, ls="--", label="1 - 1/N")
+            ax.axhline((2 / np.pi) ** 2, color="0.5", lw=0.8, ls="-.", label="(2/π)²")
+        ax.set_xscale("log")
+        ax.set_xlabel(_label(ds["n"]) + " (neurons)")
+        ax.set_ylabel(_label(ds["cost_ratio"]))
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"p = {p:g}; shaded: between the two bounds")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def two_neuron(ds: xr.Dataset) -> Figure:
+    """Reciprocal pair becomes symmetric (flow vs closed form); a lone synapse decays forever."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    t = ds["time"].values
+    for k, p in enumerate(ds["p"].values):
+        sel = {"p": p}
+        c = f"C{k}"
+        axes[0].plot(
+            t, ds["J12_exact"].sel(sel), color=c, lw=2, alpha=0.5, label=f"p={p:g} J12 exact"
+        )
+        axes[0].plot(
+            t,
+            ds["J21_exact"].sel(sel),
+            color=c,
+            lw=2,
+            alpha=0.5,
+            ls="--",
+            label=f"p={p:g} J21 exact",
+        )
+        axes[0].plot(t[::10], ds["J12_flow"].sel(sel)[::10], "o", color=c, ms=3)
+        axes[0].plot(t[::10], ds["J21_flow"].sel(sel)[::10], "s", color=c, ms=3)
+        axes[1].plot(
+            t,
+            ds["single_cost_exact"].sel(sel),
+            color=c,
+            lw=2,
+            alpha=0.5,
+            label=f"p={p:g} s0/(1+2p s0 t)",
+        )
+        axes[1].plot(
+            t[::10],
+            ds["single_cost_flow"].sel(sel)[::10],
+            "o",
+            color=c,
+            ms=3,
+            label=f"p={p:g} flow",
+        )
+    axes[0].axhline(float(ds["limit"]), color="k", lw=0.8, ls=":", label="sqrt|J12 J21|")
+    axes[0].set_xlabel(_label(ds["time"]))
+    axes[0].set_ylabel("synaptic weight [1]")
+    axes[0].set_title("reciprocal pair becomes symmetric (markers: Euler flow)")
+    axes[0].legend(fontsize=7)
+    axes[1].set_xlabel(_label(ds["time"]))
+    axes[1].set_ylabel(_label(ds["single_cost_exact"]))
+    axes[1].set_title("single synapse: algebraic decay, no minimum")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def perturbation_response(ds: xr.Dataset) -> Figure:
+    """Heterosynaptic pattern on a balanced sheet: dh map, dJ/J per synapse, linear vs exact."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.3))
+    side = int(ds["side"])
+    dh = ds["dh_exact"].values.reshape(side, side)
+    lim = np.abs(dh).max()
+    im = axes[0].imshow(dh.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
+    post, pre = int(ds["post_neuron"]), int(ds["pre_neuron"])
+    x, y = ds["x"].values, ds["y"].values
+    axes[0].annotate(
+        "",
+        xy=(x[post], y[post]),
+        xytext=(x[pre], y[pre]),
+        arrowprops={"arrowstyle": "->", "color": "k", "lw": 2},
+    )
+    # Synapse changes as short coloured segments from pre towards post.
+    syn_post, syn_pre = ds["post"].values, ds["pre"].values
+    rel = ds["dJ_rel_exact"].values
+    keep = np.abs(rel) > 0.02 * np.abs(rel).max()
+    for i, j, r in zip(syn_post[keep], syn_pre[keep], rel[keep], strict=True):
+        dx, dy = x[i] - x[j], y[i] - y[j]
+        if abs(dx) > 1 or abs(dy) > 1:  # wrap-around edge of the torus
+            continue
+        axes[0].plot(
+            [x[j] + 0.2 * dx, x[j] + 0.6 * dx],
+            [y[j] + 0.2 * dy + 0.08 * dx, y[j] + 0.6 * dy + 0.08 * dx],
+            color="darkorange" if r > 0 else "purple",
+            lw=1 + 4 * abs(r) / np.abs(rel).max(),
+        )
+    fig.colorbar(im, ax=axes[0], label=_label(ds["dh_exact"]))
+    axes[0].set_title(
+        f"exact δh, arrow = potentiated synapse (ε={float(ds['eps_shown']):g})\n"
+        "orange: potentiated, purple: depressed synapses"
+    )
+    axes[0].set_xlabel(_label(ds["x"]))
+    axes[0].set_ylabel(_label(ds["y"]))
+    lin, ex = ds["dJ_rel_linear"].values, ds["dJ_rel_exact"].values
+    axes[1].plot(lin, ex, ".", ms=4)
+    lo, hi = min(lin.min(), ex.min()), max(lin.max(), ex.max())
+    axes[1].plot([lo, hi], [lo, hi], "k--", lw=0.8, label="identity")
+    axes[1].set_xlabel(_label(ds["dJ_rel_linear"]))
+    axes[1].set_ylabel(_label(ds["dJ_rel_exact"]))
+    axes[1].set_title("every synapse: linear prediction vs exact")
+    axes[1].legend(fontsize=7)
+    axes[2].loglog(ds["eps"], ds["rel_error"], "o-")
+    axes[2].axhline(0.01, color="0.5", ls=":", label="1 %")
+    axes[2].set_xlabel(_label(ds["eps"]))
+    axes[2].set_ylabel(_label(ds["rel_error"]))
+    axes[2].set_title("error of the linear response")
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def rnn_training(ds: xr.Dataset) -> Figure:
+    """Task loss, recurrent cost and imbalance norm over training, one line per arm."""
+    keys = ["loss", "cost", "imbalance_norm"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    it = ds["iteration"].values
+    for k, run in enumerate(ds["run"].values):
+        for ax, key in zip(axes, keys, strict=True):
+            da = ds[key].sel(run=run)
+            mean = da.mean("seed").values if "seed" in da.dims else da.values
+            ax.plot(it, mean, color=f"C{k}", label=str(run))
+    for ax, key in zip(axes, keys, strict=True):
+        ax.set_xlabel(_label(ds["iteration"]))
+        ax.set_ylabel(_label(ds[key]))
+        ax.set_yscale("log")
+    axes[0].legend(fontsize=7)
+    axes[2].set_title("imbalance: conserved (plain), decays (L2, balancing)")
+    fig.tight_layout()
+    return fig
+
+
+def rnn_robustness(ds: xr.Dataset) -> Figure:
+    """Task loss against neural noise for original and balanced trained networks."""
+    runs = ds["run"].values
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for k, run in enumerate(runs):
+        sel = ds.sel(run=run)
+        if "seed" in sel.dims:
+            sel = sel.mean("seed")
+        xs = sel["sigma_normalised"].values
+        axes[0].plot(xs, sel["mse_trial_original"], "o-", color=f"C{k}", label=f"{run} original")
+        axes[0].plot(xs, sel["mse_trial_balanced"], "s--", color=f"C{k}", label=f"{run} balanced")
+        axes[1].plot(xs, sel["mse_avg_original"], "o-", color=f"C{k}")
+        axes[1].plot(xs, sel["mse_avg_balanced"], "s--", color=f"C{k}")
+    for ax, key in zip(axes, ["mse_trial_original", "mse_avg_original"], strict=True):
+        ax.set_xlabel(_label(ds["sigma_normalised"]))
+        ax.set_ylabel(_label(ds[key]).replace(", original", ""))
+        ax.set_yscale("log")
+    axes[0].set_title("per-trial MSE (solid: original, dashed: balanced)")
+    axes[1].set_title("MSE of trial-averaged output (authors' measure)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

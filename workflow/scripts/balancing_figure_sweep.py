@@ -1,0 +1,12 @@
+"""Figures of the sweep: cost ratio against rank (lines per size) and against size (per rank)."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")
+
+from homeoplastic.figures.balancing import cost_ratio_vs_rank, cost_ratio_vs_size  # noqa: E402
+from homeoplastic.store import open_sweep  # noqa: E402
+
+ds = open_sweep(snakemake.input, sweep_keys=["n", "rank", "p", "seed"])
+cost_ratio_vs_rank(ds).savefig(snakemake.output.rank, dpi=130)
+cost_ratio_vs_size(ds).savefig(snakemake.output.size, dpi=130)

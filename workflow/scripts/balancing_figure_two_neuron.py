@@ -1,0 +1,10 @@
+"""Two-neuron figure from the two-neuron store."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")
+
+from homeoplastic.figures.balancing import two_neuron  # noqa: E402
+from homeoplastic.store import open_store  # noqa: E402
+
+two_neuron(open_store(snakemake.input[0])).savefig(snakemake.output[0], dpi=130)
