@@ -46,14 +46,32 @@ def _propensities(n, weights, big_n, w_inh, ext, alpha, f_max, s_half, width, ou
 
 @njit(cache=True)
 def _advance(
-    n, weights, row_target, uniforms, t, t_end, model_vec, plast_vec,
-    bin_width, rate_acc, weight_rec, drift_rec, drift_acc, first_bin,
+    n,
+    weights,
+    row_target,
+    uniforms,
+    t,
+    t_end,
+    model_vec,
+    plast_vec,
+    bin_width,
+    rate_acc,
+    weight_rec,
+    drift_rec,
+    drift_acc,
+    first_bin,
 ):
     """Advance until t_end or the uniforms run out; returns (t, events, next unrecorded bin)."""
     m = n.shape[0]
     big_n, w_inh, ext, alpha, f_max, s_half, width, w_max = (
-        model_vec[0], model_vec[1], model_vec[2], model_vec[3],
-        model_vec[4], model_vec[5], model_vec[6], model_vec[7],
+        model_vec[0],
+        model_vec[1],
+        model_vec[2],
+        model_vec[3],
+        model_vec[4],
+        model_vec[5],
+        model_vec[6],
+        model_vec[7],
     )
     eta, theta = plast_vec[0], plast_vec[1]
     n_bins = rate_acc.shape[0]
@@ -128,8 +146,13 @@ def _first_passage(n, weights, uniforms, t, model_vec, lower, upper):
     """Run (no plasticity) until some n_k <= lower_k or n_k >= upper_k; returns (t, events, k)."""
     m = n.shape[0]
     big_n, w_inh, ext, alpha, f_max, s_half, width = (
-        model_vec[0], model_vec[1], model_vec[2], model_vec[3],
-        model_vec[4], model_vec[5], model_vec[6],
+        model_vec[0],
+        model_vec[1],
+        model_vec[2],
+        model_vec[3],
+        model_vec[4],
+        model_vec[5],
+        model_vec[6],
     )
     props = np.empty(2 * m)
     n_pairs = uniforms.shape[0] // 2
@@ -157,8 +180,16 @@ def _first_passage(n, weights, uniforms, t, model_vec, lower, upper):
 def _model_vector(model: PopulationModel) -> np.ndarray:
     a = model.activation
     return np.array(
-        [model.system_size, model.w_inh, model.external_input, model.alpha,
-         a.f_max, a.s_half, a.width, model.w_max],
+        [
+            model.system_size,
+            model.w_inh,
+            model.external_input,
+            model.alpha,
+            a.f_max,
+            a.s_half,
+            a.width,
+            model.w_max,
+        ],
         dtype=np.float64,
     )
 
@@ -223,8 +254,20 @@ def simulate(
     t, events, next_bin = 0.0, 0, 0
     while t < duration:
         t, used, next_bin = _advance(
-            counts, w, row_target, _uniforms(rng, CHUNK_EVENTS), t, duration, model_vec,
-            plast_vec, bin_width, rate_acc, weight_rec, drift_rec, drift_acc, next_bin,
+            counts,
+            w,
+            row_target,
+            _uniforms(rng, CHUNK_EVENTS),
+            t,
+            duration,
+            model_vec,
+            plast_vec,
+            bin_width,
+            rate_acc,
+            weight_rec,
+            drift_rec,
+            drift_acc,
+            next_bin,
         )
         events += used
     weight_rec[next_bin:] = w

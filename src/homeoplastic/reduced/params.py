@@ -116,7 +116,7 @@ def trained_weights(model: PopulationModel, pairing: str = "diagonal") -> np.nda
     """
     m, w = model.n_pops, model.w_max
     if pairing == "uniform":
-        return np.full((m, m), w / 2.0 if m == 2 else w / 2.0)
+        return np.full((m, m), w / 2.0)  # row sums w_max (M = 2) and 2 w_max (M = 4)
     if m == 2 and pairing == "diagonal":
         return np.diag([w, w])
     if m == 4 and pairing in ("13_24", "12_34"):

@@ -49,13 +49,13 @@ def metastable_field(
     model: PopulationModel,
     plasticity: Plasticity,
     method: str = "wkb",
+    reduction: str = "slaved",
 ) -> tuple[np.ndarray, MetastableChain]:
     """dW/dt at W from the occupancy-weighted metastable states (row sums held)."""
     w = check_weights(weights, model)
-    chain = metastable_chain(w, model, method)
+    chain = metastable_chain(w, model, method, reduction)
     raw = sum(
-        p * drift_matrix(x, plasticity.theta)
-        for p, x in zip(chain.occupancy, chain.states, strict=True)
+        p * drift_matrix(x, plasticity.theta) for p, x in zip(chain.occupancy, chain.states, strict=True)
     )
     return held_drift(w, plasticity.eta * raw, model.w_max), chain
 
@@ -68,7 +68,6 @@ def sampled_field(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """dW/dt at W from a Gillespie run with frozen weights; also returns the mean rates."""
-    traj = simulate(model, weights, duration, rng, plasticity=plasticity, plastic=False,
-                    bin_width=duration)
+    traj = simulate(model, weights, duration, rng, plasticity=plasticity, plastic=False, bin_width=duration)
     raw = plasticity.eta * traj.drift_integral[-1] / duration
     return held_drift(check_weights(weights, model), raw, model.w_max), traj.rates[0]

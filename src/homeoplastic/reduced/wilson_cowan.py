@@ -53,12 +53,14 @@ def relax(
 ) -> np.ndarray:
     """Integrate the Wilson-Cowan equations (RK4) from x0 until the drift vanishes; return x."""
     a = model.activation
-    params = np.array(
-        [model.w_inh, model.external_input, model.alpha, a.f_max, a.s_half, a.width]
-    )
+    params = np.array([model.w_inh, model.external_input, model.alpha, a.f_max, a.s_half, a.width])
     x = _rk4_relax(
-        np.array(x0, dtype=np.float64), np.ascontiguousarray(weights, dtype=np.float64),
-        params, dt, int(t_max / dt), tol,
+        np.array(x0, dtype=np.float64),
+        np.ascontiguousarray(weights, dtype=np.float64),
+        params,
+        dt,
+        int(t_max / dt),
+        tol,
     )
     return _newton_polish(x, weights, model)
 
@@ -66,7 +68,12 @@ def relax(
 @njit(cache=True)
 def _wc_rhs(x, weights, params, out):
     w_inh, ext, alpha, f_max, s_half, width = (
-        params[0], params[1], params[2], params[3], params[4], params[5]
+        params[0],
+        params[1],
+        params[2],
+        params[3],
+        params[4],
+        params[5],
     )
     m = x.shape[0]
     total = 0.0
