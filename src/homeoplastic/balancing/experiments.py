@@ -108,9 +108,7 @@ def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Datase
             "cost_before": _var((), bounds.cost_before, "total cost before balancing C0"),
             "cost_after": _var((), ref.cost_after, "total cost after balancing Cf"),
             "cost_ratio": _var((), ref.cost_after / bounds.cost_before, "cost ratio Cf/C0"),
-            "lower_bound_ratio": _var(
-                (), bounds.lower_ratio, "geometric lower bound sum sqrt(c c^T)/C0"
-            ),
+            "lower_bound_ratio": _var((), bounds.lower_ratio, "geometric lower bound sum sqrt(c c^T)/C0"),
             "upper_bound_ratio": _var((), bounds.upper_ratio, "descent bound 1-|g0|^2/(2MC0)"),
             "rel_imbalance": _var((), ref.rel_imbalance, "final |g|/C (reference solver)"),
             "max_residual": _var((), resid.max(), "max per-neuron residual |g|/(in+out)"),
@@ -284,16 +282,10 @@ def _task(setup: RNNSetup) -> IntegrationTask:
     return IntegrationTask(setup.n_timesteps, setup.sigma_ctx, setup.sigma_in)
 
 
-def rnn_train(
-    setup: RNNSetup, cfg: TrainConfig, seed: int
-) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
+def rnn_train(setup: RNNSetup, cfg: TrainConfig, seed: int) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
     """Train one arm; initial network and batches depend on ``seed`` only (shared by arms)."""
-    net0 = init_network(
-        setup.n, np.random.default_rng(np.random.SeedSequence([seed, 0])), setup.rec_scale
-    )
-    net, hist = train(
-        net0, _task(setup), cfg, np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    )
+    net0 = init_network(setup.n, np.random.default_rng(np.random.SeedSequence([seed, 0])), setup.rec_scale)
+    net, hist = train(net0, _task(setup), cfg, np.random.default_rng(np.random.SeedSequence([seed, 1])))
     it = ("iteration",)
     ds = xr.Dataset(
         {
@@ -327,12 +319,15 @@ def rnn_robustness(
     seed: int,
     dt: float = 0.1,
     substeps: int = 10,
+    gain_floor: float = 0.01,
 ) -> xr.Dataset:
     """Balance a trained network with the robustness cost; task loss vs neural noise for both.
 
     Gains r_j come from a noiseless run on ``n_trial_sets`` fresh training sets; evaluation uses
-    another ``n_trial_sets`` held-out sets and the same noise realisations for both networks.
-    Dead neurons (r = 0) are frozen (spec §2.5).
+    another ``n_trial_sets`` held-out sets and the same noise realisations for every network.
+    Two balanced versions (spec §2.5): gains floored at ``gain_floor`` (the main result), and no
+    floor with dead neurons (r = 0) frozen, where nearly silent neurons get very large outgoing
+    and readout weights.
     """
     net = RateNetwork(state["J"], state["W_in"], state["b"], state["W_out"])
     task = _task(setup)
@@ -340,13 +335,13 @@ def rnn_robustness(
     gain_rng, eval_rng = (np.random.default_rng(s) for s in ss.spawn(2))
     u_fit, _, _ = generate_trials(task, gain_rng, n_trial_sets)
     gains = mean_gains(net, u_fit, dt, substeps)
-    c0 = robustness_cost(net.J, gains)
+    opts = SolverOptions(tol=1e-10, max_iter=200, dead="freeze", on_missing="warn")
     start = time.perf_counter()
-    res = balance_costs(
-        c0, 2.0, "newton", SolverOptions(tol=1e-10, max_iter=200, dead="freeze", on_missing="warn")
-    )
+    res = balance_costs(robustness_cost(net.J, gains, gain_floor=gain_floor), 2.0, "newton", opts)
     wall = time.perf_counter() - start
+    res_nofloor = balance_costs(robustness_cost(net.J, gains), 2.0, "newton", opts)
     balanced = transform_network(net, res.h)
+    unfloored = transform_network(net, res_nofloor.h)
     u, target, _ = generate_trials(task, eval_rng, n_trial_sets)
     xs, y0 = forward(net, u, dt, substeps)
     _, y1 = forward(balanced, u, dt, substeps)
@@ -354,6 +349,7 @@ def rnn_robustness(
     sigmas = np.asarray(sigmas, float)
     orig = noise_robustness(net, u, target, sigmas, seed, dt, substeps)
     bal = noise_robustness(balanced, u, target, sigmas, seed, dt, substeps)
+    raw = noise_robustness(unfloored, u, target, sigmas, seed, dt, substeps)
     s = ("sigma",)
     return xr.Dataset(
         {
@@ -361,12 +357,21 @@ def rnn_robustness(
             "mse_trial_balanced": _var(s, bal["mse_trial"], "task MSE per trial, balanced"),
             "mse_avg_original": _var(s, orig["mse_avg"], "MSE of trial-averaged output, original"),
             "mse_avg_balanced": _var(s, bal["mse_avg"], "MSE of trial-averaged output, balanced"),
+            "mse_trial_balanced_nofloor": _var(
+                s, raw["mse_trial"], "task MSE per trial, balanced without gain floor"
+            ),
+            "mse_avg_balanced_nofloor": _var(
+                s, raw["mse_avg"], "MSE of trial-averaged output, balanced without gain floor"
+            ),
+            "gain_floor": _var((), gain_floor, "floor on the mean gains r_j"),
+            "h_max": _var((), float(res.h.max()), "largest log-scale h (floored gains)"),
+            "h_max_nofloor": _var((), float(res_nofloor.h.max()), "largest h without floor"),
             "sigma_normalised": _var(s, sigmas / x_std, "noise sigma / std(x) of original"),
             "robust_cost_before": _var((), res.cost_before, "robustness cost before"),
             "robust_cost_after": _var((), res.cost_after, "robustness cost after balancing"),
             "frobenius_before": _var((), float(np.sum(net.J**2)), "sum J^2 before"),
             "frobenius_after": _var((), float(np.sum(balanced.J**2)), "sum J^2 after"),
-            "n_dead": _var((), int(res.frozen.sum()), "neurons never active (frozen)"),
+            "n_dead": _var((), int(np.sum(gains == 0)), "neurons never active (r = 0)"),
             "noiseless_output_diff": _var(
                 (), float(np.max(np.abs(y1 - y0))), "max |y_balanced - y_original| without noise"
             ),

@@ -23,9 +23,14 @@ __all__ = [
 ]
 
 
+# Sweep coordinates come back from open_sweep without attrs; these are their labels.
+_SWEEP_LABELS = {"n": ("network size N", "neurons"), "rank": ("rank of J", "1")}
+
+
 def _label(da: xr.DataArray, fallback: str = "") -> str:
-    name = da.attrs.get("long_name", fallback or da.name)
-    units = da.attrs.get("units", "")
+    default_name, default_units = _SWEEP_LABELS.get(str(da.name), (fallback or da.name, ""))
+    name = da.attrs.get("long_name", default_name)
+    units = da.attrs.get("units", default_units)
     return f"{name} [{units}]" if units else str(name)
 
 
@@ -54,9 +59,7 @@ def cost_ratio_vs_rank(ds: xr.Dataset) -> Figure:
         for color, n in zip(colors, ds["n"].values, strict=True):
             sel = {"p": p, "n": n, "rank": ranks}
             y, e = ratio.sel(sel).values, ratio_sd.sel(sel).values
-            ax.fill_between(
-                x, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.12
-            )
+            ax.fill_between(x, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.12)
             ax.plot(x, lower.sel(sel).values, color=color, lw=0.8, ls=":")
             ax.plot(x, upper.sel(sel).values, color=color, lw=0.8, ls="--")
             ax.errorbar(x, y, yerr=e, color=color, marker="o", ms=4, capsize=2, label=f"N = {n}")
@@ -94,14 +97,12 @@ def cost_ratio_vs_size(ds: xr.Dataset) -> Figure:
                 capsize=2,
                 label=f"rank {r}",
             )
-            ax.fill_between(
-                n, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.08
-            )
+            ax.fill_between(n, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.08)
         if p == 2:
             ax.plot(n, 1 - 1 / n, color="k", lw=0.8, ls="--", label="1 - 1/N")
             ax.axhline((2 / np.pi) ** 2, color="0.5", lw=0.8, ls="-.", label="(2/π)²")
         ax.set_xscale("log")
-        ax.set_xlabel(_label(ds["n"]) + " (neurons)")
+        ax.set_xlabel(_label(ds["n"]))
         ax.set_ylabel(_label(ds["cost_ratio"]))
         ax.set_ylim(0, 1.02)
         ax.set_title(f"p = {p:g}; shaded: between the two bounds")
@@ -117,9 +118,7 @@ def two_neuron(ds: xr.Dataset) -> Figure:
     for k, p in enumerate(ds["p"].values):
         sel = {"p": p}
         c = f"C{k}"
-        axes[0].plot(
-            t, ds["J12_exact"].sel(sel), color=c, lw=2, alpha=0.5, label=f"p={p:g} J12 exact"
-        )
+        axes[0].plot(t, ds["J12_exact"].sel(sel), color=c, lw=2, alpha=0.5, label=f"p={p:g} J12 exact")
         axes[0].plot(
             t,
             ds["J21_exact"].sel(sel),
@@ -178,7 +177,7 @@ def perturbation_response(ds: xr.Dataset) -> Figure:
     # Synapse changes as short coloured segments from pre towards post.
     syn_post, syn_pre = ds["post"].values, ds["pre"].values
     rel = ds["dJ_rel_exact"].values
-    keep = np.abs(rel) > 0.02 * np.abs(rel).max()
+    keep = np.abs(rel) > 0.05 * np.abs(rel).max()
     for i, j, r in zip(syn_post[keep], syn_pre[keep], rel[keep], strict=True):
         dx, dy = x[i] - x[j], y[i] - y[j]
         if abs(dx) > 1 or abs(dy) > 1:  # wrap-around edge of the torus
@@ -191,8 +190,9 @@ def perturbation_response(ds: xr.Dataset) -> Figure:
         )
     fig.colorbar(im, ax=axes[0], label=_label(ds["dh_exact"]))
     axes[0].set_title(
-        f"exact δh, arrow = potentiated synapse (ε={float(ds['eps_shown']):g})\n"
-        "orange: potentiated, purple: depressed synapses"
+        f"exact δh; arrow: synapse potentiated by ε = {float(ds['eps_shown']):g}\n"
+        "bars: other synapses, orange up / purple down",
+        fontsize=9,
     )
     axes[0].set_xlabel(_label(ds["x"]))
     axes[0].set_ylabel(_label(ds["y"]))
@@ -235,24 +235,38 @@ def rnn_training(ds: xr.Dataset) -> Figure:
 
 
 def rnn_robustness(ds: xr.Dataset) -> Figure:
-    """Task loss against neural noise for original and balanced trained networks."""
+    """Task loss against neural noise: original vs balanced (gain floor) vs balanced (no floor)."""
     runs = ds["run"].values
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for k, run in enumerate(runs):
+    fig, axes = plt.subplots(2, len(runs), figsize=(3.6 * len(runs), 6.4), squeeze=False)
+    curves = (
+        ("original", "o-", "k"),
+        ("balanced", "s--", "C0"),
+        ("balanced_nofloor", "^:", "C3"),
+    )
+    for col, run in enumerate(runs):
         sel = ds.sel(run=run)
         if "seed" in sel.dims:
             sel = sel.mean("seed")
         xs = sel["sigma_normalised"].values
-        axes[0].plot(xs, sel["mse_trial_original"], "o-", color=f"C{k}", label=f"{run} original")
-        axes[0].plot(xs, sel["mse_trial_balanced"], "s--", color=f"C{k}", label=f"{run} balanced")
-        axes[1].plot(xs, sel["mse_avg_original"], "o-", color=f"C{k}")
-        axes[1].plot(xs, sel["mse_avg_balanced"], "s--", color=f"C{k}")
-    for ax, key in zip(axes, ["mse_trial_original", "mse_avg_original"], strict=True):
-        ax.set_xlabel(_label(ds["sigma_normalised"]))
-        ax.set_ylabel(_label(ds[key]).replace(", original", ""))
-        ax.set_yscale("log")
-    axes[0].set_title("per-trial MSE (solid: original, dashed: balanced)")
-    axes[1].set_title("MSE of trial-averaged output (authors' measure)")
-    axes[0].legend(fontsize=7)
+        for row, measure in enumerate(("mse_trial", "mse_avg")):
+            ax = axes[row, col]
+            for suffix, style, color in curves:
+                key = f"{measure}_{suffix}"
+                ax.plot(
+                    xs,
+                    sel[key].values,
+                    style,
+                    color=color,
+                    ms=4,
+                    label=suffix.replace("_nofloor", " (no gain floor)"),
+                )
+            ax.set_yscale("log")
+            ax.set_xlabel(_label(ds["sigma_normalised"]))
+            if col == 0:
+                ax.set_ylabel(_label(ds[f"{measure}_original"]).replace(", original", ""))
+            if row == 0:
+                ax.set_title(str(run))
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("noise robustness after balancing with the robustness cost c_ij = r_j J_ij²")
     fig.tight_layout()
     return fig

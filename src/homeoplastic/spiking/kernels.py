@@ -594,3 +594,12 @@ def bin_group_counts(
         b = (spike_step[s] - first_step) // bin_steps
         for a in range(cell_group_ptr[c], cell_group_ptr[c + 1]):
             out[b, cell_groups[a]] += 1
+
+
+@njit(cache=True)
+def kick_counts(key, first_step, ext_rate_hz, ext_cdf, dt_s, out):  # pragma: no cover - compiled
+    """External kick counts ``out[step, cell]`` exactly as :func:`_advance` draws them (tests)."""
+    kicks = np.zeros(ext_rate_hz.size, dtype=np.int64)
+    for s in range(out.shape[0]):
+        _draw_kicks(key, first_step + s, ext_rate_hz, ext_cdf, dt_s, kicks)
+        out[s, :] = kicks

@@ -1,0 +1,1 @@
+"""Statistics of spike trains and weights, as plain functions of arrays or datasets."""

@@ -1,0 +1,110 @@
+"""Command line: run one network simulation or inspect a store, without Snakemake.
+
+    homeoplastic simulate --n-neurons 1000 --sim-seconds 2
+    homeoplastic inspect results/assemblies/.../train.zarr
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from homeoplastic import __version__
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from homeoplastic.spiking.engine import RecordSpec, Simulation
+    from homeoplastic.spiking.output import summarise
+    from homeoplastic.spiking.params import NetworkParams
+    from homeoplastic.spiking.runs import write_run_store
+    from homeoplastic.spiking.stimulus import training_schedule
+
+    plasticity = {"start_s": args.plasticity_start_s, "learning_speed": args.learning_speed}
+    if args.static:
+        plasticity.update(ee_rule="none", istdp=False, normalisation=False)
+    params = NetworkParams.from_dict(
+        {"connectivity": {"n_neurons": args.n_neurons}, "plasticity": plasticity}
+    )
+    t0 = time.perf_counter()
+    sim = Simulation.build(params, args.seed)
+    build_s = time.perf_counter() - t0
+    schedule = None
+    if args.stimulate:
+        import numpy as np
+
+        period = 4.0
+        reps = int(args.sim_seconds // (period * params.assemblies.n_assemblies)) or 1
+        schedule = training_schedule(params.assemblies.n_assemblies, reps,
+                                     rng=np.random.default_rng(args.seed))
+        keep = schedule.t_off_s <= args.sim_seconds
+        from homeoplastic.spiking.stimulus import StimulusSchedule
+
+        schedule = StimulusSchedule(schedule.target[keep], schedule.t_on_s[keep],
+                                    schedule.t_off_s[keep], schedule.rate_hz[keep])
+    rec = sim.run(args.sim_seconds, schedule, RecordSpec(weight_interval_s=1.0),
+                  progress=None if not args.quiet else False, label="simulate")
+    summary = {"n_neurons": args.n_neurons, "seed": args.seed, "build_s": build_s,
+               **summarise(sim, rec)}
+    if args.out:
+        write_run_store(args.out, sim, rec, stage="cli-simulate",
+                        sweep={"n_neurons": args.n_neurons, "seed": args.seed})
+        summary["store"] = str(Path(args.out))
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>26}: {value:.4g}" if isinstance(value, float) else f"{key:>26}: {value}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from homeoplastic.store import open_store
+
+    ds = open_store(args.store, group=args.group)
+    print(ds)
+    if args.config:
+        print(json.dumps(json.loads(ds.attrs.get("config_json", "{}")), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="homeoplastic", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"homeoplastic {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sim = sub.add_parser("simulate", help="run the spiking network and print a summary")
+    sim.add_argument("--n-neurons", type=int, default=1000, help="network size (E:I = 4:1)")
+    sim.add_argument("--sim-seconds", type=float, default=2.0, help="simulated time, s")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--static", action="store_true", help="all plasticity off")
+    sim.add_argument("--stimulate", action="store_true",
+                     help="present the assemblies' training stimuli (1 s on, 3 s off)")
+    sim.add_argument("--learning-speed", type=float, default=1.0)
+    sim.add_argument("--plasticity-start-s", type=float, default=0.0,
+                     help="plasticity switches on at this time, s (paper: 10)")
+    sim.add_argument("--out", type=Path, default=None, help="write a Zarr store here")
+    sim.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.set_defaults(func=_simulate)
+    ins = sub.add_parser("inspect", help="print a store's dataset (and config)")
+    ins.add_argument("store", type=Path)
+    ins.add_argument("--group", default=None, help="spikes, state, ... (default: root)")
+    ins.add_argument("--config", action="store_true", help="also print the resolved config")
+    ins.set_defaults(func=_inspect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as err:  # parameter and config errors: one clear line, no traceback
+        print(f"homeoplastic: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

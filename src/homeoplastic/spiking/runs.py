@@ -1,0 +1,53 @@
+"""One run of the network written to one Zarr store: the unit every stage and the CLI share."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import xarray as xr
+
+from homeoplastic.spiking.engine import RunRecord, Simulation
+from homeoplastic.spiking.output import record_dataset, spikes_dataset
+from homeoplastic.store import provenance_attrs, write_store
+
+
+def write_run_store(
+    path: str | os.PathLike[str],
+    sim: Simulation,
+    rec: RunRecord,
+    *,
+    stage: str,
+    config: Mapping[str, Any] | None = None,
+    sweep: Mapping[str, Any] | None = None,
+    extra_groups: Mapping[str, xr.Dataset] | None = None,
+    **attrs: Any,
+) -> None:
+    """Write the run's regular data, spikes and continuation state atomically to ``path``."""
+    root = record_dataset(sim, rec)
+    for name, value in (sweep or {}).items():
+        root = root.assign_coords({name: value})
+        root[name].attrs.update(units=_sweep_units(name), long_name=name.replace("_", " "))
+    groups = {"state": sim.state_dataset()}
+    if rec.spike_steps or rec.steps_done:
+        groups["spikes"] = spikes_dataset(rec)
+    groups.update(extra_groups or {})
+    write_store(
+        path,
+        root,
+        groups=groups,
+        attrs=provenance_attrs(
+            stage=stage,
+            config=dict(config or {"network": sim.params.to_dict()}),
+            seed=sim.seed,
+            sweep=sweep,
+            sim_seconds=rec.steps_done * rec.dt_ms * 1e-3,
+            wall_seconds=rec.wall_seconds,
+            **attrs,
+        ),
+    )
+
+
+def _sweep_units(name: str) -> str:
+    return {"n_neurons": "cells", "learning_speed": "1", "seed": "1", "rule": "1"}.get(name, "1")

@@ -1,0 +1,228 @@
+"""Plasticity kernels against hand computation (spec 3, 4, 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .helpers import quiet_sim, step
+
+
+def _synapse(pathway, pre: int, post: int) -> int:
+    hits = np.nonzero((pathway.pre_idx == pre) & (pathway.post_idx == post))[0]
+    assert hits.size == 1
+    return int(hits[0])
+
+
+def _some_synapse(pathway):
+    return int(pathway.pre_idx[0]), int(pathway.post_idx[0]), 0
+
+
+def test_voltage_ltd_at_a_presynaptic_spike_equals_hand_computation():
+    sim = quiet_sim()
+    ee = sim.pathways["e_to_e"]
+    pre, post, syn = _some_synapse(ee)
+    v = sim.params.vstdp
+    dt = sim.params.dt_ms
+    # post depolarised: u moves towards the old V before it is used (spec 3.1 step 4.4)
+    sim.neurons.v_mv[post] = -58.0
+    sim.neurons.u_mv[post] = -61.0
+    sim.neurons.v_mv[pre] = 25.0  # forces a spike of pre in the next step
+    w0 = 5.0
+    ee.weight_pf[syn] = w0
+    step(sim)
+    u_new = -61.0 + dt * (-58.0 - -61.0) / v.tau_u_ms
+    expected = w0 - v.a_ltd_pf_per_mv * (u_new - v.theta_ltd_mv)
+    assert ee.weight_pf[syn] == pytest.approx(expected, rel=1e-12)
+    assert ee.weight_pf[syn] < w0
+
+
+def test_voltage_ltd_is_zero_below_theta_and_clipped_at_the_minimum():
+    sim = quiet_sim()
+    ee = sim.pathways["e_to_e"]
+    pre, post, syn = _some_synapse(ee)
+    c = sim.params.connectivity
+    sim.neurons.v_mv[post] = -75.0
+    sim.neurons.u_mv[post] = -75.0  # below theta_LTD = -70 mV
+    sim.neurons.v_mv[pre] = 25.0
+    before = ee.weight_pf[syn]
+    step(sim)
+    assert ee.weight_pf[syn] == before
+    # strongly depolarised post, weight just above the bound: clipped at J_min
+    sim2 = quiet_sim()
+    ee2 = sim2.pathways["e_to_e"]
+    sim2.neurons.v_mv[post] = 0.0
+    sim2.neurons.u_mv[post] = 0.0
+    sim2.neurons.v_mv[pre] = 25.0
+    ee2.weight_pf[syn] = c.j_e_to_e_min_pf + 1e-3
+    step(sim2)
+    assert ee2.weight_pf[syn] == c.j_e_to_e_min_pf
+
+
+def test_voltage_ltp_equals_hand_computation_with_fresh_v_and_traces():
+    sim = quiet_sim()
+    ee = sim.pathways["e_to_e"]
+    pre, post, syn = _some_synapse(ee)
+    v, dt = sim.params.vstdp, sim.params.dt_ms
+    sim.neurons.v_mv[post] = -45.0
+    sim.neurons.vbar_mv[post] = -50.0
+    sim.neurons.x_trace[pre] = 0.2
+    w0 = ee.weight_pf[syn]
+    step(sim)
+    v_new = sim.neurons.v_mv[post]  # the freshly integrated V of this step
+    assert v_new > v.theta_ltp_mv  # no spike, above theta_LTP
+    vbar_new = -50.0 + dt * (-45.0 - -50.0) / v.tau_v_ms
+    x_new = 0.2 * (1 - dt / v.tau_x_ms)
+    expected = w0 + dt * v.a_ltp_pf_per_mv2 * x_new * (v_new - v.theta_ltp_mv) * (
+        vbar_new - v.theta_ltd_mv
+    )
+    assert ee.weight_pf[syn] == pytest.approx(expected, rel=1e-12)
+    # every other synapse onto post with a silent presynaptic trace is unchanged
+    others = np.nonzero((ee.post_idx == post) & (ee.pre_idx != pre))[0]
+    assert np.all(ee.weight_pf[others] == w0)
+
+
+def test_voltage_ltp_clipped_at_the_maximum_and_absent_when_frozen():
+    sim = quiet_sim()
+    ee = sim.pathways["e_to_e"]
+    pre, post, syn = _some_synapse(ee)
+    jmax = sim.params.connectivity.j_e_to_e_max_pf
+    sim.neurons.v_mv[post] = -45.0
+    sim.neurons.vbar_mv[post] = -30.0
+    sim.neurons.x_trace[pre] = 50.0
+    ee.weight_pf[syn] = jmax - 1e-3
+    step(sim)
+    assert ee.weight_pf[syn] == jmax
+    frozen = quiet_sim(plasticity={"ee_rule": "none"})
+    ee_f = frozen.pathways["e_to_e"]
+    frozen.neurons.v_mv[post] = -45.0
+    frozen.neurons.vbar_mv[post] = -30.0
+    frozen.neurons.x_trace[pre] = 50.0
+    before = ee_f.weight_pf.copy()
+    step(frozen)
+    np.testing.assert_array_equal(ee_f.weight_pf, before)
+
+
+def test_plasticity_waits_for_its_start_time():
+    sim = quiet_sim(plasticity={"start_s": 0.001})  # 10 steps
+    ee = sim.pathways["e_to_e"]
+    pre, post, syn = _some_synapse(ee)
+    sim.neurons.v_mv[post] = -45.0
+    sim.neurons.vbar_mv[post] = -30.0
+    sim.neurons.x_trace[pre] = 1.0
+    w0 = ee.weight_pf[syn]
+    step(sim)
+    assert ee.weight_pf[syn] == w0
+
+
+def test_istdp_on_postsynaptic_e_spike_adds_eta_times_presynaptic_trace():
+    sim = quiet_sim()
+    ie = sim.pathways["i_to_e"]
+    n_exc = sim.params.connectivity.n_exc
+    pre_i, post_e, syn = _some_synapse(ie)
+    tau_y, eta = sim.params.istdp.tau_y_ms, sim.params.istdp.eta_pf
+    dt = sim.params.dt_ms
+    sim.neurons.y_trace[n_exc + pre_i] = 0.5
+    sim.neurons.v_mv[post_e] = 25.0  # E spike
+    w0 = ie.weight_pf[syn]
+    step(sim)
+    assert ie.weight_pf[syn] == pytest.approx(w0 + eta * 0.5 * (1 - dt / tau_y), rel=1e-12)
+
+
+def test_istdp_on_presynaptic_i_spike_moves_by_trace_minus_alpha_within_bounds():
+    sim = quiet_sim()
+    ie = sim.pathways["i_to_e"]
+    n_exc = sim.params.connectivity.n_exc
+    c = sim.params.connectivity
+    pre_i, post_e, syn = _some_synapse(ie)
+    tau_y, eta, r0 = (sim.params.istdp.tau_y_ms, sim.params.istdp.eta_pf,
+                      sim.params.istdp.target_rate_hz)
+    dt = sim.params.dt_ms
+    alpha = 2 * r0 * 1e-3 * tau_y
+    assert alpha == pytest.approx(0.12)
+    sim.neurons.y_trace[post_e] = 0.3
+    ie.weight_pf[syn] = 100.0
+    sim.neurons.v_mv[n_exc + pre_i] = -40.0  # I spike
+    step(sim)
+    assert ie.weight_pf[syn] == pytest.approx(100.0 + eta * (0.3 * (1 - dt / tau_y) - alpha), rel=1e-12)
+    # a silent post depresses, but never below the minimum (= the initial weight)
+    sim2 = quiet_sim()
+    ie2 = sim2.pathways["i_to_e"]
+    sim2.neurons.v_mv[n_exc + pre_i] = -40.0
+    step(sim2)
+    assert ie2.weight_pf[syn] == c.j_i_to_e_min_pf
+    # potentiation is capped at the maximum
+    sim3 = quiet_sim()
+    ie3 = sim3.pathways["i_to_e"]
+    ie3.weight_pf[syn] = c.j_i_to_e_max_pf - 0.01
+    sim3.neurons.y_trace[post_e] = 5.0
+    sim3.neurons.v_mv[n_exc + pre_i] = -40.0
+    step(sim3)
+    assert ie3.weight_pf[syn] == c.j_i_to_e_max_pf
+
+
+def test_istdp_target_rates_per_cell_set_alpha():
+    sim = quiet_sim()
+    sim.set_istdp_target_rates(np.linspace(1.0, 5.0, sim.params.connectivity.n_exc))
+    assert sim.neurons.istdp_alpha[0] == pytest.approx(2 * 1.0e-3 * 20.0)
+    assert sim.neurons.istdp_alpha[-1] == pytest.approx(2 * 5.0e-3 * 20.0)
+    with pytest.raises(ValueError, match="istdp target"):
+        sim.set_istdp_target_rates(-1.0)
+
+
+NORMALISING = {"normalisation": True}
+
+
+def test_normalisation_restores_every_row_sum_by_an_equal_shift():
+    sim = quiet_sim(plasticity=NORMALISING)
+    ee = sim.pathways["e_to_e"]
+    c = sim.params.connectivity
+    rng = np.random.default_rng(0)
+    # per-row offsets and per-synapse jitter small enough that no weight hits a bound
+    row_offset = rng.uniform(-0.3, 0.3, c.n_exc)[ee.post_idx]
+    before = c.j_e_to_e_pf + row_offset + rng.uniform(-0.3, 0.3, ee.weight_pf.size)
+    ee.weight_pf[:] = before
+    target = sim.neurons.ee_row_target_pf.copy()
+    step(sim)  # step 0 is a normalisation step
+    after = ee.weight_pf
+    for i in range(c.n_exc):
+        rows = slice(ee.post_ptr[i], ee.post_ptr[i + 1])
+        if ee.post_ptr[i + 1] == ee.post_ptr[i]:
+            continue
+        shift = before[rows] - after[rows]
+        expected_shift = (before[rows].sum() - target[i]) / shift.size
+        np.testing.assert_allclose(shift, expected_shift, atol=1e-12)
+        assert after[rows].sum() == pytest.approx(target[i], rel=1e-12)
+
+
+def test_normalisation_clips_and_carries_the_residual():
+    sim = quiet_sim(plasticity=NORMALISING)
+    ee = sim.pathways["e_to_e"]
+    c = sim.params.connectivity
+    post = int(np.argmax(np.diff(ee.post_ptr)))
+    rows = slice(ee.post_ptr[post], ee.post_ptr[post + 1])
+    n_in = ee.post_ptr[post + 1] - ee.post_ptr[post]
+    w = np.full(n_in, c.j_e_to_e_min_pf)
+    w[0] = c.j_e_to_e_max_pf  # one maximal synapse, the rest at the floor: the shift pushes them below J_min
+    ee.weight_pf[rows] = w
+    target = sim.neurons.ee_row_target_pf[post]
+    step(sim)
+    shift = (w.sum() - target) / n_in
+    expected = np.clip(w - shift, c.j_e_to_e_min_pf, c.j_e_to_e_max_pf)
+    np.testing.assert_allclose(ee.weight_pf[rows], expected, rtol=1e-12)
+    # the floor leaves a residual that the next normalisation (20 ms later) reduces further
+    residual = ee.weight_pf[rows].sum() - target
+    assert residual > 0
+    step(sim, 200)
+    assert abs(ee.weight_pf[rows].sum() - target) < residual
+
+
+def test_normalisation_runs_every_interval_only():
+    sim = quiet_sim(plasticity={**NORMALISING, "normalisation_interval_ms": 1.0})  # every 10 steps
+    ee = sim.pathways["e_to_e"]
+    step(sim)  # step 0 normalises (nothing to do)
+    ee.weight_pf[:] += 0.5
+    step(sim, 9)  # steps 1..9: no normalisation
+    assert np.allclose(ee.weight_pf, sim.params.connectivity.j_e_to_e_pf + 0.5)
+    step(sim)  # step 10
+    assert np.allclose(ee.weight_pf, sim.params.connectivity.j_e_to_e_pf)
