@@ -1,0 +1,168 @@
+"""Figures of the reduced population model (LKD 2014 Fig. 7); each takes a Dataset, returns a Figure.
+
+Datasets come from ``homeoplastic.store.open_sweep`` over one model size M (sweep dims m, n, eta,
+seed). Time is in population time constants (tau); rates x = n/N and weights are dimensionless.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+_SWEEP = ("m", "n", "eta", "seed")
+_LABELS = {
+    "uniform": "untrained (all W equal)",
+    "diagonal": "trained (W11 = W22 = w_max)",
+    "13_24": "assemblies (1,3) and (2,4)",
+    "12_34": "assemblies (1,2) and (3,4)",
+}
+
+
+def _first_run(ds: xr.Dataset) -> xr.Dataset:
+    return ds.isel({d: 0 for d in _SWEEP if d in ds.dims})
+
+
+def rates_figure(ds: xr.Dataset) -> Figure:
+    """Fig. 7a/c: population rates (top) and the weight change they drive (bottom) for the
+    untrained and trained configurations of the first run of the sweep."""
+    run = _first_run(ds).load()
+    m = int(run["m"])
+    conds = list(run["condition"].values)
+    fig, axes = plt.subplots(
+        2, len(conds), figsize=(5.2 * len(conds), 5.6), sharex=True, squeeze=False, height_ratios=[1.4, 1.0]
+    )
+    t = run["time"].values
+    pairs = [(1, 1), (2, 1)] if m == 2 else [(1, 3), (1, 2)]
+    for col, cond in enumerate(conds):
+        ax = axes[0, col]
+        for pop in run["pop"].values:
+            ax.plot(t, run["rate"].sel(condition=cond, pop=pop), lw=0.8, label=f"population {pop}")
+        ax.axhline(float(_theta(run)), color="0.5", ls=":", lw=0.8, label="theta")
+        ax.set_title(_LABELS.get(cond, cond), fontsize=10)
+        ax.set_ylabel("rate x = n/N (1)")
+        ax.legend(fontsize=7, loc="upper right", ncol=2)
+        ax = axes[1, col]
+        for post, pre in pairs:
+            dw = run["delta_w"].sel(condition=cond, post=post, pre=pre)
+            ax.plot(t, dw, lw=1.0, label=f"ΔW{post}{pre}")
+        ax.axhline(0.0, color="0.5", lw=0.6)
+        ax.set_xlabel("time (population time constants)")
+        ax.set_ylabel("weight change (1)")
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        f"{m}-population model, N = {float(run['n']):g} (2-pop units), "
+        f"eta = {float(run['eta']):g}, seed {int(run['seed'])}",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _theta(run: xr.Dataset) -> float:
+    import json
+
+    return float(json.loads(run.attrs.get("config_json", "{}")).get("theta", 1.8))
+
+
+def field_figure(ds: xr.Dataset) -> Figure:
+    """Fig. 7b/d: the weight vector field on the plane, one panel per (N, eta).
+
+    Shading: occupancy of states with a population above theta. Blue arrows: direction of the
+    field from metastable occupancies (length uniform, colour log10 speed); black arrows: the
+    field estimated from frozen-weight Gillespie runs; red: plastic Gillespie trajectories (all
+    seeds), starting at the dots.
+    """
+    ns = ds["n"].values
+    etas = ds["eta"].values
+    fig, axes = plt.subplots(
+        len(etas),
+        len(ns),
+        figsize=(5.6 * len(ns) + 1.0, 4.4 * len(etas)),
+        squeeze=False,
+        layout="constrained",
+    )
+    first = ds.isel(m=0)
+    names = [str(v) for v in first["axis"].values]
+    for r, eta in enumerate(etas):
+        for c, n in enumerate(ns):
+            ax = axes[r, c]
+            run = first.sel(n=n, eta=eta).load()
+            one = run.isel(seed=0)
+            a, b = one["a"].values, one["b"].values
+            occ = one["high_occupancy"].transpose("b", "a").values
+            mesh = ax.pcolormesh(a, b, occ, shading="nearest", cmap="Greys", vmin=0, vmax=1, alpha=0.5)
+            u = one["field"].isel(component=0).transpose("b", "a").values
+            v = one["field"].isel(component=1).transpose("b", "a").values
+            speed = np.hypot(u, v)
+            moving = speed > 1e-12
+            aa, bb = np.meshgrid(a, b)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = ax.quiver(
+                    aa[moving],
+                    bb[moving],
+                    (u / speed)[moving],
+                    (v / speed)[moving],
+                    np.log10(speed[moving]),
+                    cmap="viridis",
+                    scale=28,
+                    width=0.004,
+                )
+            ax.plot(aa[~moving], bb[~moving], ".", color="0.6", ms=2)
+            us = one["field_sampled"].isel(component=0).transpose("b_s", "a_s").values
+            vs = one["field_sampled"].isel(component=1).transpose("b_s", "a_s").values
+            sp = np.hypot(us, vs)
+            sa, sb = np.meshgrid(one["a_s"].values, one["b_s"].values)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ax.quiver(sa, sb, us / sp, vs / sp, color="k", scale=18, width=0.003, alpha=0.7)
+            for seed in run["seed"].values:
+                tr = run["trajectory"].sel(seed=seed)
+                for s in tr["start"].values:
+                    path = tr.sel(start=s).values
+                    ax.plot(path[:, 0], path[:, 1], color="tab:red", lw=1.0, alpha=0.8)
+                    ax.plot(path[0, 0], path[0, 1], "o", color="tab:red", ms=3)
+            fig.colorbar(q, ax=ax, label="log10 |dW/dt| (1/tau), metastable", shrink=0.9)
+            ax.set_xlim(a[0] - 0.03 * a[-1], a[-1] * 1.03)
+            ax.set_ylim(b[0] - 0.03 * b[-1], b[-1] * 1.03)
+            ax.set_aspect("equal")
+            ax.set_xlabel(f"{names[0]} (1)")
+            ax.set_ylabel(f"{names[1]} (1)")
+            ax.set_title(f"N = {n:g}, eta = {eta:g}", fontsize=10)
+    fig.colorbar(
+        mesh,
+        ax=axes.ravel().tolist(),
+        label="occupancy of states with x > theta (1)",
+        location="right",
+        shrink=0.6,
+    )
+    fig.suptitle(f"{int(ds['m'].values[0])}-population model: weight vector field", fontsize=11)
+    return fig
+
+
+def escape_figure(ds: xr.Dataset) -> Figure:
+    """Transition rates of the trained 2-population model against N: metastable-chain
+    estimators (lines) and direct Gillespie escape times (points, +-2 SE), mean over seeds."""
+    run = ds.isel(m=0, eta=0).load()
+    n = run["n"].values
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=False)
+    styles = {"wkb_slaved": "-", "exact_slaved": "--", "wkb_frozen": "-.", "exact_frozen": ":"}
+    for ax, tr in zip(axes, run["transition"].values, strict=True):
+        rates = run["escape_rate"].sel(transition=tr)
+        for est, ls in styles.items():
+            ax.plot(n, rates.sel(estimator=est).mean("seed"), ls, marker=".", label=est)
+        g = rates.sel(estimator="gillespie").mean("seed")
+        se = run["escape_rate_se"].sel(transition=tr, estimator="gillespie").mean("seed")
+        ax.errorbar(n, g, yerr=2 * se, fmt="o", color="k", label="Gillespie escape times")
+        ax.set_yscale("log")
+        ax.set_xlabel("system size N (1)")
+        ax.set_ylabel("escape rate (1/tau)")
+        ax.set_title(str(tr).replace("_", " "), fontsize=10)
+        ax.legend(fontsize=7)
+    fig.suptitle("Trained 2-population model: transition rates", fontsize=11)
+    fig.tight_layout()
+    return fig

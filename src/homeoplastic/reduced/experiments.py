@@ -1,0 +1,440 @@
+"""The paper's Fig. 7 experiments as functions of plain arguments, each returning xarray Datasets.
+
+Stages (one Zarr store each, per run m~M_n~N_eta~ETA_seed~SEED):
+
+* ``simulate``: frozen-weight Gillespie runs of the untrained and trained configurations: rates
+  and the weight change they would drive (Fig. 7a, c).
+* ``train``: plastic Gillespie runs from several points of the weight plane (Fig. 7b, d, red).
+* ``analyze``: the slow weight vector field over the plane from metastable-state occupancies (and,
+  coarser, from frozen-weight Gillespie averages), the train trajectories projected on the plane,
+  and for M = 2 the transition rates against direct Gillespie escape-time estimates.
+
+``system_size`` is always N of the two-population model; the four-population model uses N / 2 per
+population, w_max / 2 and w_inh / 2 (paper Methods), so that a pair is one population of the
+two-population model. Time is in units of the population time constant.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from homeoplastic.reduced.gillespie import first_passage_times, simulate
+from homeoplastic.reduced.params import (
+    Activation,
+    Plasticity,
+    PopulationModel,
+    four_population_plane,
+    trained_weights,
+    two_population_plane,
+)
+from homeoplastic.reduced.plasticity import metastable_field, sampled_field
+from homeoplastic.reduced.transitions import escape_target, metastable_chain
+from homeoplastic.reduced.wilson_cowan import stable_states
+
+STAGES = ("simulate", "train", "analyze")
+CONDITIONS = {2: ("uniform", "diagonal"), 4: ("13_24", "12_34")}
+PLANE_AXES = {2: ("W11", "W22"), 4: ("W12", "W34")}
+PLANE_INDEX = {2: ((0, 0), (1, 1)), 4: ((0, 1), (2, 3))}
+_STAGE_CODE = {"simulate": 1, "train": 2, "analyze": 3}
+
+
+def build_model(cfg: Mapping[str, Any], n_pops: int, system_size: float) -> PopulationModel:
+    """The M-population model from the config's ``reduced`` section (2-population constants)."""
+    if n_pops not in (2, 4):
+        raise ValueError(f"n_pops must be 2 or 4, got {n_pops}")
+    if not system_size > 0:
+        raise ValueError(f"system_size must be > 0, got {system_size}")
+    act = Activation(**cfg["activation"])
+    scale = 2.0 / n_pops
+    return PopulationModel(
+        n_pops=n_pops,
+        system_size=float(system_size) * scale,
+        w_max=float(cfg["w_max"]) * scale,
+        w_inh=float(cfg["w_inh"]) * scale,
+        external_input=float(cfg["external_input"]),
+        activation=act,
+    )
+
+
+def build_plasticity(cfg: Mapping[str, Any], eta: float) -> Plasticity:
+    """The plasticity rule with this run's learning rate."""
+    return Plasticity(eta=float(eta), theta=float(cfg["theta"]))
+
+
+def plane_weights(model: PopulationModel, a: float, b: float) -> np.ndarray:
+    """Weight matrix at plane coordinates (W11, W22) for M = 2 or (W12, W34) for M = 4."""
+    if model.n_pops == 2:
+        return two_population_plane(model, a, b)
+    return four_population_plane(model, a, b)
+
+
+def _rng(seed: int, stage: str, *more: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), _STAGE_CODE[stage], *map(int, more)])
+
+
+def _low_state(weights: np.ndarray, model: PopulationModel) -> np.ndarray:
+    states = stable_states(weights, model)
+    return states[np.argmin(states.sum(axis=1))]
+
+
+def _pop_coords(model: PopulationModel) -> dict[str, Any]:
+    pops = np.arange(1, model.n_pops + 1)
+    return {
+        "pop": ("pop", pops, {"units": "1", "long_name": "population index"}),
+        "post": ("post", pops, {"units": "1", "long_name": "postsynaptic population"}),
+        "pre": ("pre", pops, {"units": "1", "long_name": "presynaptic population"}),
+    }
+
+
+def _sweep_coords(n_pops: int, system_size: float, eta: float, seed: int) -> dict[str, Any]:
+    return {
+        "m": ((), int(n_pops), {"units": "1", "long_name": "number of populations"}),
+        "n": ((), float(system_size), {"units": "1", "long_name": "system size N (2-pop model)"}),
+        "eta": ((), float(eta), {"units": "1/tau", "long_name": "learning rate"}),
+        "seed": ((), int(seed), {"units": "1", "long_name": "random seed"}),
+    }
+
+
+def _time_coord(edges: np.ndarray) -> tuple:
+    return ("time", edges[1:], {"units": "tau", "long_name": "time (population time constants)"})
+
+
+def simulate_rates(
+    cfg: Mapping[str, Any], n_pops: int, system_size: float, eta: float, seed: int
+) -> xr.Dataset:
+    """Fig. 7a/c: rates of the untrained and trained configurations, weights frozen.
+
+    ``delta_w`` is the weight change the rate fluctuations drive with row sums held and bounds
+    ignored: eta * int (D_kl - mean_l D_kl) dt, D_kl = x_l x_k (x_k - theta).
+    """
+    model = build_model(cfg, n_pops, system_size)
+    plast = build_plasticity(cfg, eta)
+    rates, dws, ws = [], [], []
+    for i, cond in enumerate(CONDITIONS[n_pops]):
+        w = trained_weights(model, cond)
+        traj = simulate(
+            model,
+            w,
+            float(cfg["rates_duration"]),
+            _rng(seed, "simulate", i),
+            plasticity=plast,
+            plastic=False,
+            bin_width=float(cfg["rates_bin"]),
+            initial_rates=_low_state(w, model),
+        )
+        held = traj.drift_integral - traj.drift_integral.mean(axis=2, keepdims=True)
+        rates.append(traj.rates)
+        dws.append(plast.eta * held)
+        ws.append(w)
+    coords = {
+        "condition": (
+            "condition",
+            list(CONDITIONS[n_pops]),
+            {"units": "1", "long_name": "weight configuration"},
+        ),
+        "time": _time_coord(traj.bin_edges),
+        **_pop_coords(model),
+        **_sweep_coords(n_pops, system_size, eta, seed),
+    }
+    return xr.Dataset(
+        {
+            "rate": (
+                ("condition", "time", "pop"),
+                np.array(rates),
+                {"units": "1", "long_name": "population activity x = n/N (bin mean)"},
+            ),
+            "delta_w": (
+                ("condition", "time", "post", "pre"),
+                np.array(dws),
+                {"units": "1", "long_name": "weight change driven, row sums held"},
+            ),
+            "weights": (
+                ("condition", "post", "pre"),
+                np.array(ws),
+                {"units": "1", "long_name": "frozen weight W[post, pre]"},
+            ),
+        },
+        coords=coords,
+    )
+
+
+def train_trajectories(
+    cfg: Mapping[str, Any], n_pops: int, system_size: float, eta: float, seed: int
+) -> tuple[xr.Dataset, xr.Dataset]:
+    """Fig. 7b/d red lines: plastic Gillespie runs from the configured starting points.
+
+    Returns the root dataset and the ``state`` group (final counts and weights per start).
+    """
+    model = build_model(cfg, n_pops, system_size)
+    plast = build_plasticity(cfg, eta)
+    starts = np.asarray(cfg[f"train_starts_{n_pops}pop"], dtype=np.float64) * model.w_max
+    rates, weights, counts, finals = [], [], [], []
+    for i, (a, b) in enumerate(starts):
+        w = plane_weights(model, a, b)
+        traj = simulate(
+            model,
+            w,
+            float(cfg["train_duration"]),
+            _rng(seed, "train", i),
+            plasticity=plast,
+            plastic=True,
+            bin_width=float(cfg["train_bin"]),
+            initial_rates=_low_state(w, model),
+        )
+        rates.append(traj.rates)
+        weights.append(np.concatenate([w[None], traj.weights]))
+        counts.append(traj.final_counts)
+        finals.append(traj.final_weights)
+    weights_arr = np.array(weights)
+    (i1, j1), (i2, j2) = PLANE_INDEX[n_pops]
+    plane = np.stack([weights_arr[:, :, i1, j1], weights_arr[:, :, i2, j2]], axis=-1)
+    edges = traj.bin_edges
+    coords = {
+        "start": ("start", np.arange(len(starts)), {"units": "1", "long_name": "start index"}),
+        "time": _time_coord(edges),
+        "time_w": ("time_w", edges, {"units": "tau", "long_name": "time of weight sample"}),
+        "axis": ("axis", list(PLANE_AXES[n_pops]), {"units": "1", "long_name": "plane axis"}),
+        **_pop_coords(model),
+        **_sweep_coords(n_pops, system_size, eta, seed),
+    }
+    ds = xr.Dataset(
+        {
+            "rate": (
+                ("start", "time", "pop"),
+                np.array(rates),
+                {"units": "1", "long_name": "population activity x = n/N (bin mean)"},
+            ),
+            "weights": (
+                ("start", "time_w", "post", "pre"),
+                weights_arr,
+                {"units": "1", "long_name": "weight W[post, pre]"},
+            ),
+            "trajectory": (
+                ("start", "time_w", "axis"),
+                plane,
+                {"units": "1", "long_name": "weights on the plane"},
+            ),
+            "start_point": (
+                ("start", "axis"),
+                starts,
+                {"units": "1", "long_name": "starting weights on the plane"},
+            ),
+        },
+        coords=coords,
+    )
+    state = xr.Dataset(
+        {
+            "counts": (
+                ("start", "pop"),
+                np.array(counts),
+                {"units": "1", "long_name": "active neurons n at the end"},
+            ),
+            "weights": (
+                ("start", "post", "pre"),
+                np.array(finals),
+                {"units": "1", "long_name": "weights at the end"},
+            ),
+        },
+        coords={k: v for k, v in coords.items() if k in ("start", "pop", "post", "pre")},
+    )
+    return ds, state
+
+
+def vector_fields(
+    cfg: Mapping[str, Any], n_pops: int, system_size: float, eta: float, seed: int
+) -> xr.Dataset:
+    """The weight vector field over the plane: metastable (fine grid) and sampled (coarse grid)."""
+    model = build_model(cfg, n_pops, system_size)
+    plast = build_plasticity(cfg, eta)
+    names = PLANE_AXES[n_pops]
+    (i1, j1), (i2, j2) = PLANE_INDEX[n_pops]
+    grid = np.linspace(0.0, model.w_max, int(cfg["field_points"]))
+    field = np.zeros((grid.size, grid.size, 2))
+    n_states = np.zeros((grid.size, grid.size), dtype=np.int64)
+    high_occ = np.zeros((grid.size, grid.size))
+    for ia, a in enumerate(grid):
+        for ib, b in enumerate(grid):
+            v, chain = metastable_field(
+                plane_weights(model, a, b),
+                model,
+                plast,
+                cfg["transition_method"],
+                cfg["reduction"],
+            )
+            field[ia, ib] = v[i1, j1], v[i2, j2]
+            n_states[ia, ib] = len(chain.states)
+            high_occ[ia, ib] = chain.occupancy @ np.any(chain.states > plast.theta, axis=1)
+    coarse = np.linspace(0.0, model.w_max, int(cfg["sampled_field_points"]))
+    sampled = np.full((coarse.size, coarse.size, 2), np.nan)
+    for ia, a in enumerate(coarse):
+        for ib, b in enumerate(coarse):
+            v, _ = sampled_field(
+                plane_weights(model, a, b),
+                model,
+                plast,
+                float(cfg["sampled_field_duration"]),
+                _rng(seed, "analyze", 100 + ia, ib),
+            )
+            sampled[ia, ib] = v[i1, j1], v[i2, j2]
+    w_attrs = {"units": "1"}
+    return xr.Dataset(
+        {
+            "field": (
+                ("a", "b", "component"),
+                field,
+                {"units": "1/tau", "long_name": "weight drift from metastable occupancy"},
+            ),
+            "n_states": (("a", "b"), n_states, {"units": "1", "long_name": "stable Wilson-Cowan states"}),
+            "high_occupancy": (
+                ("a", "b"),
+                high_occ,
+                {"units": "1", "long_name": "occupancy of states with x > theta"},
+            ),
+            "field_sampled": (
+                ("a_s", "b_s", "component"),
+                sampled,
+                {"units": "1/tau", "long_name": "weight drift from Gillespie runs"},
+            ),
+        },
+        coords={
+            "a": ("a", grid, {**w_attrs, "long_name": names[0]}),
+            "b": ("b", grid, {**w_attrs, "long_name": names[1]}),
+            "a_s": ("a_s", coarse, {**w_attrs, "long_name": f"{names[0]} (sampled grid)"}),
+            "b_s": ("b_s", coarse, {**w_attrs, "long_name": f"{names[1]} (sampled grid)"}),
+            "component": (
+                "component",
+                [f"d{names[0]}/dt", f"d{names[1]}/dt"],
+                {"units": "1", "long_name": "field component"},
+            ),
+            **_sweep_coords(n_pops, system_size, eta, seed),
+        },
+    )
+
+
+ESTIMATORS = ("wkb_slaved", "exact_slaved", "wkb_frozen", "exact_frozen", "gillespie")
+TRANSITIONS = ("out_of_low_low", "out_of_high_low")
+
+
+def escape_rates(cfg: Mapping[str, Any], system_size: float, seed: int) -> xr.Dataset:
+    """Two-population trained model: total escape rates out of (low, low) and (high, low).
+
+    Metastable-chain rates (WKB or exact 1-D first passage; slaved or frozen reduction) against
+    the reciprocal mean of ``escape_samples`` direct Gillespie escape times. The Gillespie
+    estimate is skipped (NaN) when it would take more than ``escape_max_events`` events.
+    """
+    model = build_model(cfg, 2, system_size)
+    w = trained_weights(model, "diagonal")
+    rates = np.full((len(TRANSITIONS), len(ESTIMATORS)), np.nan)
+    se = np.full_like(rates, np.nan)
+    chains = {}
+    for est in ESTIMATORS[:-1]:
+        method, reduction = est.split("_")
+        chains[est] = metastable_chain(w, model, method, reduction)
+    ref = chains["exact_slaved"]
+    if len(ref.states) != 3:
+        raise ValueError("the trained two-population model is not bistable for these constants")
+    for j, est in enumerate(ESTIMATORS[:-1]):
+        rates[0, j] = -chains[est].generator[1, 1]
+        rates[1, j] = -chains[est].generator[2, 2]
+    n = model.system_size
+    samples = int(cfg["escape_samples"])
+    events_per_time = 2.0 * n * (model.activation.f_max + ref.states.max())
+    big = 10**9
+    starts = [np.rint(n * ref.states[1]).astype(int), np.rint(n * ref.states[2]).astype(int)]
+    hi = escape_target(ref.states[2, 0], True, n)
+    lo = escape_target(ref.states[1, 0], False, n)
+    bounds = [([-1, -1], [hi, hi]), ([lo, -1], [big, big])]
+    for t in range(2):
+        expected_events = samples * events_per_time / rates[t, 1]
+        if samples == 0 or expected_events > float(cfg["escape_max_events"]):
+            continue
+        times, _ = first_passage_times(model, w, starts[t], *bounds[t], samples, _rng(seed, "analyze", 7, t))
+        rates[t, -1] = 1.0 / times.mean()
+        se[t, -1] = rates[t, -1] * times.std() / times.mean() / np.sqrt(samples)
+    return xr.Dataset(
+        {
+            "escape_rate": (
+                ("transition", "estimator"),
+                rates,
+                {"units": "1/tau", "long_name": "total escape rate"},
+            ),
+            "escape_rate_se": (
+                ("transition", "estimator"),
+                se,
+                {"units": "1/tau", "long_name": "standard error (Gillespie)"},
+            ),
+        },
+        coords={
+            "transition": (
+                "transition",
+                list(TRANSITIONS),
+                {"units": "1", "long_name": "metastable state left"},
+            ),
+            "estimator": ("estimator", list(ESTIMATORS), {"units": "1", "long_name": "rate estimator"}),
+        },
+    )
+
+
+def analyze_run(
+    cfg: Mapping[str, Any],
+    n_pops: int,
+    system_size: float,
+    eta: float,
+    seed: int,
+    train: xr.Dataset,
+) -> xr.Dataset:
+    """Vector fields, the train stage's plane trajectories, and (M = 2) escape-rate validation."""
+    ds = vector_fields(cfg, n_pops, system_size, eta, seed)
+    traj = train[["trajectory", "start_point"]].load()
+    ds = ds.merge(traj.drop_vars([c for c in ("m", "n", "eta", "seed") if c in traj.coords]))
+    if n_pops == 2:
+        ds = ds.merge(escape_rates(cfg, system_size, seed))
+    return ds
+
+
+def run_stage(
+    stage: str,
+    out_path: str | Path,
+    cfg: Mapping[str, Any],
+    n_pops: int,
+    system_size: float,
+    eta: float,
+    seed: int,
+    input_path: str | Path | None = None,
+) -> Path:
+    """Run one stage for one sweep point and write its Zarr store (atomic, with provenance)."""
+    from homeoplastic.store import open_store, provenance_attrs, write_store
+
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    start = time.perf_counter()
+    groups: dict[str, xr.Dataset] = {}
+    sim_seconds = None
+    if stage == "simulate":
+        ds = simulate_rates(cfg, n_pops, system_size, eta, seed)
+        sim_seconds = float(cfg["rates_duration"]) * len(CONDITIONS[n_pops])
+    elif stage == "train":
+        ds, state = train_trajectories(cfg, n_pops, system_size, eta, seed)
+        groups["state"] = state
+        sim_seconds = float(cfg["train_duration"]) * ds.sizes["start"]
+    else:
+        if input_path is None:
+            raise ValueError("the analyze stage needs input_path (the train store)")
+        ds = analyze_run(cfg, n_pops, system_size, eta, seed, open_store(input_path))
+    sweep = {"m": int(n_pops), "n": float(system_size), "eta": float(eta), "seed": int(seed)}
+    attrs = provenance_attrs(
+        stage=stage,
+        config=dict(cfg),
+        seed=seed,
+        sweep=sweep,
+        sim_seconds=sim_seconds,
+        wall_seconds=time.perf_counter() - start,
+        time_unit="population time constant (tau)",
+    )
+    return write_store(out_path, ds, groups=groups, attrs=attrs)
