@@ -15,6 +15,9 @@ BAL_SWEEP_STORES = expand(
     seed=BAL["sweep"]["seeds"],
 )
 _rnn = BAL["rnn"]
+# Training sees only its own keys, so changing the evaluation settings does not retrain.
+_RNN_EVAL_KEYS = ("noise_sigmas", "n_trial_sets", "gain_floor", "enabled", "seeds")
+BAL_RNN_TRAIN = {k: v for k, v in _rnn.items() if k not in _RNN_EVAL_KEYS}
 BAL_RNN_RUNS = (
     [("plain", 0.0)]
     + [("l2", float(lam)) for lam in _rnn["l2_lambdas"]]
@@ -173,7 +176,7 @@ rule balancing_train_rnn:
         lam=r"[0-9.]+(e-?\d+)?",
         seed=r"\d+",
     params:
-        cfg=BAL["rnn"],
+        cfg=BAL_RNN_TRAIN,
     threads: 1
     resources:
         mem_mb=BAL_RES["mem_mb"],

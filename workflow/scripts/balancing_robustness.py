@@ -14,7 +14,8 @@ sweep = json.loads(open_store(snakemake.input[0]).attrs["sweep_json"])
 setup = RNNSetup(c["n"], c["n_timesteps"], c["sigma_in"], c["sigma_ctx"], c["rec_scale"])
 start = time.perf_counter()
 ds = rnn_robustness(load_group(snakemake.input[0], "state"), setup, c["noise_sigmas"],
-                    c["n_trial_sets"], sweep["seed"], c["dt"], c["substeps"])
+                    c["n_trial_sets"], sweep["seed"], c["dt"], c["substeps"],
+    c["gain_floor"])
 attrs = provenance_attrs(stage="robustness", config=snakemake.config["balancing"],
                          seed=sweep["seed"], sweep=sweep, sim_seconds=None,
                          wall_seconds=time.perf_counter() - start)

@@ -229,7 +229,7 @@ def rnn_training(ds: xr.Dataset) -> Figure:
         ax.set_ylabel(_label(ds[key]))
         ax.set_yscale("log")
     axes[0].legend(fontsize=7)
-    axes[2].set_title("imbalance: conserved (plain), decays (L2, balancing)")
+    axes[2].set_title("recurrent imbalance |g|: falls with L2 and balancing", fontsize=9)
     fig.tight_layout()
     return fig
 
