@@ -274,3 +274,21 @@ def test_feedforward_chain_warns_and_ignores():
 def test_bad_input_raises_clear_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.slow
+def test_spec_table_ratios_n200_and_factored_large():
+    """Spec §4.2 table at N = 200 (5 draws) and a factored N = 20000 network against (2/pi)^2."""
+    ratios = {1: [], 2: [], "full": []}
+    for seed in range(5):
+        for rank in ratios:
+            c0 = power_law_cost(random_network(200, rank, np.random.default_rng([seed, 200])), 2.0)
+            res = balance_costs(c0, 2.0, "sweeps", SolverOptions(tol=1e-10, max_iter=10_000))
+            ratios[rank].append(res.cost_after / res.cost_before)
+    assert 0.34 < np.mean(ratios[1]) < 0.44  # spec: 0.39
+    assert 0.55 < np.mean(ratios[2]) < 0.70  # spec: 0.63
+    assert abs(np.mean(ratios["full"]) - (1 - 1 / 200)) < 0.002  # spec: 0.995
+    U, V = random_factors(20_000, 1, np.random.default_rng(9))
+    res = balance_factored(FactoredNetwork.create(U, V), "sweeps", SolverOptions(tol=1e-9))
+    np.testing.assert_allclose(res.cost_after / res.cost_before, (2 / np.pi) ** 2, rtol=0.05)
+    np.testing.assert_allclose(res.h, balance_rank_one(U[:, 0], V[:, 0]), atol=1e-6)
