@@ -33,6 +33,7 @@ BAL_PERTURB_STORE = f"{BAL_DIR}/perturb/side~{BAL['perturbation']['side']}/pertu
 BAL_FIGURES = [
     f"{RESULTS}/figures/balancing_cost_vs_rank.png",
     f"{RESULTS}/figures/balancing_cost_vs_size.png",
+    f"{RESULTS}/figures/balancing_convergence.png",
     f"{RESULTS}/figures/balancing_two_neuron.png",
     f"{RESULTS}/figures/balancing_perturbation.png",
 ]
@@ -94,6 +95,7 @@ rule balancing_figure_sweep:
     output:
         rank=f"{RESULTS}/figures/balancing_cost_vs_rank.png",
         size=f"{RESULTS}/figures/balancing_cost_vs_size.png",
+        convergence=f"{RESULTS}/figures/balancing_convergence.png",
     log:
         f"{BAL_LOGS}/figure_sweep.log",
     threads: 1

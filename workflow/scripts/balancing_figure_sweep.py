@@ -4,9 +4,14 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from homeoplastic.figures.balancing import cost_ratio_vs_rank, cost_ratio_vs_size  # noqa: E402
+from homeoplastic.figures.balancing import (  # noqa: E402
+    convergence,
+    cost_ratio_vs_rank,
+    cost_ratio_vs_size,
+)
 from homeoplastic.store import open_sweep  # noqa: E402
 
 ds = open_sweep(snakemake.input, sweep_keys=["n", "rank", "p", "seed"])
 cost_ratio_vs_rank(ds).savefig(snakemake.output.rank, dpi=130)
 cost_ratio_vs_size(ds).savefig(snakemake.output.size, dpi=130)
+convergence(ds).savefig(snakemake.output.convergence, dpi=130)

@@ -14,6 +14,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 __all__ = [
+    "convergence",
     "cost_ratio_vs_rank",
     "cost_ratio_vs_size",
     "perturbation_response",
@@ -107,6 +108,36 @@ def cost_ratio_vs_size(ds: xr.Dataset) -> Figure:
         ax.set_ylim(0, 1.02)
         ax.set_title(f"p = {p:g}; shaded: between the two bounds")
         ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def convergence(ds: xr.Dataset) -> Figure:
+    """Gradient-flow time to |g|/C < 1e-8 and per-neuron residual after balancing, against rank."""
+    ranks = _rank_order(ds["rank"].values)
+    p = np.atleast_1d(ds["p"].values)[0]
+    sub = ds.sel(p=p, rank=ranks)
+    flow_time = sub["flow_time"].where(sub["flow_converged"].astype(bool))
+    t_mean, _ = _seed_stats(flow_time)
+    relax, _ = _seed_stats(sub["relaxation_time"])
+    resid, _ = _seed_stats(sub["max_residual"])
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4))
+    x = np.arange(len(ranks))
+    colors = plt.cm.viridis(np.linspace(0, 0.9, ds.sizes["n"]))
+    for color, n in zip(colors, ds["n"].values, strict=True):
+        axes[0].plot(x, t_mean.sel(n=n).values, "o-", color=color, label=f"N = {n} flow time")
+        axes[0].plot(x, relax.sel(n=n).values, "s:", color=color, ms=3, label=f"N = {n} 1/(p λ₂)")
+        axes[1].plot(x, resid.sel(n=n).values, "o-", color=color, label=f"N = {n}")
+    for ax in axes:
+        ax.set_xticks(x, ranks)
+        ax.set_xlabel(_label(ds["rank"]))
+        ax.set_yscale("log")
+    axes[0].set_ylabel(_label(ds["flow_time"]))
+    axes[0].set_title(f"p = {p:g}: convergence of the local flow (unreached runs omitted)", fontsize=9)
+    axes[0].legend(fontsize=6, ncol=2)
+    axes[1].set_ylabel(_label(ds["max_residual"]))
+    axes[1].set_title("per-neuron balance residual after balancing", fontsize=9)
+    axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
 
