@@ -21,6 +21,7 @@ from homeoplastic.balancing import (
     cost_bounds,
     cost_hessian,
     imbalance,
+    lax_vector_field,
     power_law_cost,
     robustness_cost,
     scale_matrix,
@@ -60,6 +61,18 @@ def test_relu_network_function_preserved_to_1e12():
     np.testing.assert_allclose(x1, x0 * np.exp(-res.h)[None, :], rtol=1e-10, atol=1e-13)
     # The balanced network really is balanced.
     assert np.linalg.norm(imbalance(power_law_cost(balanced.J, 2.0))) < 1e-10 * res.cost_after
+
+
+def test_lax_vector_field_is_derivative_of_transformation():
+    net = _random_net(12, seed=21)
+    g = imbalance(power_law_cost(net.J, 2.0))
+    field = lax_vector_field(net, g)
+    for eps in (1e-4, 1e-5):
+        moved = transform_network(net, eps * g)
+        for name in ("J", "W_in", "b", "W_out"):
+            fd = (getattr(moved, name) - getattr(net, name)) / eps
+            scale = np.abs(field[name]).max()
+            assert np.abs(fd - field[name]).max() < 50 * eps * scale * np.abs(g).max(), name
 
 
 # 2. Isospectrality and conservation of sum(h) ---------------------------------------------------

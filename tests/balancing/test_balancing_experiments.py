@@ -50,3 +50,22 @@ def test_two_neuron_and_perturbation_datasets():
     err = root.rel_error.values
     assert err[0] < 1e-3 and np.all(np.diff(err) > 0)  # error grows ~ linearly in eps
     np.testing.assert_allclose(err[1] / err[0], 10, rtol=0.1)
+
+
+def test_rnn_train_and_robustness_reproducible_and_function_preserving():
+    from homeoplastic.balancing.experiments import RNNSetup, rnn_robustness, rnn_train
+    from homeoplastic.balancing.rnn import TrainConfig
+
+    setup = RNNSetup(n=12, n_timesteps=8)
+    cfg = TrainConfig(arm="balance", balance_rate=1.0, n_iterations=20, substeps=3, log_every=5)
+    a, ga = rnn_train(setup, cfg, seed=4)
+    b, gb = rnn_train(setup, cfg, seed=4)
+    xr.testing.assert_identical(a, b)
+    xr.testing.assert_identical(ga["state"], gb["state"])
+    _check_attrs(a)
+    state = {k: ga["state"][k].values for k in ga["state"].data_vars}
+    rob = rnn_robustness(state, setup, [0.0, 0.5], n_trial_sets=2, seed=4, substeps=3)
+    _check_attrs(rob)
+    assert float(rob.noiseless_output_diff) < 1e-10
+    assert float(rob.robust_cost_after) <= float(rob.robust_cost_before)
+    np.testing.assert_allclose(rob.mse_trial_balanced[0], rob.mse_trial_original[0], rtol=1e-10)

@@ -34,6 +34,7 @@ from homeoplastic.balancing.solvers import (
 )
 from homeoplastic.balancing.transform import (
     RateNetwork,
+    lax_vector_field,
     scale_matrix,
     simulate_relu,
     transform_network,
@@ -58,6 +59,7 @@ __all__ = [
     "imbalance",
     "incoming_cost",
     "laplacian",
+    "lax_vector_field",
     "outgoing_cost",
     "per_neuron_residual",
     "power_law_cost",

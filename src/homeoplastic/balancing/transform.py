@@ -13,7 +13,13 @@ import numpy as np
 
 from homeoplastic.balancing.costs import validate_square
 
-__all__ = ["RateNetwork", "scale_matrix", "simulate_relu", "transform_network"]
+__all__ = [
+    "RateNetwork",
+    "lax_vector_field",
+    "scale_matrix",
+    "simulate_relu",
+    "transform_network",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,22 @@ def transform_network(net: RateNetwork, h: np.ndarray) -> RateNetwork:
         b=net.b / e,
         W_out=net.W_out * e[None, :],
     )
+
+
+def lax_vector_field(net: RateNetwork, g: np.ndarray) -> dict[str, np.ndarray]:
+    """Synaptic form of the flow dh/dt = g (spec §2.3): dJ/dt = [J, G], G = diag(g).
+
+    ``dJ_ij/dt = (g_j - g_i) J_ij``, ``dW_in/dt = -G W_in``, ``db/dt = -G b``,
+    ``dW_out/dt = W_out G``. Integrate it multiplicatively (:func:`transform_network`), not by
+    additive Euler steps, which preserve function only to first order.
+    """
+    g = _check_h(g, net.n)
+    return {
+        "J": net.J * (g[None, :] - g[:, None]),
+        "W_in": -g[:, None] * net.W_in,
+        "b": -g * net.b,
+        "W_out": net.W_out * g[None, :],
+    }
 
 
 def simulate_relu(
