@@ -24,8 +24,8 @@ class Activation:
     population high at x = 2.87 with the other suppressed at 0.057); bistability begins near
     W_ii = 0.88 on the diagonal of the (W11, W22) plane (it cannot begin below 0.8, where one
     population's self-coupling would equal the uniform network's, which must stay monostable);
-    the escape times at N = 16 are about 130 (low -> high, either population) and 290 (high ->
-    low) time constants, so Gillespie runs of a few thousand time constants show many switches,
+    the mean escape times at N = 16 (Gillespie) are about 45 out of (low, low) and 220 out of
+    (high, low) time constants, so Gillespie runs of a few thousand time constants show many switches,
     as in the paper's Fig. 7a; and Gillespie runs with plasticity from W_ii > 0.9 go to w_max.
     """
 
