@@ -6,6 +6,8 @@ BAL = config["balancing"]
 BAL_RES = BAL["resources"]
 BAL_DIR = f"{RESULTS}/balancing"
 BAL_LOGS = f"{LOGS}/balancing"
+# The rules' software environment (used with --use-conda; the same pins as pyproject.toml).
+BAL_ENV = "../../environment.yml"
 
 BAL_SWEEP_STORES = expand(
     f"{BAL_DIR}/sweep/n~{{n}}_rank~{{rank}}_p~{{p}}_seed~{{seed}}/balance.zarr",
@@ -66,6 +68,8 @@ rule balancing_balance:
     params:
         cfg=BAL["sweep"],
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -82,6 +86,8 @@ rule balancing_analyze:
     log:
         f"{BAL_LOGS}/analyze.log",
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -99,6 +105,8 @@ rule balancing_figure_sweep:
     log:
         f"{BAL_LOGS}/figure_sweep.log",
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -114,6 +122,8 @@ rule balancing_two_neuron:
     params:
         cfg=BAL["two_neuron"],
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -129,6 +139,8 @@ rule balancing_figure_two_neuron:
     log:
         f"{BAL_LOGS}/figure_two_neuron.log",
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -146,6 +158,8 @@ rule balancing_perturb:
     params:
         cfg=BAL["perturbation"],
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -161,6 +175,8 @@ rule balancing_figure_perturbation:
     log:
         f"{BAL_LOGS}/figure_perturbation.log",
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -180,6 +196,8 @@ rule balancing_train_rnn:
     params:
         cfg=BAL_RNN_TRAIN,
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -201,6 +219,8 @@ rule balancing_robustness:
     params:
         cfg=BAL["rnn"],
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -218,6 +238,8 @@ rule balancing_figure_rnn:
     log:
         f"{BAL_LOGS}/figure_rnn.log",
     threads: 1
+    conda:
+        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
