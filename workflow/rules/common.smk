@@ -23,7 +23,67 @@ ALL_TARGETS = []
 
 # One rule file per model; a model whose section is absent or disabled contributes nothing.
 MODEL_RULE_FILES = [
-    f"rules/{name}.smk"
+    f"workflow/rules/{name}.smk"
     for name in ("assemblies", "balancing", "reduced", "figures")
     if (Path(workflow.basedir) / "workflow" / "rules" / f"{name}.smk").exists()
 ]
+
+
+# ---- assemblies: runs, stage inputs and per-job resources ----
+from homeoplastic.spiking.protocol import check_section, resources_for, run_id, sweep_points
+
+ASM = config.get("assemblies", {"enabled": False})
+ASM_DIR = f"{RESULTS}/assemblies"
+ASM_LOGS = f"{LOGS}/assemblies"
+ASM_ENV = "../../environment.yml"
+
+if ASM.get("enabled", False):
+    try:
+        check_section(ASM)  # every sweep point's parameters, before any job runs
+    except ValueError as err:
+        raise WorkflowError(f"config: {err}")
+    ASM_RUNS = [run_id(point) for point in sweep_points(ASM)]
+else:
+    ASM_RUNS = []
+
+ASM_STAGES = [
+    "simulate",
+    "train",
+    "spontaneous_recurrent",
+    "spontaneous_nonrecurrent",
+    "perturb_recurrent",
+    "perturb_nonrecurrent",
+    "remap",
+]
+ASM_PREVIOUS = {
+    "train": "simulate",
+    "spontaneous_recurrent": "train",
+    "spontaneous_nonrecurrent": "train",
+    "perturb_recurrent": "spontaneous_recurrent",
+    "perturb_nonrecurrent": "spontaneous_nonrecurrent",
+    "remap": "spontaneous_recurrent",
+}
+
+
+def asm_store(run, stage):
+    return f"{ASM_DIR}/{run}/{stage}.zarr"
+
+
+def asm_stage_inputs(wildcards):
+    stage = wildcards.stage
+    inputs = {}
+    if stage in ASM_PREVIOUS:
+        inputs["previous"] = asm_store(wildcards.run, ASM_PREVIOUS[stage])
+    if stage == "spontaneous_nonrecurrent":
+        inputs["recurrent"] = asm_store(wildcards.run, "spontaneous_recurrent")
+    return inputs
+
+
+def _asm_resource(key):
+    def get(wildcards, attempt):
+        value = resources_for(ASM, wildcards.run, wildcards.stage)[key]
+        return value * attempt if key == "runtime" else value
+
+    return get
+
+

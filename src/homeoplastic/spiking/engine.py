@@ -118,6 +118,7 @@ class Simulation:
         self.rng_state = rng_state
         self.clock = clock
         self.guard = guard
+        self.n_assemblies = params.assemblies.n_assemblies
         self._derive()
 
     # ------------------------------------------------------------------ construction
@@ -137,8 +138,7 @@ class Simulation:
     def _derive(self) -> None:
         """Indices derived from the structure (rebuilt, never stored)."""
         n_exc = self.params.connectivity.n_exc
-        n_asm = self.params.assemblies.n_assemblies
-        self.n_assemblies = n_asm
+        n_asm = self.n_assemblies
         self.cell_group_ptr, self.cell_group_ids = cell_groups(
             n_exc, self.group_ptr[: n_asm + 1], self.group_members[: self.group_ptr[n_asm]], n_asm
         )
@@ -174,6 +174,16 @@ class Simulation:
                   for g in range(self.n_groups)] + [members]
         self.group_ptr, self.group_members = groups_to_csr(groups)
         return self.n_groups - 1
+
+    def track_groups(self, n_groups: int) -> None:
+        """Record rates and weights for the first ``n_groups`` groups (default: the assemblies).
+
+        Remapping adds a new stimulus set as extra groups and tracks old and new together.
+        """
+        if not 0 <= n_groups <= self.n_groups:
+            raise ParameterError(f"track_groups: n_groups = {n_groups}; allowed 0..{self.n_groups}")
+        self.n_assemblies = int(n_groups)
+        self._derive()
 
     def assembly_members(self, index: int) -> np.ndarray:
         return self.group_members[self.group_ptr[index]:self.group_ptr[index + 1]].copy()
@@ -479,6 +489,9 @@ class Simulation:
         sim = cls(saved, int(state.attrs["seed"]), pathways, arr["group_ptr"],
                   arr["group_members"], neurons, arr["rng_state"].astype(np.uint64).copy(),
                   arr["clock"].astype(np.int64).copy(), arr["guard_rate_hz"].astype(float).copy())
+        tracked = int(state.attrs.get("n_assemblies", sim.n_assemblies))
+        if tracked != sim.n_assemblies:
+            sim.track_groups(tracked)
         if params is not None and params != saved:
             sim.set_params(params)
         return sim
@@ -509,7 +522,8 @@ class Simulation:
     def _fingerprint(self, duration_s: float, schedule: StimulusSchedule, record: RecordSpec) -> str:
         h = hashlib.sha256()
         h.update(json.dumps(self.params.to_dict(), sort_keys=True).encode())
-        h.update(f"{self.seed}|{duration_s}|{__version__}|{record}".encode())
+        h.update(f"{self.seed}|{int(self.clock[0])}|{duration_s}|{__version__}|{record}".encode())
+        h.update(self.neurons.v_mv.tobytes())  # the state the run starts from
         for arr in (schedule.target, schedule.t_on_s, schedule.t_off_s, schedule.rate_hz):
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()

@@ -1,0 +1,151 @@
+"""Per-run statistics of the assembly chain: weight ratios, rates, reactivations, recovery.
+
+``analyze_run`` reads the stores of one sweep point and returns a small regular dataset whose
+variables combine across runs (``open_mfdataset``) into the sweep figures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from homeoplastic.store import open_store
+
+
+def smoothed(values: np.ndarray, bin_ms: float, window_ms: float) -> np.ndarray:
+    """Boxcar average along axis 0 over ``window_ms`` (same length, edges use fewer bins)."""
+    width = max(1, round(window_ms / bin_ms))
+    kernel = np.ones(width)
+    num = np.apply_along_axis(lambda x: np.convolve(x, kernel, mode="same"), 0, values)
+    den = np.convolve(np.ones(values.shape[0]), kernel, mode="same")
+    return num / den.reshape((-1,) + (1,) * (values.ndim - 1))
+
+
+def reactivation_events(
+    rate_assembly_hz: np.ndarray,
+    *,
+    mean_rate_hz: float,
+    bin_ms: float,
+    threshold_factor: float = 4.0,
+    min_rate_hz: float = 10.0,
+    window_ms: float = 50.0,
+) -> np.ndarray:
+    """Number of upward threshold crossings of each assembly's smoothed rate.
+
+    ``rate_assembly_hz`` is (time bin, assembly). The threshold is
+    max(min_rate_hz, threshold_factor * mean_rate_hz).
+    """
+    if rate_assembly_hz.shape[0] < 2:
+        return np.zeros(rate_assembly_hz.shape[1:], dtype=np.int64)
+    rates = smoothed(np.nan_to_num(rate_assembly_hz), bin_ms, window_ms)
+    threshold = max(min_rate_hz, threshold_factor * mean_rate_hz)
+    above = rates > threshold
+    return np.sum(above[1:] & ~above[:-1], axis=0) + above[0]
+
+
+def _ratio_series(path) -> tuple[np.ndarray, np.ndarray]:
+    ds = open_store(path)
+    return ds.snapshot_time.values, ds.w_ratio.values
+
+
+def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) -> xr.Dataset:
+    """Statistics of one run from its stage stores.
+
+    ``paths`` maps stage names (simulate, train, spontaneous_recurrent, spontaneous_nonrecurrent,
+    perturb_recurrent, perturb_nonrecurrent, remap) to stores; absent stages are skipped.
+    """
+    data: dict[str, xr.Variable] = {}
+    coords: dict[str, xr.Variable] = {}
+
+    def scalar(name: str, value: float, units: str, long_name: str) -> None:
+        data[name] = xr.Variable((), float(value), {"units": units, "long_name": long_name})
+
+    chain = [s for s in ("simulate", "train", "spontaneous_recurrent") if s in paths]
+    times, ratios = [], []
+    for stage in chain:
+        t, r = _ratio_series(paths[stage])
+        if times and t.size and t[0] == times[-1][-1]:
+            t, r = t[1:], r[1:]  # the first snapshot repeats the previous stage's last
+        times.append(t)
+        ratios.append(r)
+    if times:
+        coords["time_recurrent"] = xr.Variable(
+            "time_recurrent", np.concatenate(times), {"units": "s", "long_name": "time"})
+        data["w_ratio_recurrent"] = xr.Variable(
+            "time_recurrent", np.concatenate(ratios),
+            {"units": "1", "long_name": "within/between E->E weight (intact network)"})
+    if "spontaneous_nonrecurrent" in paths:
+        t, r = _ratio_series(paths["spontaneous_nonrecurrent"])
+        coords["time_nonrecurrent"] = xr.Variable("time_nonrecurrent", t,
+                                                  {"units": "s", "long_name": "time"})
+        data["w_ratio_nonrecurrent"] = xr.Variable(
+            "time_nonrecurrent", r,
+            {"units": "1", "long_name": "within/between E->E weight (non-recurrent control)"})
+        scalar("ratio_end_nonrecurrent", r[-1], "1", "within/between at the end of the control")
+        scalar("ratio_change_nonrecurrent", r[-1] - r[0], "1",
+               "change of within/between over the control's spontaneous phase")
+    if "simulate" in paths:
+        base = open_store(paths["simulate"])
+        half = base.time.size // 2
+        scalar("rate_exc_baseline_hz", base.rate_exc_hz[half:].mean(), "Hz",
+               "E rate before training (second half of the warm-up)")
+        scalar("rate_inh_baseline_hz", base.rate_inh_hz[half:].mean(), "Hz",
+               "I rate before training")
+    if "train" in paths:
+        train = open_store(paths["train"])
+        scalar("ratio_after_training", train.w_ratio[-1], "1", "within/between after training")
+        scalar("w_within_after_training_pf", train.w_within_pf[-1], "pF",
+               "mean within-assembly weight after training")
+        scalar("train_status_ok", train.attrs["status"] == "completed", "1",
+               "1 when training completed (0: stopped by the rate guard)")
+    if "spontaneous_recurrent" in paths:
+        spont = open_store(paths["spontaneous_recurrent"])
+        rate = float(spont.rate_exc_hz.mean())
+        scalar("rate_exc_post_training_hz", rate, "Hz", "E rate in spontaneous activity after training")
+        scalar("rate_inh_post_training_hz", spont.rate_inh_hz.mean(), "Hz", "I rate after training")
+        scalar("ratio_end_recurrent", spont.w_ratio[-1], "1",
+               "within/between at the end of the spontaneous phase")
+        scalar("ratio_change_recurrent", spont.w_ratio[-1] - spont.w_ratio[0], "1",
+               "change of within/between over the spontaneous phase")
+        events = reactivation_events(
+            spont.rate_assembly_hz.values, mean_rate_hz=rate, bin_ms=float(spont.attrs["rate_bin_ms"]),
+            threshold_factor=analysis["reactivation_threshold_factor"],
+            min_rate_hz=analysis["reactivation_min_hz"])
+        seconds = float(spont.attrs["run_end_s"] - spont.attrs["run_start_s"])
+        coords["assembly"] = xr.Variable("assembly", np.arange(events.size),
+                                         {"units": "1", "long_name": "assembly index"})
+        data["reactivations_per_min"] = xr.Variable(
+            "assembly", events / seconds * 60.0,
+            {"units": "1/min", "long_name": "spontaneous reactivations of each assembly"})
+        rates = spont.rate_assembly_hz.mean("time").values
+        scalar("assembly_rate_max_over_mean", rates.max() / max(rates.mean(), 1e-12), "1",
+               "largest assembly's mean rate / mean over assemblies (winner-take-all index)")
+    for mode in ("recurrent", "nonrecurrent"):
+        key = f"perturb_{mode}"
+        if key in paths:
+            attrs = open_store(paths[key]).attrs
+            scalar(f"recovery_fraction_{mode}", attrs["recovery_fraction"], "1",
+                   f"recovered fraction of the perturbed within weight ({mode})")
+    if "remap" in paths:
+        remap = open_store(paths["remap"])
+        n_old = int(remap.attrs["n_old_assemblies"])
+        diag = np.diagonal(remap.w_assembly_pf.values, axis1=1, axis2=2)
+        between = remap.w_between_pf.values
+        with np.errstate(invalid="ignore", divide="ignore"):
+            old = np.nanmean(diag[:, :n_old], axis=1) / between
+            new = np.nanmean(diag[:, n_old:2 * n_old], axis=1) / between
+        coords["time_remap"] = xr.Variable("time_remap", remap.snapshot_time.values,
+                                           {"units": "s", "long_name": "time"})
+        data["w_ratio_old_remap"] = xr.Variable(
+            "time_remap", old, {"units": "1", "long_name": "old assemblies: within / between"})
+        data["w_ratio_new_remap"] = xr.Variable(
+            "time_remap", new, {"units": "1", "long_name": "new assemblies: within / between"})
+        scalar("remap_ratio_old_end", old[-1], "1", "old assemblies' within/between after remapping")
+        scalar("remap_ratio_new_end", new[-1], "1", "new assemblies' within/between after remapping")
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs["stores_json"] = json.dumps({k: str(v) for k, v in paths.items()})
+    return ds

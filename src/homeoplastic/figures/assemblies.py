@@ -1,0 +1,183 @@
+"""Figures of the assembly model: one run's overview and the sweep summary.
+
+Each function takes datasets (or store paths) and returns a matplotlib Figure; axis labels come
+from the variables' ``long_name`` and ``units``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from homeoplastic.store import open_store  # noqa: E402
+
+STAGE_COLOURS = {"simulate": "0.5", "train": "tab:orange", "spontaneous_recurrent": "tab:blue",
+                 "spontaneous_nonrecurrent": "tab:red"}
+
+
+def _label(da: xr.DataArray) -> str:
+    return f"{da.attrs.get('long_name', da.name)} [{da.attrs.get('units', '')}]"
+
+
+def _raster(ax, path, seconds: float, n_cells: int, title: str) -> None:
+    """Last ``seconds`` of a store's spikes, E cells ordered by assembly (members repeat)."""
+    root = open_store(path)
+    spikes = open_store(path, group="spikes")
+    state = open_store(path, group="state")
+    dt_s = float(root.attrs["dt_ms"]) * 1e-3
+    ptr = state.group_ptr.values
+    members = state.group_members.values
+    n_asm = int(state.attrs["n_assemblies"])
+    order = np.concatenate([members[ptr[a]:ptr[a + 1]] for a in range(n_asm)])[:n_cells]
+    row_of = {}
+    for row, cell in enumerate(order):
+        row_of.setdefault(int(cell), []).append(row)
+    steps = spikes.spike_step.values
+    cells = spikes.spike_cell.values
+    t_end = float(root.attrs["run_end_s"])
+    keep = steps * dt_s >= t_end - seconds
+    xs, ys = [], []
+    for s, c in zip(steps[keep], cells[keep], strict=True):
+        for row in row_of.get(int(c), ()):
+            xs.append(s * dt_s)
+            ys.append(row)
+    ax.scatter(xs, ys, s=0.6, c="k", marker="|", linewidths=0.5)
+    ax.set_xlim(t_end - seconds, t_end)
+    ax.set_ylim(-1, len(order))
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("E cells by assembly")
+    ax.set_title(title)
+
+
+def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raster_seconds: float,
+                 raster_cells: int, title: str) -> plt.Figure:
+    """Rasters before/after training, rates, weight ratio over the chain, recovery, remapping."""
+    fig, axes = plt.subplots(3, 2, figsize=(12, 11), constrained_layout=True)
+    if "simulate" in paths:
+        _raster(axes[0, 0], paths["simulate"], raster_seconds, raster_cells, "before training")
+    if "spontaneous_recurrent" in paths:
+        _raster(axes[0, 1], paths["spontaneous_recurrent"], raster_seconds, raster_cells,
+                "spontaneous activity after training")
+    ax = axes[1, 0]
+    for stage, colour in STAGE_COLOURS.items():
+        if stage in paths:
+            ds = open_store(paths[stage])
+            rate = ds.rate_exc_hz.coarsen(time=max(1, ds.time.size // 400), boundary="trim").mean()
+            ax.plot(rate.time, rate, color=colour, lw=0.8, label=stage.replace("_", " "))
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("E population rate [Hz]")
+    ax.legend(fontsize=7)
+    ax.set_title("E rate over the chain")
+    ax = axes[1, 1]
+    if "w_ratio_recurrent" in analysis:
+        ax.plot(analysis.time_recurrent, analysis.w_ratio_recurrent, color="tab:blue",
+                label="intact (simulate, train, spontaneous)")
+    if "w_ratio_nonrecurrent" in analysis:
+        ax.plot(analysis.time_nonrecurrent, analysis.w_ratio_nonrecurrent, color="tab:red",
+                label="non-recurrent control")
+    ax.axhline(1.0, color="0.7", lw=0.5)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("within / between E->E weight [1]")
+    ax.legend(fontsize=7)
+    ax.set_title("assembly structure")
+    ax = axes[2, 0]
+    for mode, colour in (("recurrent", "tab:blue"), ("nonrecurrent", "tab:red")):
+        key = f"perturb_{mode}"
+        if key not in paths:
+            continue
+        ds = open_store(paths[key])
+        a = int(ds.attrs["perturbed_assembly"])
+        series = [ds.w_assembly_pf.isel(pre_group=a, post_group=a)]
+        try:
+            pre = open_store(paths[key], group="before_perturbation")
+            series.insert(0, pre.w_assembly_pf.isel(pre_group=a, post_group=a))
+        except (FileNotFoundError, KeyError, OSError):
+            pass
+        for i, s in enumerate(series):
+            ax.plot(s.snapshot_time, s, color=colour, label=mode if i == len(series) - 1 else None)
+        ax.axhline(ds.attrs["w_perturbed_before_pf"], color=colour, ls=":", lw=0.8)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("within weight of the perturbed assembly [pF]")
+    ax.legend(fontsize=7)
+    ax.set_title("recovery after a 10% perturbation")
+    ax = axes[2, 1]
+    if "w_ratio_old_remap" in analysis:
+        ax.plot(analysis.time_remap, analysis.w_ratio_old_remap, label="old assemblies")
+        ax.plot(analysis.time_remap, analysis.w_ratio_new_remap, label="new assemblies")
+        ax.legend(fontsize=7)
+    ax.axhline(1.0, color="0.7", lw=0.5)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("within / between E->E weight [1]")
+    ax.set_title("remapping with a new stimulus set")
+    fig.suptitle(title)
+    return fig
+
+
+def sweep_summary(ds: xr.Dataset) -> plt.Figure:
+    """Weight ratio and post-training rate against network size and learning speed.
+
+    ``ds`` has dims (n_neurons, rule, learning_speed, seed) from ``open_sweep``; lines are rules
+    (and learning speeds or sizes), shaded bands the range over seeds.
+    """
+    panels = [
+        ("ratio_after_training", "within/between after training [1]"),
+        ("ratio_end_recurrent", "within/between after spontaneous phase [1]"),
+        ("rate_exc_post_training_hz", "E rate after training [Hz]"),
+    ]
+    fig, axes = plt.subplots(2, len(panels), figsize=(5 * len(panels), 8), constrained_layout=True)
+    for col, (name, ylabel) in enumerate(panels):
+        if name not in ds:
+            for row in range(2):
+                axes[row, col].set_visible(False)
+            continue
+        da = ds[name]
+        for row, (x_dim, line_dim) in enumerate((("n_neurons", "learning_speed"),
+                                                 ("learning_speed", "n_neurons"))):
+            ax = axes[row, col]
+            for rule in da.rule.values:
+                for line in da[line_dim].values:
+                    sel = da.sel(rule=rule, **{line_dim: line})
+                    mean = sel.mean("seed")
+                    lo, hi = sel.min("seed"), sel.max("seed")
+                    x = sel[x_dim].values
+                    (handle,) = ax.plot(x, mean, marker="o",
+                                        label=f"{rule}, {line_dim.replace('_', ' ')} {line:g}")
+                    ax.fill_between(x, lo, hi, color=handle.get_color(), alpha=0.2)
+            ax.set_xlabel({"n_neurons": "network size N [cells]",
+                           "learning_speed": "learning speed [1]"}[x_dim])
+            ax.set_ylabel(ylabel)
+            if x_dim == "n_neurons":
+                ax.set_xscale("log")
+            ax.legend(fontsize=7)
+    fig.suptitle("assembly sweep (bands: range over seeds)")
+    return fig
+
+
+def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Mapping, run: str,
+                      out_png: str) -> None:
+    """Workflow entry: draw :func:`run_overview` for one run and save it as PNG."""
+    analysis = open_store(analysis_path)
+    opts = section.get("analysis", {})
+    fig = run_overview(stores, analysis, raster_seconds=opts.get("raster_seconds", 2.0),
+                       raster_cells=opts.get("raster_cells", 400), title=run)
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+
+
+def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
+    """Workflow entry: open every run's analyze store as one dataset, draw, save."""
+    from homeoplastic.store import open_sweep
+
+    ds = open_sweep(analysis_paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"))
+    fig = sweep_summary(ds)
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,105 @@
+# The spiking assembly model (Litwin-Kumar & Doiron 2014), one chain per sweep point:
+# simulate -> train -> spontaneous_{recurrent,nonrecurrent} -> perturb_{recurrent,nonrecurrent},
+# remap (after the recurrent spontaneous phase) -> analyze. Logic: src/homeoplastic/spiking/protocol.py.
+if ASM_RUNS:
+    ALL_TARGETS.extend(
+        [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]
+        + [f"{RESULTS}/figures/assemblies/{run}.png" for run in ASM_RUNS]
+        + [f"{RESULTS}/figures/assemblies_sweep.png"]
+    )
+
+
+ASM_RUN_REGEX = "|".join(ASM_RUNS) if ASM_RUNS else "no-assembly-runs"
+ASM_STAGE_REGEX = "|".join(ASM_STAGES)
+
+
+rule assemblies_stage:
+    wildcard_constraints:
+        run=ASM_RUN_REGEX,
+        stage=ASM_STAGE_REGEX,
+    input:
+        unpack(asm_stage_inputs),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/{{stage}}.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/{{stage}}.log",
+    params:
+        section=ASM,
+    threads: 1
+    resources:
+        mem_mb=_asm_resource("mem_mb"),
+        runtime=_asm_resource("runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_analyze:
+    wildcard_constraints:
+        run=ASM_RUN_REGEX,
+    input:
+        **{stage: f"{ASM_DIR}/{{run}}/{stage}.zarr" for stage in ASM_STAGES},
+    output:
+        directory(f"{ASM_DIR}/{{run}}/analyze.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/analyze.log",
+    params:
+        section=ASM,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_analyze.py"
+
+
+rule assemblies_figure_run:
+    wildcard_constraints:
+        run=ASM_RUN_REGEX,
+    input:
+        analysis=f"{ASM_DIR}/{{run}}/analyze.zarr",
+        **{stage: f"{ASM_DIR}/{{run}}/{stage}.zarr" for stage in ASM_STAGES},
+    output:
+        report(
+            f"{RESULTS}/figures/assemblies/{{run}}.png",
+            caption="../report/assemblies_run.rst",
+            category="Assemblies",
+            subcategory="Runs",
+        ),
+    log:
+        f"{ASM_LOGS}/{{run}}/figure.log",
+    params:
+        section=ASM,
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_run.py"
+
+
+rule assemblies_figure_sweep:
+    input:
+        [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
+    output:
+        report(
+            f"{RESULTS}/figures/assemblies_sweep.png",
+            caption="../report/assemblies_sweep.rst",
+            category="Assemblies",
+            subcategory="Sweep",
+        ),
+    log:
+        f"{ASM_LOGS}/figure_sweep.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_sweep.py"

@@ -1,0 +1,10 @@
+"""Per-run statistics of the assembly chain into analyze.zarr."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # noqa: SIM115
+
+from homeoplastic.spiking.protocol import analyze_stage  # noqa: E402
+
+analyze_stage(snakemake.params.section, snakemake.wildcards.run, dict(snakemake.input.items()),
+              snakemake.output[0])

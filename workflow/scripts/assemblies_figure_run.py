@@ -1,0 +1,11 @@
+"""Overview figure of one run: rasters, rates, assembly weights, recovery, remapping."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # noqa: SIM115
+
+from homeoplastic.figures.assemblies import save_run_overview  # noqa: E402
+
+stores = {k: v for k, v in snakemake.input.items() if k != "analysis"}
+save_run_overview(stores, snakemake.input.analysis, snakemake.params.section,
+                  snakemake.wildcards.run, snakemake.output[0])
