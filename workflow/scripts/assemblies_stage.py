@@ -2,7 +2,7 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # noqa: SIM115 - the log lives as long as the job
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
 from homeoplastic.spiking.protocol import run_stage  # noqa: E402
 
