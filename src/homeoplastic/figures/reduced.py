@@ -83,12 +83,15 @@ def field_figure(ds: xr.Dataset) -> Figure:
     fig, axes = plt.subplots(
         len(etas),
         len(ns),
-        figsize=(5.6 * len(ns) + 1.0, 4.4 * len(etas)),
+        figsize=(4.6 * len(ns) + 1.5, 4.4 * len(etas) + 0.8),
         squeeze=False,
         layout="constrained",
     )
     first = ds.isel(m=0)
     names = [str(v) for v in first["axis"].values]
+    all_speed = np.hypot(*[first["field"].isel(component=i).values for i in (0, 1)])
+    moving_all = all_speed[all_speed > 1e-12]
+    clim = (np.log10(moving_all.min()), np.log10(moving_all.max())) if moving_all.size else (-6, -3)
     for r, eta in enumerate(etas):
         for c, n in enumerate(ns):
             ax = axes[r, c]
@@ -112,6 +115,7 @@ def field_figure(ds: xr.Dataset) -> Figure:
                     cmap="viridis",
                     scale=28,
                     width=0.004,
+                    clim=clim,
                 )
             ax.plot(aa[~moving], bb[~moving], ".", color="0.6", ms=2)
             us = one["field_sampled"].isel(component=0).transpose("b_s", "a_s").values
@@ -126,7 +130,6 @@ def field_figure(ds: xr.Dataset) -> Figure:
                     path = tr.sel(start=s).values
                     ax.plot(path[:, 0], path[:, 1], color="tab:red", lw=1.0, alpha=0.8)
                     ax.plot(path[0, 0], path[0, 1], "o", color="tab:red", ms=3)
-            fig.colorbar(q, ax=ax, label="log10 |dW/dt| (1/tau), metastable", shrink=0.9)
             ax.set_xlim(a[0] - 0.03 * a[-1], a[-1] * 1.03)
             ax.set_ylim(b[0] - 0.03 * b[-1], b[-1] * 1.03)
             ax.set_aspect("equal")
@@ -134,11 +137,15 @@ def field_figure(ds: xr.Dataset) -> Figure:
             ax.set_ylabel(f"{names[1]} (1)")
             ax.set_title(f"N = {n:g}, eta = {eta:g}", fontsize=10)
     fig.colorbar(
+        q, ax=axes.ravel().tolist(), label="log10 |dW/dt| (1/tau), metastable", location="right", shrink=0.7
+    )
+    fig.colorbar(
         mesh,
         ax=axes.ravel().tolist(),
         label="occupancy of states with x > theta (1)",
-        location="right",
-        shrink=0.6,
+        location="bottom",
+        shrink=0.4,
+        aspect=35,
     )
     fig.suptitle(f"{int(ds['m'].values[0])}-population model: weight vector field", fontsize=11)
     return fig

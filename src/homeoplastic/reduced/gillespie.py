@@ -95,6 +95,9 @@ def _advance(
         while a < t_next:
             b_idx = int(a / bin_width)
             edge = (b_idx + 1) * bin_width
+            if edge <= a:  # a sits on an edge that rounding put in the previous bin
+                b_idx += 1
+                edge = (b_idx + 1) * bin_width
             b = min(edge, t_next)
             if b_idx < n_bins:
                 for k in range(m):
