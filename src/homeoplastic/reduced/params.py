@@ -22,8 +22,9 @@ class Activation:
     (s_half, width) with N = 16, w_max = 1, w_inh = 0.2: all weights w_max / 2 give a single low
     state (x = 0.31); W_ii = w_max gives three stable states (both low at x = 0.31, or one
     population high at x = 2.87 with the other suppressed at 0.057); bistability begins near
-    W_ii = 0.88 on the diagonal of the (W11, W22) plane (it cannot begin below 0.8, where one
-    population's self-coupling would equal the uniform network's, which must stay monostable);
+    W_ii = 0.867 on the diagonal of the (W11, W22) plane (at 0.8 one population, the other
+    silent, sees the same input map f(0.6 x) as the uniform network, which must stay monostable,
+    so the onset has to lie above 0.8);
     the mean escape times at N = 16 (Gillespie) are about 45 out of (low, low) and 220 out of
     (high, low) time constants, so Gillespie runs of a few thousand time constants show many switches,
     as in the paper's Fig. 7a; and Gillespie runs with plasticity from W_ii > 0.9 go to w_max.
