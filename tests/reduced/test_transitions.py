@@ -58,3 +58,18 @@ def test_occupancy_is_a_stationary_distribution(two_pop):
     assert np.allclose(chain.generator.sum(axis=1), 0.0)
     # symmetric populations: equal occupancy of the two one-high states
     assert np.isclose(chain.occupancy[0], chain.occupancy[2])
+
+
+def test_occupancy_matches_gillespie_time_fractions(two_pop):
+    """Predicted occupancy of (high, low)/(low, low)/(low, high) vs time fractions of one long run
+    (N = 16, 1e5 tau, ~300 switches): both-low 0.17 predicted."""
+    from homeoplastic.reduced.gillespie import simulate
+
+    w = trained_weights(two_pop, "diagonal")
+    chain = metastable_chain(w, two_pop, "wkb", "slaved")
+    traj = simulate(two_pop, w, 100_000.0, np.random.default_rng(12), bin_width=1.0)
+    high = traj.rates > 1.3  # between the saddle (~1.0) and the high state (2.87), 1-tau bins
+    both_low = np.mean(~high.any(axis=1))
+    one_high = 0.5 * (np.mean(high[:, 0]) + np.mean(high[:, 1]))
+    assert abs(both_low - chain.occupancy[1]) < 0.04
+    assert abs(one_high - chain.occupancy[0]) < 0.04
