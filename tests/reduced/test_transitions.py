@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from homeoplastic.reduced.gillespie import first_passage_times
+from homeoplastic.reduced.gillespie import first_passage_times, simulate
 from homeoplastic.reduced.params import trained_weights, two_population_model
 from homeoplastic.reduced.transitions import escape_target, metastable_chain
 
@@ -63,8 +63,6 @@ def test_occupancy_is_a_stationary_distribution(two_pop):
 def test_occupancy_matches_gillespie_time_fractions(two_pop):
     """Predicted occupancy of (high, low)/(low, low)/(low, high) vs time fractions of one long run
     (N = 16, 1e5 tau, ~300 switches): both-low 0.17 predicted."""
-    from homeoplastic.reduced.gillespie import simulate
-
     w = trained_weights(two_pop, "diagonal")
     chain = metastable_chain(w, two_pop, "wkb", "slaved")
     traj = simulate(two_pop, w, 100_000.0, np.random.default_rng(12), bin_width=1.0)
