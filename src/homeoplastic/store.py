@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic import __version__
+
+# Snakemake drops a `.snakemake_timestamp` file into directory() outputs; zarr warns about it.
+warnings.filterwarnings("ignore", message=r".*\.snakemake_timestamp.*")
 
 ZARR_FORMAT = 3
 CONSOLIDATED = False
@@ -76,9 +80,10 @@ def write_store(
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    # leftovers of writers that were killed mid-write (one writer per path at a time)
+    for stale in final.parent.glob(f".{final.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     root = dataset.copy()
     root.attrs = {**root.attrs, **dict(attrs or {}), COMPLETE_ATTR: False}
     root.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED)
@@ -147,7 +152,13 @@ def open_sweep(
         missing = [k for k in use if k not in sweep]
         if missing:
             raise KeyError(f"store has no sweep value for {missing}: {ds.encoding.get('source')}")
-        return ds.expand_dims({k: [sweep[k]] for k in use})
+        attrs = {k: dict(ds[k].attrs) for k in use if k in ds.coords}
+        ds = ds.drop_vars([k for k in use if k in ds.coords]).expand_dims(
+            {k: [sweep[k]] for k in use}
+        )
+        for key, values in attrs.items():  # keep units and long_name of the sweep coordinates
+            ds[key].attrs.update(values)
+        return ds
 
     return xr.open_mfdataset(
         [str(p) for p in paths],

@@ -34,7 +34,7 @@ def test_schema_defaults_and_config_files_validate():
     defaults = validate({}, schema, where="reduced")
     assert defaults["activation"] == {"f_max": 3.0, "s_half": 1.05, "width": 0.4}
     assert defaults["eta"] == [0.001] and defaults["theta"] == 1.8
-    for name in ("config.yaml", "paper-reduced.yaml"):
+    for name in ("config.yaml", "paper.yaml"):
         section = yaml.safe_load((ROOT / "config" / name).read_text())["reduced"]
         validate(section, schema, where="reduced")
     with pytest.raises(ConfigError, match=r"reduced\.reduction"):

@@ -283,6 +283,8 @@ class Simulation:
             resumed = None
         if resumed is not None:
             rec = resumed
+            print(f"{label}: resumed from checkpoint {checkpoint_path} at t = {self.time_s:.3f} s "
+                  f"({rec.steps_done} of {rec.n_steps} steps done)", file=sys.stderr, flush=True)
         else:
             rec = self._new_record(n_steps, record)
         start = rec.start_step
@@ -347,6 +349,10 @@ class Simulation:
                 rec.wall_seconds = time.perf_counter() - wall0
                 self.save_checkpoint(checkpoint_path, rec, fingerprint)
                 last_ckpt = at
+                if bar is None:
+                    print(f"{label}: checkpoint at t = {self.time_s:.3f} s, "
+                          f"E rate {self._recent_rate(rec):.2f} Hz, wall {rec.wall_seconds:.1f} s",
+                          file=sys.stderr, flush=True)
         if rec.status == "running":
             rec.status = "completed"
         if bar is not None:

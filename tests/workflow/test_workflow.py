@@ -1,0 +1,127 @@
+"""The workflow end to end on the micro config: outputs, provenance, bad config, kill and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from homeoplastic.store import is_complete, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+RUN = "n_neurons~500_rule~voltage_learning_speed~1_seed~1"
+
+
+
+def _snakemake(tmp: Path, *extra: str, configfile: Path | None = None, timeout: float = 600,
+               check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "--cores", "2", "--configfile", str(configfile or ROOT / ".test/config.yaml"),
+           "--config", f"results_dir={tmp}/results", f"logs_dir={tmp}/logs", *extra]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(result.stdout[-4000:] + result.stderr[-4000:])
+    return result
+
+
+@pytest.fixture(scope="module")
+def micro_run(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("micro")
+    _snakemake(tmp)
+    return tmp
+
+
+def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
+    base = micro_run / "results" / "assemblies" / RUN
+    for stage in ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent",
+                  "perturb_recurrent", "perturb_nonrecurrent", "remap", "analyze"):
+        assert is_complete(base / f"{stage}.zarr"), stage
+    assert (micro_run / "results/figures/assemblies_sweep.png").stat().st_size > 10_000
+    assert (micro_run / f"results/figures/assemblies/{RUN}.png").stat().st_size > 10_000
+    assert not list(base.glob(".checkpoints/*"))  # finished stages clean up their checkpoints
+
+
+def test_users_open_stores_with_xarray_and_find_provenance(micro_run):
+    ds = xr.open_zarr(micro_run / "results/assemblies" / RUN / "train.zarr", consolidated=False)
+    assert ds.attrs["stage"] == "train"
+    assert json.loads(ds.attrs["sweep_json"])["n_neurons"] == 500
+    assert json.loads(ds.attrs["config_json"])["assemblies"]["protocol"]["n_assemblies"] == 3
+    assert ds.attrs["sim_seconds"] > 0 and ds.attrs["wall_seconds"] > 0
+    assert ds.rate_exc_hz.attrs["units"] == "Hz" and ds.time.attrs["units"] == "s"
+    assert int(ds.n_neurons) == 500 and float(ds.learning_speed) == 1.0
+    analysis = open_store(micro_run / "results/assemblies" / RUN / "analyze.zarr")
+    assert float(analysis.ratio_after_training) > 0
+
+
+def test_sweep_reduction_spans_the_sweep_axes(micro_run):
+    from homeoplastic.store import open_sweep
+
+    paths = sorted((micro_run / "results/assemblies").glob("*/analyze.zarr"))
+    ds = open_sweep(paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"))
+    assert ds.sizes["learning_speed"] == 2 and ds.sizes["n_neurons"] == 1
+    assert np.isfinite(ds.ratio_after_training.values).all()
+
+
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("assemblies:\n  protocol:\n    repetitions: -3\n")
+    result = _snakemake(tmp_path, "-n", configfile=bad, check=False)
+    assert result.returncode != 0
+    assert "assemblies.protocol.repetitions" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_killed_stage_leaves_no_complete_store_and_resumes_from_its_checkpoint(tmp_path):
+    settings = yaml.safe_load((ROOT / ".test/config.yaml").read_text())
+    settings["assemblies"]["sweep"]["learning_speed"] = [1.0]
+    settings["assemblies"]["protocol"]["repetitions"] = 12  # a train stage of ~4 simulated s
+    settings["assemblies"]["record"]["checkpoint_every_s"] = 0.5
+    config = tmp_path / "long_train.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    train = tmp_path / "results/assemblies" / RUN / "train.zarr"
+    ckpt = train.parent / ".checkpoints" / "train.zarr.ckpt"
+    # targets go before --config, which takes every following key=value
+    cmd = [*SNAKEMAKE, str(train), "--cores", "1", "--configfile", str(config), "--config",
+           f"results_dir={tmp_path}/results", f"logs_dir={tmp_path}/logs"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        while not is_complete(ckpt):
+            assert proc.poll() is None, "the workflow ended before the first checkpoint"
+            assert time.time() < deadline, "no checkpoint within 300 s"
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole job dies at once, mid-stage
+        proc.wait()
+    assert not is_complete(train)
+    subprocess.run([*SNAKEMAKE, "--unlock", "--configfile", str(config)], cwd=ROOT,
+                   capture_output=True, timeout=120)
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert is_complete(train)
+    log = (tmp_path / "logs/assemblies" / RUN / "train.log").read_text()
+    assert "resumed from checkpoint" in log
+    # the resumed stage equals an uninterrupted one, bit for bit
+    fresh = tmp_path / "fresh"
+    fresh_train = fresh / "results/assemblies" / RUN / "train.zarr"
+    subprocess.run([*SNAKEMAKE, str(fresh_train), "--cores", "1", "--configfile", str(config),
+                    "--config", f"results_dir={fresh}/results", f"logs_dir={fresh}/logs"],
+                   cwd=ROOT, capture_output=True, timeout=600, check=True)
+    a = open_store(train, group="state").load()
+    b = open_store(fresh_train, group="state").load()
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    ra, rb = open_store(train).load(), open_store(fresh_train).load()
+    np.testing.assert_array_equal(ra.w_ratio.values, rb.w_ratio.values)
+    np.testing.assert_array_equal(ra.rate_assembly_hz.values, rb.rate_assembly_hz.values)
