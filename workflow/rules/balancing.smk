@@ -99,9 +99,21 @@ rule balancing_figure_sweep:
     input:
         BAL_SWEEP_STORES,
     output:
-        rank=f"{RESULTS}/figures/balancing_cost_vs_rank.png",
-        size=f"{RESULTS}/figures/balancing_cost_vs_size.png",
-        convergence=f"{RESULTS}/figures/balancing_convergence.png",
+        rank=report(
+            f"{RESULTS}/figures/balancing_cost_vs_rank.png",
+            caption="../report/balancing_cost_vs_rank.rst",
+            category="Balancing",
+        ),
+        size=report(
+            f"{RESULTS}/figures/balancing_cost_vs_size.png",
+            caption="../report/balancing_cost_vs_size.rst",
+            category="Balancing",
+        ),
+        convergence=report(
+            f"{RESULTS}/figures/balancing_convergence.png",
+            caption="../report/balancing_convergence.rst",
+            category="Balancing",
+        ),
     log:
         f"{BAL_LOGS}/figure_sweep.log",
     threads: 1
@@ -135,7 +147,11 @@ rule balancing_figure_two_neuron:
     input:
         f"{BAL_DIR}/two_neuron/two_neuron.zarr",
     output:
-        f"{RESULTS}/figures/balancing_two_neuron.png",
+        report(
+            f"{RESULTS}/figures/balancing_two_neuron.png",
+            caption="../report/balancing_two_neuron.rst",
+            category="Balancing",
+        ),
     log:
         f"{BAL_LOGS}/figure_two_neuron.log",
     threads: 1
@@ -171,7 +187,11 @@ rule balancing_figure_perturbation:
     input:
         BAL_PERTURB_STORE,
     output:
-        f"{RESULTS}/figures/balancing_perturbation.png",
+        report(
+            f"{RESULTS}/figures/balancing_perturbation.png",
+            caption="../report/balancing_perturbation.rst",
+            category="Balancing",
+        ),
     log:
         f"{BAL_LOGS}/figure_perturbation.log",
     threads: 1
@@ -233,8 +253,16 @@ rule balancing_figure_rnn:
         train=[f"{d}/train.zarr" for d in BAL_RNN_DIRS],
         robust=[f"{d}/robust.zarr" for d in BAL_RNN_DIRS],
     output:
-        train=f"{RESULTS}/figures/balancing_rnn_training.png",
-        robust=f"{RESULTS}/figures/balancing_rnn_robustness.png",
+        train=report(
+            f"{RESULTS}/figures/balancing_rnn_training.png",
+            caption="../report/balancing_rnn_training.rst",
+            category="Balancing",
+        ),
+        robust=report(
+            f"{RESULTS}/figures/balancing_rnn_robustness.png",
+            caption="../report/balancing_rnn_robustness.rst",
+            category="Balancing",
+        ),
     log:
         f"{BAL_LOGS}/figure_rnn.log",
     threads: 1

@@ -110,7 +110,11 @@ rule reduced_figure_rates:
     input:
         lambda wc: RED_STORES[("simulate", int(wc.m))],
     output:
-        f"{RESULTS}/figures/reduced_rates_m{{m}}.png",
+        report(
+            f"{RESULTS}/figures/reduced_rates_m{{m}}.png",
+            caption="../report/reduced_rates.rst",
+            category="Reduced model",
+        ),
     log:
         f"{RED_LOGS}/figures/rates_m{{m}}.log",
     wildcard_constraints:
@@ -131,7 +135,11 @@ rule reduced_figure_field:
     input:
         lambda wc: RED_STORES[("analyze", int(wc.m))],
     output:
-        f"{RESULTS}/figures/reduced_field_m{{m}}.png",
+        report(
+            f"{RESULTS}/figures/reduced_field_m{{m}}.png",
+            caption="../report/reduced_field.rst",
+            category="Reduced model",
+        ),
     log:
         f"{RED_LOGS}/figures/field_m{{m}}.log",
     wildcard_constraints:
@@ -152,7 +160,11 @@ rule reduced_figure_escape:
     input:
         RED_STORES[("analyze", 2)],
     output:
-        f"{RESULTS}/figures/reduced_escape.png",
+        report(
+            f"{RESULTS}/figures/reduced_escape.png",
+            caption="../report/reduced_escape.rst",
+            category="Reduced model",
+        ),
     log:
         f"{RED_LOGS}/figures/escape.log",
     params:
