@@ -43,7 +43,7 @@ def test_every_numeric_parameter_has_a_unit_suffix_or_is_dimensionless():
     units = ("_ms", "_mv", "_pf", "_ns", "_pa", "_hz", "_s", "_pf_per_mv", "_pf_per_mv2")
     for key in _keys(NetworkParams()):
         name = key.rsplit(".", 1)[-1]
-        value = eval("NetworkParams()." + key)  # noqa: S307 - our own attribute path
+        value = eval("NetworkParams()." + key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         assert name in dimensionless or name.endswith(units), key
