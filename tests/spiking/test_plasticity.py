@@ -226,3 +226,23 @@ def test_normalisation_runs_every_interval_only():
     assert np.allclose(ee.weight_pf, sim.params.connectivity.j_e_to_e_pf + 0.5)
     step(sim)  # step 10
     assert np.allclose(ee.weight_pf, sim.params.connectivity.j_e_to_e_pf)
+
+
+def test_blocked_transmission_silences_epsps_but_not_plasticity():
+    """The non-recurrent control: E spikes reach neither E nor I targets, yet LTD still acts."""
+    sim = quiet_sim(ee_transmission=False, ei_transmission=False)
+    ee, ei = sim.pathways["e_to_e"], sim.pathways["e_to_i"]
+    pre, post, syn = _some_synapse(ee)
+    n_exc = sim.params.connectivity.n_exc
+    sim.neurons.v_mv[post] = -58.0
+    sim.neurons.u_mv[post] = -61.0
+    sim.neurons.v_mv[pre] = 25.0
+    w0 = ee.weight_pf[syn]
+    step(sim)
+    assert np.all(sim.neurons.pend_exc_pf == 0.0)  # nothing arrives next step
+    assert ee.weight_pf[syn] < w0  # LTD saw the spike
+    open_sim = quiet_sim()
+    open_sim.neurons.v_mv[pre] = 25.0
+    step(open_sim)
+    targets_i = ei.post_idx[ei.pre_idx == pre]
+    assert np.all(open_sim.neurons.pend_exc_pf[n_exc + targets_i] > 0)

@@ -245,6 +245,7 @@ class Simulation:
                                 "plasticity.normalisation_interval_ms"),
             plastic_start_step=int(round(p.plasticity.start_s * 1000.0 / p.dt_ms)),
             ee_transmission=p.ee_transmission,
+            ei_transmission=p.ei_transmission,
             guard_on=p.guard.enabled, guard_min_hz=p.guard.rate_min_hz,
             guard_max_hz=p.guard.rate_max_hz, guard_tau_ms=p.guard.tau_s * 1000.0,
             guard_start_step=run_start_step + int(round(p.guard.start_s * 1000.0 / p.dt_ms)),

@@ -108,6 +108,7 @@ class KernelConstants(NamedTuple):
     norm_steps: int
     plastic_start_step: int
     ee_transmission: bool
+    ei_transmission: bool
     # run guard
     guard_on: bool
     guard_min_hz: float
@@ -491,8 +492,9 @@ def _advance(
                 if k.ee_transmission:
                     for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
                         nrn.pend_exc_pf[ee.pre_post[q]] += ee.weight_pf[ee.pre_syn[q]]
-                for q in range(ei.pre_ptr[j], ei.pre_ptr[j + 1]):
-                    nrn.pend_exc_pf[n_exc + ei.pre_post[q]] += ei.weight_pf[ei.pre_syn[q]]
+                if k.ei_transmission:
+                    for q in range(ei.pre_ptr[j], ei.pre_ptr[j + 1]):
+                        nrn.pend_exc_pf[n_exc + ei.pre_post[q]] += ei.weight_pf[ei.pre_syn[q]]
                 if plastic:
                     if k.istdp_on:
                         # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre

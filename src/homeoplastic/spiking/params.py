@@ -195,7 +195,11 @@ class GuardParams:
 
 @dataclass(frozen=True)
 class NetworkParams:
-    """Everything that defines the network and its integration."""
+    """Everything that defines the network and its integration.
+
+    ``ee_transmission`` / ``ei_transmission`` switch whether E spikes evoke EPSPs in E / I cells
+    (both true except in the non-recurrent control); plasticity sees the spikes either way.
+    """
 
     dt_ms: float = 0.1
     exc: ExcitatoryParams = field(default_factory=ExcitatoryParams)
@@ -209,6 +213,7 @@ class NetworkParams:
     assemblies: AssemblyParams = field(default_factory=AssemblyParams)
     guard: GuardParams = field(default_factory=GuardParams)
     ee_transmission: bool = True
+    ei_transmission: bool = True
 
     def __post_init__(self) -> None:
         validate_params(self)

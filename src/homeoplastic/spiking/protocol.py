@@ -57,6 +57,7 @@ class Protocol:
     nonrecurrent_extra_rate_to_e_hz: float = 4000.0
     nonrecurrent_extra_rate_to_i_hz: float = 2000.0
     nonrecurrent_settle_s: float = 200.0
+    nonrecurrent_block_e_to_i: bool = True
     perturb_assembly: int = 0
     perturb_fraction: float = 0.1
     perturb_at_s: float = 15.0
@@ -238,12 +239,17 @@ def _on_grid(seconds: float, sim: Simulation) -> float:
 
 
 def nonrecurrent_params(section, point) -> NetworkParams:
-    """E->E transmission blocked and replaced by extra external drive (spec 6.4)."""
+    """Excitatory EPSPs blocked and replaced by extra external drive (spec 6.4).
+
+    The paper: "excitatory spikes did not cause EPSPs in postsynaptic targets", so E->I is blocked
+    too unless ``nonrecurrent_block_e_to_i`` is false (E->E only, the spec's narrower reading).
+    """
     protocol = protocol_from_config(section)
     params = network_params(section, point)
     ext = params.external
     return params.replace(**{
         "ee_transmission": False,
+        "ei_transmission": not protocol.nonrecurrent_block_e_to_i,
         "external.rate_to_e_hz": ext.rate_to_e_hz + protocol.nonrecurrent_extra_rate_to_e_hz,
         "external.rate_to_i_hz": ext.rate_to_i_hz + protocol.nonrecurrent_extra_rate_to_i_hz,
     })
