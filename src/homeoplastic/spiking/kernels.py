@@ -239,6 +239,25 @@ def poisson_draws(key, lam, out):  # pragma: no cover - compiled
         out[i] = _poisson_inverse(_counter_uniform(key, uint64(i)), lam, row)
 
 
+@njit(inline="always")
+def _conductances(i, external_pf, nrn, f_re, f_de, f_ri, f_di, inv_span_e, inv_span_i):
+    """Advance cell i's rise/decay variables by one Euler step with the input that arrived
+    (previous step's spikes plus this step's external kicks) and return (g_E, g_I) in nS."""
+    in_exc = nrn.pend_exc_pf[i] + external_pf
+    in_inh = nrn.pend_inh_pf[i]
+    nrn.pend_exc_pf[i] = 0.0
+    nrn.pend_inh_pf[i] = 0.0
+    xr_e = nrn.xr_exc[i] * f_re + in_exc
+    xd_e = nrn.xd_exc[i] * f_de + in_exc
+    xr_i = nrn.xr_inh[i] * f_ri + in_inh
+    xd_i = nrn.xd_inh[i] * f_di + in_inh
+    nrn.xr_exc[i] = xr_e
+    nrn.xd_exc[i] = xd_e
+    nrn.xr_inh[i] = xr_i
+    nrn.xd_inh[i] = xd_i
+    return (xd_e - xr_e) * inv_span_e, (xd_i - xr_i) * inv_span_i
+
+
 @njit(cache=True)
 def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
     """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
@@ -324,12 +343,6 @@ def _advance(
     y_tr = nrn.y_trace
     ext_rate = nrn.ext_rate_hz
     ext_cdf = nrn.ext_cdf
-    pend_e = nrn.pend_exc_pf
-    pend_i = nrn.pend_inh_pf
-    xr_ex = nrn.xr_exc
-    xd_ex = nrn.xd_exc
-    xr_in = nrn.xr_inh
-    xd_in = nrn.xd_inh
     vth_a = nrn.vth_mv
     wad_a = nrn.w_adapt_pa
     u_a = nrn.u_mv
@@ -399,18 +412,8 @@ def _advance(
         bad = False
         for i in range(n_exc):
             y_tr[i] *= f_y
-            in_exc = pend_e[i] + kicks[i] * j_ext_e
-            in_inh = pend_i[i]
-            pend_e[i] = 0.0
-            pend_i[i] = 0.0
-            xr_e = xr_ex[i] * f_re + in_exc
-            xd_e = xd_ex[i] * f_de + in_exc
-            xr_i = xr_in[i] * f_ri + in_inh
-            xd_i = xd_in[i] * f_di + in_inh
-            xr_ex[i] = xr_e
-            xd_ex[i] = xd_e
-            xr_in[i] = xr_i
-            xd_in[i] = xd_i
+            g_e, g_i = _conductances(i, kicks[i] * j_ext_e, nrn, f_re, f_de, f_ri, f_di,
+                                     inv_span_e, inv_span_i)
             v_old = v[i]
             vth = vth_a[i]
             w_ad = wad_a[i]
@@ -424,8 +427,6 @@ def _advance(
             if ref_left[i] > 0:
                 ref_left[i] -= 1
                 continue
-            g_e = (xd_e - xr_e) * inv_span_e
-            g_i = (xd_i - xr_i) * inv_span_i
             v_new = v_old + (
                 c_m_e * (e_leak - v_old + delta_t * np.exp((v_old - vth) * inv_delta_t))
                 + c_syn_e * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old) - w_ad)
@@ -449,24 +450,12 @@ def _advance(
                     n_ltp += 1
         for i in range(n_exc, n_all):
             y_tr[i] *= f_y
-            in_exc = pend_e[i] + kicks[i] * j_ext_i
-            in_inh = pend_i[i]
-            pend_e[i] = 0.0
-            pend_i[i] = 0.0
-            xr_e = xr_ex[i] * f_re + in_exc
-            xd_e = xd_ex[i] * f_de + in_exc
-            xr_i = xr_in[i] * f_ri + in_inh
-            xd_i = xd_in[i] * f_di + in_inh
-            xr_ex[i] = xr_e
-            xd_ex[i] = xd_e
-            xr_in[i] = xr_i
-            xd_in[i] = xd_i
+            g_e, g_i = _conductances(i, kicks[i] * j_ext_i, nrn, f_re, f_de, f_ri, f_di,
+                                     inv_span_e, inv_span_i)
             if ref_left[i] > 0:
                 ref_left[i] -= 1
                 continue
             v_old = v[i]
-            g_e = (xd_e - xr_e) * inv_span_e
-            g_i = (xd_i - xr_i) * inv_span_i
             v_new = v_old + (
                 c_m_i * (i_leak - v_old)
                 + c_syn_i * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old))
