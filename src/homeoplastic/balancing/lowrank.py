@@ -104,6 +104,17 @@ def _in_out(U, V, a, b, h, diag, inc, out, gu, gv, us, vs):
 
 
 @njit(cache=True)
+def _self_costs(U, V, a, b, diag):
+    """Cost of each autapse, a_i b_i (u_i . v_i)^2: it cancels in the imbalance g_i."""
+    n, r = U.shape
+    for i in range(n):
+        s = 0.0
+        for q in range(r):
+            s += U[i, q] * V[i, q]
+        diag[i] = a[i] * b[i] * s * s
+
+
+@njit(cache=True)
 def _lowrank_flow(U, V, a, b, h, tol, max_iter, info):
     n, r = U.shape
     inc = np.empty(n)
@@ -113,11 +124,7 @@ def _lowrank_flow(U, V, a, b, h, tol, max_iter, info):
     gv = np.empty((r, r))
     us = np.empty(r)
     vs = np.empty(r)
-    for i in range(n):
-        s = 0.0
-        for q in range(r):
-            s += U[i, q] * V[i, q]
-        diag[i] = a[i] * b[i] * s * s
+    _self_costs(U, V, a, b, diag)
     it = 0
     flow_time = 0.0
     rel = np.inf
@@ -157,11 +164,7 @@ def _lowrank_sweeps(U, V, a, b, h, tol, max_sweeps, info):
     gv = np.empty((r, r))
     us = np.empty(r)
     vs = np.empty(r)
-    for i in range(n):
-        s = 0.0
-        for q in range(r):
-            s += U[i, q] * V[i, q]
-        diag[i] = a[i] * b[i] * s * s
+    _self_costs(U, V, a, b, diag)
     sweep = 0
     rel = np.inf
     total = 0.0
