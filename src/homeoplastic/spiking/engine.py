@@ -35,7 +35,7 @@ from homeoplastic.spiking.network import (
     scaled_weights,
     seed_streams,
 )
-from homeoplastic.spiking.params import NetworkParams, ParameterError, steps_of
+from homeoplastic.spiking.params import NetworkParams, ParameterError, steps_of, steps_of_seconds
 from homeoplastic.spiking.stimulus import StimulusSchedule
 
 STATUS_NAMES = {
@@ -63,10 +63,10 @@ class RecordSpec:
                 f"record.weight_interval_s = {self.weight_interval_s} is invalid; allowed: >= 0 "
                 "(0 records only the start and the end)"
             )
-        steps_of(self.weight_interval_s * 1000.0, dt_ms, "record.weight_interval_s")
+        steps_of_seconds(self.weight_interval_s, dt_ms, "record.weight_interval_s")
         if self.chunk_s <= 0:
             raise ParameterError(f"record.chunk_s = {self.chunk_s} is invalid; allowed: > 0")
-        steps_of(self.chunk_s * 1000.0, dt_ms, "record.chunk_s")
+        steps_of_seconds(self.chunk_s, dt_ms, "record.chunk_s")
 
 
 @dataclass
@@ -276,7 +276,7 @@ class Simulation:
         schedule = schedule or StimulusSchedule.empty()
         if not (duration_s >= 0 and math.isfinite(duration_s)):
             raise ParameterError(f"duration_s = {duration_s} is invalid; allowed: >= 0")
-        n_steps = steps_of(duration_s * 1000.0, p.dt_ms, "duration_s")
+        n_steps = steps_of_seconds(duration_s, p.dt_ms, "duration_s")
         fingerprint = self._fingerprint(duration_s, schedule, record)
         if checkpoint_path is not None and Path(checkpoint_path).exists():
             resumed = self._try_resume(Path(checkpoint_path), fingerprint)
@@ -295,10 +295,10 @@ class Simulation:
         self.clock[1] = np.searchsorted(ev_step, self.clock[0], side="left")
         k = self.constants(run_start_step=start)
         ee, ie, ei, ii = (self.pathways[n] for n in PATHWAYS)
-        chunk_steps = steps_of(record.chunk_s * 1000.0, p.dt_ms, "record.chunk_s")
-        snap_steps = steps_of(record.weight_interval_s * 1000.0, p.dt_ms, "record.weight_interval_s")
+        chunk_steps = steps_of_seconds(record.chunk_s, p.dt_ms, "record.chunk_s")
+        snap_steps = steps_of_seconds(record.weight_interval_s, p.dt_ms, "record.weight_interval_s")
         ckpt_steps = (
-            steps_of(checkpoint_every_s * 1000.0, p.dt_ms, "checkpoint_every_s")
+            steps_of_seconds(checkpoint_every_s, p.dt_ms, "checkpoint_every_s")
             if checkpoint_path is not None and checkpoint_every_s
             else 0
         )

@@ -360,3 +360,11 @@ def steps_of(duration_ms: float, dt_ms: float, name: str) -> int:
     _require(duration_ms >= 0, name, duration_ms, ">= 0")
     _require(_divides(duration_ms, dt_ms), name, duration_ms, f"a multiple of dt_ms = {dt_ms}")
     return int(round(duration_ms / dt_ms))
+
+
+def steps_of_seconds(duration_s: float, dt_ms: float, name: str) -> int:
+    """Number of steps in ``duration_s`` seconds; the error names the value in seconds."""
+    _require(duration_s >= 0, name, duration_s, ">= 0")
+    _require(_divides(duration_s * 1000.0, dt_ms), name, duration_s,
+             f"a multiple of dt = {dt_ms} ms")
+    return int(round(duration_s * 1000.0 / dt_ms))
