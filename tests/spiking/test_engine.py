@@ -238,3 +238,19 @@ def test_size_scaling_keeps_mean_input():
         c = NetworkParams().replace(**{"connectivity.n_neurons": n}).connectivity
         k_exc = c.effective_p_connect * c.n_exc
         assert k_exc * c.j_e_to_e_pf * c.weight_scale == pytest.approx(800 * 2.86)
+
+
+def test_stale_checkpoint_can_be_discarded_instead_of_refused(tmp_path, capsys):
+    """The workflow reruns a stage after an upstream change: the old checkpoint must not block it."""
+    ckpt = tmp_path / "c.zarr"
+    sim = Simulation.build(_small(), 1)
+    rec = sim.run(0.1, None, RECORD, progress=False)
+    sim.save_checkpoint(ckpt, rec, "not-this-run")
+    fresh = Simulation.build(_small(), 1)
+    rec = fresh.run(0.2, None, RECORD, progress=False, checkpoint_path=ckpt,
+                    checkpoint_every_s=0.1, stale_checkpoint="restart")
+    assert rec.status == "completed" and rec.steps_done == 2000
+    assert "discarding checkpoint" in capsys.readouterr().err
+    reference = Simulation.build(_small(), 1)
+    reference.run(0.2, None, RECORD, progress=False)
+    _assert_same_state(fresh, reference)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -261,13 +262,16 @@ class Simulation:
         progress: bool | None = None,
         checkpoint_path: str | Path | None = None,
         checkpoint_every_s: float | None = None,
+        stale_checkpoint: str = "error",
         label: str = "run",
     ) -> RunRecord:
         """Advance by ``duration_s`` seconds with an optional stimulus schedule.
 
         With ``checkpoint_path``, the state and the record so far are saved every
         ``checkpoint_every_s`` simulated seconds; if a matching checkpoint already exists the run
-        resumes from it, and the result equals that of an uninterrupted run bit for bit.
+        resumes from it, and the result equals that of an uninterrupted run bit for bit. A checkpoint
+        of a different run (other config, seed, protocol, code or start state) raises, or with
+        ``stale_checkpoint="restart"`` is discarded with a message and the run starts over.
         ``progress=None`` shows a progress bar only on a terminal.
         """
         p = self.params
@@ -279,7 +283,7 @@ class Simulation:
         n_steps = steps_of_seconds(duration_s, p.dt_ms, "duration_s")
         fingerprint = self._fingerprint(duration_s, schedule, record)
         if checkpoint_path is not None and Path(checkpoint_path).exists():
-            resumed = self._try_resume(Path(checkpoint_path), fingerprint)
+            resumed = self._try_resume(Path(checkpoint_path), fingerprint, stale_checkpoint, label)
         else:
             resumed = None
         if resumed is not None:
@@ -510,13 +514,20 @@ class Simulation:
         root = xr.Dataset(attrs={"fingerprint": fingerprint, "kind": "checkpoint"})
         write_store(path, root, groups={"state": self.state_dataset(), "record": record})
 
-    def _try_resume(self, path: Path, fingerprint: str) -> RunRecord | None:
+    def _try_resume(self, path: Path, fingerprint: str, stale: str, label: str) -> RunRecord | None:
         from homeoplastic.store import is_complete, open_store
 
+        if stale not in ("error", "restart"):
+            raise ParameterError(f"stale_checkpoint = {stale!r}; allowed: error, restart")
         if not is_complete(path):
             return None
         root = open_store(path)
         if root.attrs.get("fingerprint") != fingerprint:
+            if stale == "restart":
+                print(f"{label}: discarding checkpoint {path} of a different run; starting over",
+                      file=sys.stderr, flush=True)
+                shutil.rmtree(path, ignore_errors=True)
+                return None
             raise ParameterError(
                 f"checkpoint {path} belongs to a different run (config, seed, protocol or code "
                 "version differ); delete it to start over"

@@ -117,7 +117,7 @@ def summarise(sim: Simulation, rec: RunRecord) -> dict[str, float | str]:
         "sim_seconds": sim_s,
         "wall_seconds": rec.wall_seconds,
         "wall_s_per_sim_s": rec.wall_seconds / sim_s if sim_s else float("nan"),
-        "rate_exc_hz": float((ds.rate_exc_hz * 1).mean()) if ds.time.size else float("nan"),
+        "rate_exc_hz": float(ds.rate_exc_hz.mean()) if ds.time.size else float("nan"),
         "rate_inh_hz": float(ds.rate_inh_hz.mean()) if ds.time.size else float("nan"),
         "cv_isi_exc": isi_cv(steps, cells, n_cells=n_exc, dt_ms=rec.dt_ms),
         "cv2_isi_exc": isi_cv2(steps, cells, n_cells=n_exc),

@@ -13,7 +13,6 @@ Config: the ``assemblies`` section of ``config/config.yaml`` (schema
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 import shutil
@@ -23,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from homeoplastic.spiking.engine import RecordSpec, RunRecord, Simulation
 from homeoplastic.spiking.params import NetworkParams, ParameterError
-from homeoplastic.spiking.runs import write_run_store
+from homeoplastic.spiking.runs import with_sweep_coords, write_run_store
 from homeoplastic.spiking.stimulus import StimulusSchedule, training_schedule
 from homeoplastic.store import open_store
 
@@ -194,9 +192,10 @@ def _finish(out_path, sim: Simulation, rec: RunRecord, *, stage: str, section, p
             extra_groups=None, **attrs) -> None:
     write_run_store(out_path, sim, rec, stage=stage, config={"assemblies": dict(section)},
                     sweep=point, extra_groups=extra_groups, **attrs)
+    # the stage's checkpoints, including those of its sub-runs (e.g. perturb's pre-segment)
     ckpt = _checkpoint_path(out_path)
-    if ckpt.exists():
-        shutil.rmtree(ckpt, ignore_errors=True)
+    for stale in ckpt.parent.glob(f"{Path(out_path).stem}*.ckpt"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _load(path: str | os.PathLike[str], params: NetworkParams | None = None) -> Simulation:
@@ -207,7 +206,8 @@ def _run(sim: Simulation, duration_s: float, schedule, section, out_path, label:
     record = record_from_config(section)
     return sim.run(duration_s, schedule, record.spec(), progress=None,
                    checkpoint_path=_checkpoint_path(out_path),
-                   checkpoint_every_s=record.checkpoint_every_s or None, label=label)
+                   checkpoint_every_s=record.checkpoint_every_s or None,
+                   stale_checkpoint="restart", label=label)
 
 
 def stage_simulate(section: Mapping[str, Any], point: Mapping[str, Any], out_path) -> None:
@@ -358,14 +358,6 @@ def stage_remap(section, point, in_path, out_path) -> None:
             n_old_assemblies=n_old, n_new_assemblies=n_old)
 
 
-def config_of(path) -> dict[str, Any]:
-    return json.loads(open_store(path).attrs["config_json"])
-
-
-def load_root(path) -> xr.Dataset:
-    return open_store(path)
-
-
 # ---------------------------------------------------------------------------------- dispatch
 def run_stage(stage: str, section: Mapping[str, Any], run: str, inputs: Mapping[str, str],
               output: str) -> None:
@@ -396,10 +388,7 @@ def analyze_stage(section: Mapping[str, Any], run: str, stores: Mapping[str, str
 
     point = parse_run_id(run)
     ds = analyze_run(stores, section.get("analysis", {}))
-    for key, value in point.items():
-        ds = ds.assign_coords({key: value})
-        ds[key].attrs.update(units="cells" if key == "n_neurons" else "1",
-                             long_name=key.replace("_", " "))
+    ds = with_sweep_coords(ds, point)
     write_store(output, ds, attrs=provenance_attrs(stage="analyze", config={"assemblies": dict(section)},
                                                    seed=int(point["seed"]), sweep=point))
 

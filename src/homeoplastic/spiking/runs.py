@@ -25,10 +25,7 @@ def write_run_store(
     **attrs: Any,
 ) -> None:
     """Write the run's regular data, spikes and continuation state atomically to ``path``."""
-    root = record_dataset(sim, rec)
-    for name, value in (sweep or {}).items():
-        root = root.assign_coords({name: value})
-        root[name].attrs.update(units=_sweep_units(name), long_name=name.replace("_", " "))
+    root = with_sweep_coords(record_dataset(sim, rec), sweep or {})
     groups = {"state": sim.state_dataset()}
     if rec.spike_steps or rec.steps_done:
         groups["spikes"] = spikes_dataset(rec)
@@ -49,5 +46,10 @@ def write_run_store(
     )
 
 
-def _sweep_units(name: str) -> str:
-    return {"n_neurons": "cells", "learning_speed": "1", "seed": "1", "rule": "1"}.get(name, "1")
+def with_sweep_coords(ds: xr.Dataset, sweep: Mapping[str, Any]) -> xr.Dataset:
+    """Attach a run's sweep values as scalar coordinates with units (they align runs on combine)."""
+    for name, value in sweep.items():
+        ds = ds.assign_coords({name: value})
+        ds[name].attrs.update(units="cells" if name == "n_neurons" else "1",
+                              long_name=name.replace("_", " "))
+    return ds
