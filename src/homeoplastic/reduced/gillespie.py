@@ -44,6 +44,28 @@ def _propensities(n, weights, big_n, w_inh, ext, alpha, f_max, s_half, width, ou
     return total
 
 
+@njit(inline="always")
+def _fire_event(n, props, u):
+    """Pick the event whose cumulative propensity first exceeds ``u`` and apply it.
+
+    Events alternate birth (even index) and death (odd) of population index // 2; returns that
+    population.
+    """
+    acc = 0.0
+    chosen = props.shape[0] - 1
+    for j in range(props.shape[0]):
+        acc += props[j]
+        if u < acc:
+            chosen = j
+            break
+    k = chosen // 2
+    if chosen % 2 == 0:
+        n[k] += 1
+    elif n[k] > 0:
+        n[k] -= 1
+    return k
+
+
 @njit(cache=True)
 def _advance(
     n,
@@ -128,18 +150,7 @@ def _advance(
         if t >= t_end:
             break
         # choose the event
-        u = uniforms[2 * events + 1] * total
-        acc = 0.0
-        chosen = 2 * m - 1
-        for j in range(2 * m):
-            acc += props[j]
-            if u < acc:
-                chosen = j
-                break
-        if chosen % 2 == 0:
-            n[chosen // 2] += 1
-        elif n[chosen // 2] > 0:
-            n[chosen // 2] -= 1
+        _fire_event(n, props, uniforms[2 * events + 1] * total)
         events += 1
     return t, events, next_bin
 
@@ -162,19 +173,7 @@ def _first_passage(n, weights, uniforms, t, model_vec, lower, upper):
     for events in range(n_pairs):
         total = _propensities(n, weights, big_n, w_inh, ext, alpha, f_max, s_half, width, props)
         t += -np.log(uniforms[2 * events]) / total
-        u = uniforms[2 * events + 1] * total
-        acc = 0.0
-        chosen = 2 * m - 1
-        for j in range(2 * m):
-            acc += props[j]
-            if u < acc:
-                chosen = j
-                break
-        k = chosen // 2
-        if chosen % 2 == 0:
-            n[k] += 1
-        elif n[k] > 0:
-            n[k] -= 1
+        k = _fire_event(n, props, uniforms[2 * events + 1] * total)
         if n[k] <= lower[k] or n[k] >= upper[k]:
             return t, events + 1, k
     return t, n_pairs, -1
