@@ -129,3 +129,16 @@ def test_bad_settings_name_the_key():
         ProbeSettings(on_s=0.25005).validate(0.1)
     with pytest.raises(ParameterError, match="unknown"):
         ProbeSettings.from_dict({"n_trails": 3})
+
+
+def test_figure_is_written(probed, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from homeoplastic.figures.probe import plot_probe
+
+    ds, _, _ = probed
+    fig = plot_probe(ds, ds, tmp_path / "probe.png")
+    assert (tmp_path / "probe.png").stat().st_size > 10_000
+    for ax in fig.axes:
+        assert "[" in ax.get_ylabel()
+    plt.close(fig)
