@@ -78,7 +78,7 @@ def spike_counts(
     out = np.zeros((starts.size, rows.size, n_win), dtype=dtype)
     span_s = n_fine * base_s
     # blocks of trials bound the memory of the fine-binned array
-    block = max(1, (1 << 24) // max(1, rows.size * n_fine))
+    block = max(1, (1 << 22) // max(1, rows.size * n_fine))
     for first in range(0, starts.size, block):
         sub = starts[first:first + block]
         lo = np.searchsorted(times, sub - _BIN_TOLERANCE * base_s, side="left")
