@@ -39,7 +39,10 @@ def test_every_assembly_schema_key_is_documented():
 
 def test_every_numeric_parameter_has_a_unit_suffix_or_is_dimensionless():
     dimensionless = {"n_neurons", "exc_fraction", "p_connect", "reference_n_neurons", "n_assemblies",
-                     "p_member", "learning_speed"}
+                     "p_member", "learning_speed",
+                     # Graupner-Brunel calcium rule: calcium, thresholds and rates are dimensionless
+                     "c_pre", "c_post", "theta_d", "theta_p", "gamma_d", "gamma_p", "gamma_scale",
+                     "sigma", "rho_star"}
     units = ("_ms", "_mv", "_pf", "_ns", "_pa", "_hz", "_s", "_pf_per_mv", "_pf_per_mv2")
     for key in _keys(NetworkParams()):
         name = key.rsplit(".", 1)[-1]

@@ -25,7 +25,7 @@ import xarray as xr
 from homeoplastic import __version__
 from homeoplastic.spiking import kernels
 from homeoplastic.spiking.connectivity import Pathway, build_pathway, groups_to_csr
-from homeoplastic.spiking.kernels import KernelConstants, NeuronState
+from homeoplastic.spiking.kernels import KernelConstants, NeuronState, RuleState
 from homeoplastic.spiking.network import (
     PATHWAYS,
     build_assemblies,
@@ -109,6 +109,7 @@ class Simulation:
         rng_state: np.ndarray,
         clock: np.ndarray,
         guard: np.ndarray,
+        rule_state: RuleState | None = None,
     ) -> None:
         self.params = params
         self.seed = int(seed)
@@ -120,6 +121,10 @@ class Simulation:
         self.clock = clock
         self.guard = guard
         self.n_assemblies = params.assemblies.n_assemblies
+        n_ee = pathways["e_to_e"].weight_pf.size
+        if rule_state is None or not kernels.rule_state_fits(rule_state, params, n_ee):
+            rule_state = kernels.new_rule_state(params, n_ee, int(clock[0]))
+        self.rule_state = rule_state
         self._derive()
 
     # ------------------------------------------------------------------ construction
@@ -208,6 +213,12 @@ class Simulation:
         if old.dt_ms != new.dt_ms:
             raise ParameterError("set_params cannot change dt_ms within a simulation")
         self.params = new
+        if (old.plasticity.ee_rule != new.plasticity.ee_rule or old.calcium != new.calcium
+                or not kernels.rule_state_fits(self.rule_state, new, self.pathways["e_to_e"]
+                                               .weight_pf.size)):
+            # a rule starts afresh when switched on (its state did not evolve while it was off)
+            self.rule_state = kernels.new_rule_state(
+                new, self.pathways["e_to_e"].weight_pf.size, int(self.clock[0]))
         n_exc = new.connectivity.n_exc
         self.neurons.ext_rate_hz[:n_exc] = new.external.rate_to_e_hz
         self.neurons.ext_rate_hz[n_exc:] = new.external.rate_to_i_hz
@@ -250,6 +261,7 @@ class Simulation:
             guard_on=p.guard.enabled, guard_min_hz=p.guard.rate_min_hz,
             guard_max_hz=p.guard.rate_max_hz, guard_tau_ms=p.guard.tau_s * 1000.0,
             guard_start_step=run_start_step + int(round(p.guard.start_s * 1000.0 / p.dt_ms)),
+            **kernels.rule_constants(p),
         )
 
     # ------------------------------------------------------------------ running
@@ -326,7 +338,7 @@ class Simulation:
             status, done, n_spk = kernels._advance(
                 target - now, k, self.neurons, ee, ie, ei, ii, ev_step, ev_group, ev_rate,
                 self.group_ptr, self.group_members, self.clock, self.rng_state, self.guard,
-                spike_step, spike_cell, self._ltp_scratch, self._kicks,
+                spike_step, spike_cell, self._ltp_scratch, self._kicks, self.rule_state,
             )
             self._collect(rec, spike_step[:n_spk], spike_cell[:n_spk], record.spikes)
             rec.steps_done = int(self.clock[0] - start)
@@ -460,6 +472,13 @@ class Simulation:
             data[f"{pname}_pre"] = (dim, pw.pre_idx)
             data[f"{pname}_post"] = (dim, pw.post_idx)
             data[f"{pname}_weight_pf"] = (dim, pw.weight_pf)
+        rs = self.rule_state
+        for name in ("tri_r1", "tri_r2", "tri_o1", "tri_o2"):
+            data[name] = ("exc_cell", getattr(rs, name))
+        data["ca_conc"] = ("ca_synapse", rs.ca_conc)
+        data["ca_last_ms"] = ("ca_synapse", rs.ca_last_ms)
+        data["ca_queue"] = (("ca_slot", "ca_queue_entry"), rs.ca_queue)
+        data["ca_queue_len"] = ("ca_slot", rs.ca_queue_len)
         data["group_ptr"] = ("group_edge", self.group_ptr)
         data["group_members"] = ("group_entry", self.group_members)
         data["rng_state"] = ("rng_word", self.rng_state)
@@ -497,9 +516,14 @@ class Simulation:
         neurons = NeuronState(**{
             f: np.ascontiguousarray(arr[f]).copy() for f in NeuronState._fields
         })
+        rule_state = (
+            RuleState(**{f: np.ascontiguousarray(arr[f]).copy() for f in RuleState._fields})
+            if all(f in arr for f in RuleState._fields) else None  # older stores: fresh state
+        )
         sim = cls(saved, int(state.attrs["seed"]), pathways, arr["group_ptr"],
                   arr["group_members"], neurons, arr["rng_state"].astype(np.uint64).copy(),
-                  arr["clock"].astype(np.int64).copy(), arr["guard_rate_hz"].astype(float).copy())
+                  arr["clock"].astype(np.int64).copy(), arr["guard_rate_hz"].astype(float).copy(),
+                  rule_state)
         tracked = int(state.attrs.get("n_assemblies", sim.n_assemblies))
         if tracked != sim.n_assemblies:
             sim.track_groups(tracked)
@@ -551,7 +575,8 @@ def _state_units(name: str) -> str:
     for suffix, unit in (("_mv", "mV"), ("_pf", "pF"), ("_pa", "pA"), ("_hz", "Hz")):
         if name.endswith(suffix):
             return unit
-    return {"x_trace": "1/ms", "ref_left": "steps", "clock": "steps"}.get(name, "1")
+    return {"x_trace": "1/ms", "ref_left": "steps", "clock": "steps", "ca_last_ms": "ms"}.get(
+        name, "1")
 
 
 def _record_dataset(rec: RunRecord) -> xr.Dataset:

@@ -15,28 +15,38 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
    input, delivered next step), then plasticity triggered by that spike: iSTDP (on E and I spikes)
    and voltage LTD (on E spikes). Transmission precedes plasticity as in the code, where a cell
    pushes its weights before its own iSTDP/LTD run.
+3b. Triplet or calcium E->E rule (whichever is selected), after the transmission of all of this
+   step's spikes: see :func:`_triplet_step` and :func:`_calcium_step` for their own order.
 4. Voltage LTP for the listed E cells, with presynaptic traces that include this step's spikes.
 5. Run guard: update the smoothed E rate and stop when it leaves its band.
 
 The authors' code interleaves phases 2-4 cell by cell, so a cell processed later in a step sees
 weights changed by earlier cells; the two-phase form here differs from it only at order dt
-(spec 3.1). Forward Euler everywhere, as in the code. All spike-triggered updates are exact
-hand-computable expressions, which is what the tests check.
+(spec 3.1). Forward Euler everywhere, as in the code, except for the two rules the code does not
+have: the triplet traces decay by the exact factor exp(-dt/tau) per step (so a trace is exactly
+the closed-form sum of exponentials sampled on the grid), and the calcium rule is event-driven and
+advances each synapse analytically between its events (:func:`_ca_event`). All spike-triggered
+updates are exact hand-computable expressions, which is what the tests check.
 
 Random numbers are counter-based: the external kick count of cell i at step n comes from the
 uniform at position n * N + i of a SplitMix64 stream whose key is drawn from the seed. The whole
 generator state is (key, step), so a resumed run draws exactly what an uninterrupted run would and
 chunking cannot change a result. (A NumPy Generator passed into Numba cost 3.9 ns a draw here, a
 sequential xoshiro256** 1.1 ns with a loop-carried dependency; the engine draws one uniform per cell
-and step, 5e7 per simulated second at N = 5000.)
+and step, 5e7 per simulated second at N = 5000.) The calcium rule's noise uses a second stream
+(key mixed from the run's key) at positions given by (step, event kind, synapse), so it is just as
+resume-exact.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit, uint64
+
+from homeoplastic.spiking.params import NetworkParams
 
 STATUS_DONE = 0
 STATUS_BUFFER_FULL = 1
@@ -47,7 +57,13 @@ CDF_LEN = 4
 
 RULE_NONE = 0
 RULE_VOLTAGE = 1
-RULE_CODES = {"none": RULE_NONE, "voltage": RULE_VOLTAGE}
+RULE_TRIPLET = 2
+RULE_CALCIUM = 3
+RULE_CODES = {"none": RULE_NONE, "voltage": RULE_VOLTAGE, "triplet": RULE_TRIPLET,
+              "calcium": RULE_CALCIUM}
+
+CA_NOISE_SALT = np.uint64(0x632BE59BD9B4E019)
+"""Mixed into the run's key to give the calcium noise its own counter-based stream."""
 
 
 class KernelConstants(NamedTuple):
@@ -115,6 +131,104 @@ class KernelConstants(NamedTuple):
     guard_max_hz: float
     guard_tau_ms: float
     guard_start_step: int
+    # triplet STDP (amplitudes already multiplied by learning speed and size scaling); per-step
+    # decay factors exp(-dt/tau) of the traces r1, r2 (pre) and o1, o2 (post)
+    tri_a2_plus: float = 0.0
+    tri_a3_plus: float = 0.0
+    tri_a2_minus: float = 0.0
+    tri_a3_minus: float = 0.0
+    tri_f_r1: float = 1.0
+    tri_f_r2: float = 1.0
+    tri_f_o1: float = 1.0
+    tri_f_o2: float = 1.0
+    # calcium rule (gammas already multiplied by gamma_scale; inv_tau_rho includes learning speed)
+    ca_tau_ms: float = 1.0
+    ca_c_pre: float = 0.0
+    ca_c_post: float = 0.0
+    ca_delay_ms: float = 0.0
+    ca_delay_steps: int = 0
+    ca_theta_d: float = 1.0
+    ca_theta_p: float = 1.0
+    ca_gamma_d: float = 0.0
+    ca_gamma_p: float = 0.0
+    ca_sigma: float = 0.0
+    ca_inv_tau_rho_per_ms: float = 0.0
+    ca_rho_star: float = 0.5
+    ca_noise: bool = False
+
+
+class RuleState(NamedTuple):
+    """State of the triplet and calcium rules (allocated for every rule; calcium sized on demand).
+
+    tri_r1, tri_r2  float64[N_E]  presynaptic traces (tau_plus, tau_x), jump 1 per spike
+    tri_o1, tri_o2  float64[N_E]  postsynaptic traces (tau_minus, tau_y), jump 1 per spike
+    ca_conc         float64[S]    calcium of every E->E synapse at its last update (S = 0 unless
+                                  the rule is calcium)
+    ca_last_ms      float64[S]    time of that update, ms (a grid time, or a spike time + delay)
+    ca_queue        int32[L, N_E] E spikes of the last L = delay_steps + 1 steps (ring by step)
+    ca_queue_len    int32[L]      number of entries in each slot
+    """
+
+    tri_r1: np.ndarray
+    tri_r2: np.ndarray
+    tri_o1: np.ndarray
+    tri_o2: np.ndarray
+    ca_conc: np.ndarray
+    ca_last_ms: np.ndarray
+    ca_queue: np.ndarray
+    ca_queue_len: np.ndarray
+
+
+def calcium_delay_steps(delay_ms: float, dt_ms: float) -> int:
+    """Steps after a spike at which its delayed calcium arrival is processed: ceil(D / dt)."""
+    return int(math.ceil(delay_ms / dt_ms - 1e-9)) if delay_ms > 0 else 0
+
+
+def new_rule_state(params: NetworkParams, n_ee_synapses: int, step: int) -> RuleState:
+    """Fresh rule state at absolute ``step``: traces and calcium zero, queue empty.
+
+    Per-synapse calcium arrays are allocated only for the calcium rule (else length 0); their
+    last-update time is the current time, so rho's slow drift starts counting from now.
+    """
+    n_exc = params.connectivity.n_exc
+    calcium = params.plasticity.ee_rule == "calcium"
+    n_syn = n_ee_synapses if calcium else 0
+    n_slots = calcium_delay_steps(params.calcium.delay_ms, params.dt_ms) + 1 if calcium else 0
+    return RuleState(
+        tri_r1=np.zeros(n_exc), tri_r2=np.zeros(n_exc),
+        tri_o1=np.zeros(n_exc), tri_o2=np.zeros(n_exc),
+        ca_conc=np.zeros(n_syn),
+        ca_last_ms=np.full(n_syn, step * params.dt_ms),
+        ca_queue=np.zeros((n_slots, n_exc if calcium else 0), dtype=np.int32),
+        ca_queue_len=np.zeros(n_slots, dtype=np.int32),
+    )
+
+
+def rule_state_fits(state: RuleState, params: NetworkParams, n_ee_synapses: int) -> bool:
+    """Whether ``state`` has the shapes the parameters' rule needs."""
+    fresh = new_rule_state(params, n_ee_synapses, 0)
+    return all(getattr(state, f).shape == getattr(fresh, f).shape for f in RuleState._fields)
+
+
+def rule_constants(params: NetworkParams) -> dict:
+    """The triplet and calcium fields of :class:`KernelConstants` (kernel units, scaled)."""
+    p = params
+    dt = p.dt_ms
+    speed = p.plasticity.learning_speed * p.connectivity.weight_scale
+    t, ca = p.triplet, p.calcium
+    return dict(
+        tri_a2_plus=t.a2_plus_pf * speed, tri_a3_plus=t.a3_plus_pf * speed,
+        tri_a2_minus=t.a2_minus_pf * speed, tri_a3_minus=t.a3_minus_pf * speed,
+        tri_f_r1=math.exp(-dt / t.tau_plus_ms), tri_f_r2=math.exp(-dt / t.tau_x_ms),
+        tri_f_o1=math.exp(-dt / t.tau_minus_ms), tri_f_o2=math.exp(-dt / t.tau_y_ms),
+        ca_tau_ms=ca.tau_ca_ms, ca_c_pre=ca.c_pre, ca_c_post=ca.c_post,
+        ca_delay_ms=ca.delay_ms, ca_delay_steps=calcium_delay_steps(ca.delay_ms, dt),
+        ca_theta_d=ca.theta_d, ca_theta_p=ca.theta_p,
+        ca_gamma_d=ca.gamma_d * ca.gamma_scale, ca_gamma_p=ca.gamma_p * ca.gamma_scale,
+        ca_sigma=ca.sigma,
+        ca_inv_tau_rho_per_ms=p.plasticity.learning_speed / (ca.tau_rho_s * 1000.0),
+        ca_rho_star=ca.rho_star, ca_noise=bool(ca.noise),
+    )
 
 
 class NeuronState(NamedTuple):
@@ -258,6 +372,237 @@ def _conductances(i, external_pf, nrn, f_re, f_de, f_ri, f_di, inv_span_e, inv_s
     return (xd_e - xr_e) * inv_span_e, (xd_i - xr_i) * inv_span_i
 
 
+# ---------------------------------------------------------------------------------------- triplet
+@njit(inline="always")
+def _triplet_step(cells, first, stop, n_exc, plastic, ee, rs, k):  # pragma: no cover - compiled
+    """Triplet STDP for one step whose spikes are ``cells[first:stop]`` (spec 7.1).
+
+    Order: (1) every trace decays by its exact one-step factor exp(-dt/tau), so traces are their
+    values at this step's time from spikes of earlier steps; (2) when plastic, each E spike of cell
+    j depresses its outgoing synapses, W_ij -= o1_i (A2- + A3- r2_j), clipped at J_min, and
+    potentiates its incoming ones, W_jk += r1_k (A2+ + A3+ o2_j), clipped at J_max; (3) every
+    spiking E cell's four traces jump by 1. All jumps come after all updates, so two spikes in the
+    same step do not interact (no pair at zero lag), and each update sees the slow trace before its
+    own spike's jump, as in PG2006.
+    """
+    r1 = rs.tri_r1
+    r2 = rs.tri_r2
+    o1 = rs.tri_o1
+    o2 = rs.tri_o2
+    f_r1 = k.tri_f_r1
+    f_r2 = k.tri_f_r2
+    f_o1 = k.tri_f_o1
+    f_o2 = k.tri_f_o2
+    for i in range(r1.size):
+        r1[i] *= f_r1
+        r2[i] *= f_r2
+        o1[i] *= f_o1
+        o2[i] *= f_o2
+    if plastic:
+        w_min = k.j_ee_min_pf
+        w_max = k.j_ee_max_pf
+        a2m = k.tri_a2_minus
+        a3m = k.tri_a3_minus
+        a2p = k.tri_a2_plus
+        a3p = k.tri_a3_plus
+        weight = ee.weight_pf
+        for s_idx in range(first, stop):
+            j = cells[s_idx]
+            if j >= n_exc:
+                continue
+            # j as presynaptic cell: depression with the targets' fast post trace o1
+            dep = a2m + a3m * r2[j]
+            for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
+                syn = ee.pre_syn[q]
+                w = weight[syn] - o1[ee.pre_post[q]] * dep
+                if w < w_min:
+                    w = w_min
+                weight[syn] = w
+            # j as postsynaptic cell: potentiation with the sources' fast pre trace r1
+            pot = a2p + a3p * o2[j]
+            for syn in range(ee.post_ptr[j], ee.post_ptr[j + 1]):
+                w = weight[syn] + r1[ee.pre_idx[syn]] * pot
+                if w > w_max:
+                    w = w_max
+                weight[syn] = w
+    for s_idx in range(first, stop):
+        j = cells[s_idx]
+        if j < n_exc:
+            r1[j] += 1.0
+            r2[j] += 1.0
+            o1[j] += 1.0
+            o2[j] += 1.0
+
+
+# ---------------------------------------------------------------------------------------- calcium
+RK4_STEPS_PER_TAU = 100.0
+"""The cubic term is integrated with RK4 sub-steps of at most tau_rho / 100 (its rates are at most
+0.5 / tau_rho, so the local error is ~(0.005)^5 / 120, far below rounding)."""
+
+
+@njit(inline="always")
+def _cubic_rhs(rho, rho_star, inv_tau):  # pragma: no cover - compiled
+    return -inv_tau * rho * (1.0 - rho) * (rho_star - rho)
+
+
+@njit(inline="always")
+def _rho_cubic(rho, span_ms, rho_star, inv_tau):  # pragma: no cover - compiled
+    """Advance tau d(rho)/dt = -rho (1 - rho)(rho_star - rho) by ``span_ms`` (RK4 sub-steps)."""
+    if inv_tau <= 0.0 or span_ms <= 0.0:
+        return rho
+    n = int(math.ceil(span_ms * inv_tau * RK4_STEPS_PER_TAU))
+    if n < 1:
+        n = 1
+    h = span_ms / n
+    for _ in range(n):
+        k1 = _cubic_rhs(rho, rho_star, inv_tau)
+        k2 = _cubic_rhs(rho + 0.5 * h * k1, rho_star, inv_tau)
+        k3 = _cubic_rhs(rho + 0.5 * h * k2, rho_star, inv_tau)
+        k4 = _cubic_rhs(rho + h * k3, rho_star, inv_tau)
+        rho += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return rho
+
+
+@njit(inline="always")
+def _rho_ou(rho, span_ms, gamma_p, gamma_d, sigma, inv_tau, z):  # pragma: no cover - compiled
+    """Exact step of tau d(rho)/dt = gamma_p (1 - rho) - gamma_d rho + sigma sqrt(tau) eta.
+
+    An Ornstein-Uhlenbeck process: rate a = (gamma_p + gamma_d) / tau, mean gamma_p /
+    (gamma_p + gamma_d), increment variance sigma^2 (1 - exp(-2 a T)) / (2 (gamma_p + gamma_d))
+    (sigma^2 T / tau when a = 0); ``z`` is a standard normal (0 without noise).
+    """
+    g = gamma_p + gamma_d
+    a = g * inv_tau
+    if a > 0.0:
+        e = math.exp(-a * span_ms)
+        mean = rho * e + (gamma_p / g) * (-math.expm1(-a * span_ms))
+        var = sigma * sigma * (-math.expm1(-2.0 * a * span_ms)) / (2.0 * g)
+    else:
+        mean = rho
+        var = sigma * sigma * inv_tau * span_ms
+    return mean + math.sqrt(var) * z
+
+
+@njit(inline="always")
+def _rho_above(rho, span_ms, gamma_p, gamma_d, k, inv_tau, z):  # pragma: no cover - compiled
+    """Strang splitting over a stretch above threshold: cubic T/2, exact OU T, cubic T/2."""
+    rho = _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
+    rho = _rho_ou(rho, span_ms, gamma_p, gamma_d, k.ca_sigma, inv_tau, z)
+    return _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
+
+
+@njit(inline="always")
+def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compiled
+    """Advance rho over ``span_ms`` during which calcium decays freely from ``c0``.
+
+    Calcium falls monotonically, so it is above theta_p for T_p = min(span, tau_Ca ln(c0/theta_p))
+    and above theta_d for T_d = min(span, tau_Ca ln(c0/theta_d)) >= T_p (closed form). Over
+    [0, T_p) potentiation and depression drift act, over [T_p, T_d) depression only, each with the
+    noise (exact Ornstein-Uhlenbeck steps, cubic term by Strang splitting); over [T_d, span) only
+    the cubic term (RK4). The two normals of a Box-Muller pair at ``counter`` serve the two
+    noisy stretches.
+    """
+    inv_tau = k.ca_inv_tau_rho_per_ms
+    t_p = 0.0
+    t_d = 0.0
+    if c0 > k.ca_theta_d:
+        t_d = min(span_ms, k.ca_tau_ms * math.log(c0 / k.ca_theta_d))
+        if c0 > k.ca_theta_p:
+            t_p = min(span_ms, k.ca_tau_ms * math.log(c0 / k.ca_theta_p))
+    z1 = 0.0
+    z2 = 0.0
+    if k.ca_noise and t_d > 0.0:
+        u1 = 1.0 - _counter_uniform(key, uint64(2) * counter)
+        u2 = _counter_uniform(key, uint64(2) * counter + uint64(1))
+        radius = math.sqrt(-2.0 * math.log(u1))
+        z1 = radius * math.cos(2.0 * math.pi * u2)
+        z2 = radius * math.sin(2.0 * math.pi * u2)
+    if t_p > 0.0:
+        rho = _rho_above(rho, t_p, k.ca_gamma_p, k.ca_gamma_d, k, inv_tau, z1)
+    if t_d > t_p:
+        rho = _rho_above(rho, t_d - t_p, 0.0, k.ca_gamma_d, k, inv_tau, z2)
+    if span_ms > t_d:
+        rho = _rho_cubic(rho, span_ms - t_d, k.ca_rho_star, inv_tau)
+    return rho
+
+
+@njit(inline="always")
+def _ca_event(syn, t_ms, jump, weight, ca_conc, ca_last_ms, k, plastic_from_ms, key,
+              counter):  # pragma: no cover - compiled
+    """Bring synapse ``syn`` from its last update to ``t_ms``, then add the calcium ``jump``.
+
+    rho is derived from the weight, rho = (W - J_min)/(J_max - J_min), advanced over the part of
+    the interval after ``plastic_from_ms`` (:func:`_rho_advance`), and written back as
+    W = J_min + rho (J_max - J_min) clipped to the bounds [GUESS mapping]. Between events the
+    weight holds its last value; the drift accrued meanwhile is applied at the next event.
+    """
+    c_last = ca_conc[syn]
+    t_last = ca_last_ms[syn]
+    if t_ms > plastic_from_ms:
+        t0 = t_last if t_last > plastic_from_ms else plastic_from_ms
+        span = t_ms - t0
+        if span > 0.0:
+            c0 = c_last * math.exp(-(t0 - t_last) / k.ca_tau_ms) if t0 > t_last else c_last
+            w_min = k.j_ee_min_pf
+            w_max = k.j_ee_max_pf
+            width = w_max - w_min
+            rho = (weight[syn] - w_min) / width
+            rho = _rho_advance(rho, c0, span, k, key, counter)
+            w = w_min + rho * width
+            if w < w_min:
+                w = w_min
+            elif w > w_max:
+                w = w_max
+            weight[syn] = w
+    ca_conc[syn] = c_last * math.exp(-(t_ms - t_last) / k.ca_tau_ms) + jump
+    ca_last_ms[syn] = t_ms
+
+
+@njit(inline="always")
+def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: no cover - compiled
+    """Calcium rule for one step whose spikes are ``cells[first:stop]`` (spec 7.2), event-driven.
+
+    Order, chronological within the step: (1) this step's E spikes enter the delay ring; (2) the
+    presynaptic calcium of spikes from ``ca_delay_steps`` steps ago arrives at its exact time
+    t_spike + D (which lies in (t - dt, t]) at every outgoing synapse; (3) this step's spikes add
+    postsynaptic calcium at t to every incoming synapse. Each arrival first advances the synapse
+    from its last event (:func:`_ca_event`); noise draws sit at stream position
+    (2 step + kind) S + synapse (kind 0 pre, 1 post; S synapses).
+    """
+    n_slots = rs.ca_queue_len.size
+    slot = step % n_slots
+    count = 0
+    for s_idx in range(first, stop):
+        j = cells[s_idx]
+        if j < n_exc:
+            rs.ca_queue[slot, count] = j
+            count += 1
+    rs.ca_queue_len[slot] = count
+    dt = k.dt_ms
+    plastic_from_ms = k.plastic_start_step * dt
+    weight = ee.weight_pf
+    n_syn = uint64(weight.size)
+    src = (step + 1) % n_slots  # == (step - delay_steps) mod n_slots
+    t_arrive = (step - k.ca_delay_steps) * dt + k.ca_delay_ms
+    base_pre = uint64(2) * uint64(step) * n_syn
+    for m in range(rs.ca_queue_len[src]):
+        j = rs.ca_queue[src, m]
+        for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
+            syn = ee.pre_syn[q]
+            _ca_event(syn, t_arrive, k.ca_c_pre, weight, rs.ca_conc, rs.ca_last_ms, k,
+                      plastic_from_ms, key, base_pre + uint64(syn))
+    rs.ca_queue_len[src] = 0
+    t_now = step * dt
+    base_post = base_pre + n_syn
+    for s_idx in range(first, stop):
+        i = cells[s_idx]
+        if i < n_exc:
+            for syn in range(ee.post_ptr[i], ee.post_ptr[i + 1]):
+                _ca_event(syn, t_now, k.ca_c_post, weight, rs.ca_conc, rs.ca_last_ms, k,
+                          plastic_from_ms, key, base_post + uint64(syn))
+
+
+
 @njit(cache=True)
 def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
     """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
@@ -311,6 +656,7 @@ def _advance(
     spike_cell,
     ltp_list,
     kicks,
+    rs,
 ):  # pragma: no cover - compiled
     """Advance the network by up to ``n_steps`` steps.
 
@@ -320,6 +666,7 @@ def _advance(
     guard     float64[1]  smoothed E rate, Hz
     spike_*   out buffers; spikes are appended from index 0
     ltp_list  int32[N_E]  scratch
+    rs        RuleState   traces of the triplet rule, per-synapse state of the calcium rule
     Returns (status, steps_done, n_spikes_written).
     """
     n_exc = k.n_exc
@@ -338,6 +685,7 @@ def _advance(
     x_jump = 1.0 / k.tau_x_ms
     guard_decay = dt / k.guard_tau_ms
     key = rng_key[0]
+    ca_key = _mix64(key + CA_NOISE_SALT)
     v = nrn.v_mv
     ref_left = nrn.ref_left
     y_tr = nrn.y_trace
@@ -522,6 +870,11 @@ def _advance(
                         elif w > k.j_ie_max_pf:
                             w = k.j_ie_max_pf
                         ie.weight_pf[syn] = w
+        # 3b. triplet / calcium E->E rule, after all of this step's transmission
+        if k.ee_rule == RULE_TRIPLET:
+            _triplet_step(spike_cell, first_spike, n_spikes, n_exc, plastic, ee, rs, k)
+        elif k.ee_rule == RULE_CALCIUM:
+            _calcium_step(step, spike_cell, first_spike, n_spikes, n_exc, ee, rs, k, ca_key)
         # 4. voltage LTP for cells above theta_LTP
         if plastic and k.ee_rule == RULE_VOLTAGE:
             for n in range(n_ltp):

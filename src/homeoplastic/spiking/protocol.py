@@ -37,6 +37,8 @@ RULE_VARIANTS: dict[str, dict[str, Any]] = {
     "voltage_no_normalisation": {"ee_rule": "voltage", "normalisation": False},
     "voltage_no_homeostasis": {"ee_rule": "voltage", "istdp": False, "normalisation": False},
     "static": {"ee_rule": "none", "istdp": False, "normalisation": False},
+    "triplet": {"ee_rule": "triplet"},
+    "calcium": {"ee_rule": "calcium"},
 }
 """Sweep values of ``rule``: an E->E rule plus which homeostatic mechanisms run (ablations)."""
 
