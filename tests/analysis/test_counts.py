@@ -48,9 +48,10 @@ def test_spike_counts_match_a_direct_count_and_respect_window_edges():
     rng = np.random.default_rng(0)
     times = np.sort(rng.uniform(0, 10, 4000))
     cells = rng.integers(0, 7, times.size)
-    # spikes exactly on a window's start count; exactly on its end do not
-    times = np.concatenate([times, [2.0, 2.1]])
-    cells = np.concatenate([cells, [6, 6]])
+    # spikes exactly on a window's start count; exactly on its end do not. 0.825 s starts window
+    # 21 of the trial at 0.3 s although (0.825 - 0.3) / 0.025 = 20.999... in floating point
+    times = np.concatenate([times, [2.0, 2.1, 0.825]])
+    cells = np.concatenate([cells, [6, 6, 6]])
     starts = np.array([0.3, 2.0, 2.05, 7.7])
     pick = np.array([6, 0, 3])
     got = spike_counts(times, cells, 7, starts, 0.1, 0.025, duration_s=0.8, cells=pick)
@@ -65,9 +66,26 @@ def test_spike_counts_match_a_direct_count_and_respect_window_edges():
     # the planted spike at 2.0 s is in window 0 of trial 1; the one at 2.1 s is not
     base = ((times >= 2.0) & (times < 2.1) & (cells == 6)).sum()
     assert got[1, 0, 0] == base
+    assert got[0, 0, 21] == ((times >= 0.825) & (times < 0.925) & (cells == 6)).sum()
 
 
 # ---------------------------------------------------------------------------------- Fano factor
+def test_fano_regression_is_weighted_by_the_sampling_variance_of_the_variance():
+    # two units with exact trial means and variances; the slope must be sum(w m v) / sum(w m^2)
+    # with w = n / (m + floor)^2, not the unweighted least-squares slope
+    n, floor = 6, 0.1
+    signs = np.array([-1.0, 1.0] * (n // 2))
+    units = [(1.0, 2.0), (10.0, 10.0)]  # (mean, variance): Fano 2 and 1
+    counts = np.stack([m + signs * np.sqrt(v * (n - 1) / n) for m, v in units], axis=1)[:, :, None]
+    result = fano_factor_mean_matched(counts, rng=np.random.default_rng(0), weight_floor=floor)
+    m = np.array([1.0, 10.0])
+    v = np.array([2.0, 10.0])
+    w = n / (m + floor) ** 2
+    expected = (w * m * v).sum() / (w * m**2).sum()
+    assert result.raw[0] == pytest.approx(expected, rel=1e-12)
+    assert abs(expected - (m * v).sum() / (m**2).sum()) > 0.3  # weighting matters here
+
+
 def test_poisson_trains_give_fano_one():
     rng = np.random.default_rng(1)
     n_trials, n_cells, window = 100, 300, 0.1
