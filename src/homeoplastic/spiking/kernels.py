@@ -492,6 +492,32 @@ def _rho_above(rho, span_ms, gamma_p, gamma_d, k, inv_tau, z):  # pragma: no cov
 
 
 @njit(inline="always")
+def _ca_times_above(c0, span_ms, k):  # pragma: no cover - compiled
+    """Time (ms) that calcium decaying from ``c0`` spends above theta_p and theta_d in ``span_ms``."""
+    t_p = 0.0
+    t_d = 0.0
+    if c0 > k.ca_theta_d:
+        t_d = min(span_ms, k.ca_tau_ms * math.log(c0 / k.ca_theta_d))
+        if c0 > k.ca_theta_p:
+            t_p = min(span_ms, k.ca_tau_ms * math.log(c0 / k.ca_theta_p))
+    return t_p, t_d
+
+
+@njit(cache=True)
+def calcium_times_above(c0, span_ms, k):  # pragma: no cover - compiled
+    """(time above theta_p, time above theta_d) in ms, exactly as the engine computes them."""
+    return _ca_times_above(c0, span_ms, k)
+
+
+@njit(cache=True)
+def calcium_rho_after(rho, c0, span_ms, k, key, counters, out):  # pragma: no cover - compiled
+    """``out[i]``: rho after ``span_ms`` from ``rho`` and calcium ``c0``, with the noise drawn at
+    ``counters[i]`` of stream ``key`` -- the engine's own update, for tests."""
+    for i in range(counters.size):
+        out[i] = _rho_advance(rho, c0, span_ms, k, uint64(key), uint64(counters[i]))
+
+
+@njit(inline="always")
 def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compiled
     """Advance rho over ``span_ms`` during which calcium decays freely from ``c0``.
 
@@ -503,12 +529,7 @@ def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compi
     noisy stretches.
     """
     inv_tau = k.ca_inv_tau_rho_per_ms
-    t_p = 0.0
-    t_d = 0.0
-    if c0 > k.ca_theta_d:
-        t_d = min(span_ms, k.ca_tau_ms * math.log(c0 / k.ca_theta_d))
-        if c0 > k.ca_theta_p:
-            t_p = min(span_ms, k.ca_tau_ms * math.log(c0 / k.ca_theta_p))
+    t_p, t_d = _ca_times_above(c0, span_ms, k)
     z1 = 0.0
     z2 = 0.0
     if k.ca_noise and t_d > 0.0:
