@@ -261,3 +261,10 @@ def test_gain_curve_and_completion_index_on_constructed_counts():
     res = pattern_completion(counts, window, stim, unstim, ~(stim | unstim))
     assert (res.rate_stimulated_hz, res.rate_unstimulated_hz, res.rate_nonmember_hz) == (20, 12, 2)
     assert res.index == pytest.approx((12 - 2) / (20 - 2))
+    assert np.isnan(res.evoked_index)
+    # members start lower than non-members (baseline 1 s window): evoked changes 18, 9, 0
+    baseline = np.where(stim, 2, np.where(unstim, 3, 2))
+    res = pattern_completion(counts, window, stim, unstim, ~(stim | unstim),
+                             baseline_counts=baseline, baseline_window_s=1.0)
+    assert (res.baseline_stimulated_hz, res.baseline_unstimulated_hz) == (2, 3)
+    assert res.evoked_index == pytest.approx((12 - 3 - 0) / (20 - 2 - 0))

@@ -11,6 +11,7 @@ Everything works on a count array of shape (trial, cell, time window) as made by
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -360,12 +361,25 @@ def gain_curve(
 
 @dataclass(frozen=True)
 class CompletionResult:
-    """Rates (Hz) when half of an assembly is stimulated, and the completion index."""
+    """Rates (Hz) when half of an assembly is stimulated, and the completion index.
+
+    ``index`` uses the rates themselves; ``evoked_index`` (NaN without a baseline) uses the
+    changes from each group's own pre-stimulus rate, which is insensitive to baseline differences
+    between members and non-members (e.g. after iSTDP has lowered the members' rates).
+    """
 
     rate_stimulated_hz: float
     rate_unstimulated_hz: float
     rate_nonmember_hz: float
     index: float
+    baseline_stimulated_hz: float = float("nan")
+    baseline_unstimulated_hz: float = float("nan")
+    baseline_nonmember_hz: float = float("nan")
+    evoked_index: float = float("nan")
+
+
+def _completion_index(r_s: float, r_u: float, r_n: float) -> float:
+    return float((r_u - r_n) / (r_s - r_n)) if r_s != r_n else float("nan")
 
 
 def pattern_completion(
@@ -374,16 +388,26 @@ def pattern_completion(
     stimulated: np.ndarray,
     unstimulated: np.ndarray,
     nonmember: np.ndarray,
+    *,
+    baseline_counts: np.ndarray | None = None,
+    baseline_window_s: float | None = None,
 ) -> CompletionResult:
     """Response of the unstimulated half of an assembly when the other half is driven (spec 9.5).
 
     Masks are (trial, cell). Index = (r_unstimulated - r_nonmember) / (r_stimulated - r_nonmember):
     0 when the unstimulated half responds like cells outside the assembly, 1 when it responds
-    like the stimulated half (complete recall).
+    like the stimulated half (complete recall). With ``baseline_counts`` (same trials and cells,
+    a pre-stimulus window of ``baseline_window_s``) the same ratio of rate *changes* is returned
+    as ``evoked_index``.
     """
-    r_s = group_rate_hz(counts, stimulated, window_s)
-    r_u = group_rate_hz(counts, unstimulated, window_s)
-    r_n = group_rate_hz(counts, nonmember, window_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        index = (r_u - r_n) / (r_s - r_n) if r_s != r_n else float("nan")
-    return CompletionResult(r_s, r_u, r_n, float(index))
+    masks = (stimulated, unstimulated, nonmember)
+    r_s, r_u, r_n = (group_rate_hz(counts, m, window_s) for m in masks)
+    result = CompletionResult(r_s, r_u, r_n, _completion_index(r_s, r_u, r_n))
+    if baseline_counts is None:
+        return result
+    b_s, b_u, b_n = (group_rate_hz(baseline_counts, m, baseline_window_s or window_s)
+                     for m in masks)
+    return dataclasses.replace(
+        result, baseline_stimulated_hz=b_s, baseline_unstimulated_hz=b_u,
+        baseline_nonmember_hz=b_n, evoked_index=_completion_index(r_s - b_s, r_u - b_u, r_n - b_n),
+    )

@@ -1,6 +1,7 @@
 """Figure of the probe statistics before and after training (paper Figs. 8 and 9).
 
-Panels: member rates around the stimulus, mean-matched Fano factor over time, ROC area over time,
+Panels: member rates around the stimulus, mean-matched Fano factor over time (all recorded cells
+and stimulated members), ROC area over time,
 noise correlations of same- and different-assembly pairs, gain curves, pattern completion. Input
 datasets are the outputs of :func:`homeoplastic.spiking.probe.run_probe`.
 """
@@ -56,6 +57,8 @@ def plot_probe(before: xr.Dataset, after: xr.Dataset, path: str | Path) -> plt.F
         ax.plot(t, ds["fano_mean_matched"], color=c, label=f"mean-matched, {tag}")
         ax.fill_between(t, ci.sel(bound="low"), ci.sel(bound="high"), color=c, alpha=0.2, lw=0)
         ax.plot(t, ds["fano_raw"], color=c, ls=":", label=f"raw, {tag}")
+        ax.plot(t, ds["fano_members_mean_matched"], color=c, ls="--",
+                label=f"stimulated members, {tag}")
     _stimulus_span(ax, before)
     ax.axhline(1.0, color="k", lw=0.5)
     ax.set_xlabel("time from stimulus onset [s]")
@@ -92,7 +95,7 @@ def plot_probe(before: xr.Dataset, after: xr.Dataset, path: str | Path) -> plt.F
     ax.set_xticks([i + 0.5 * (i // 4) for i in range(len(labels))], labels, fontsize=6)
     ax.axhline(0.0, color="k", lw=0.5)
     ax.set_ylabel("noise correlation [1]")
-    ax.set_title("count correlations: left spontaneous, right during stimulus")
+    ax.set_title("noise correlations (left: baseline, right: stimulus)")
 
     ax = axes[1, 1]
     for tag, ds in runs.items():
@@ -112,12 +115,12 @@ def plot_probe(before: xr.Dataset, after: xr.Dataset, path: str | Path) -> plt.F
         rates = _mean_over_stimuli(ds["completion_rate_hz"].sel(epoch="during"))
         base = _mean_over_stimuli(ds["completion_rate_hz"].sel(epoch="before"))
         pos = np.arange(len(groups)) + (j - 0.5) * width
-        index = float(ds["completion_index_pooled"])
-        ax.bar(pos, rates, width, color=COLOURS[tag], label=f"{tag} (index {index:.2f})")
+        index = float(ds["completion_evoked_index_pooled"])
+        ax.bar(pos, rates, width, color=COLOURS[tag], label=f"{tag} (evoked index {index:.2f})")
         ax.scatter(pos, base, color="k", marker="_", s=200, zorder=3)
     ax.set_xticks(np.arange(len(groups)), [g.replace("_", " ") for g in groups], fontsize=8)
     ax.set_ylabel("rate during half-assembly stimulus [Hz]")
-    ax.set_title("pattern completion (black: pre-stimulus rate)")
+    ax.set_title("pattern completion (black: baseline)")
     ax.legend(fontsize=7)
 
     fig.suptitle(f"probe statistics, N = {before.attrs.get('n_neurons', '?')}: before (grey) and "

@@ -289,18 +289,23 @@ def probe_dataset(
     probe = [np.flatnonzero((kind == "probe") & (stim == a) & ok) for a in stimuli]
     n_per = min(len(t) for t in probe)
 
-    # Fano factor: units are (recorded cell, stimulus) pairs over the probe trials
-    if n_per >= 2:
-        stacked = np.concatenate([counts[t[:n_per]] for t in probe], axis=1)
-        fano = fano_factor_mean_matched(stacked, bin_width=s.fano_bin_width,
-                                        n_repeats=s.fano_repeats, rng=rng,
-                                        weight_floor=1.0 * s.window_s)
-        fano_vals = (fano.mean_matched, fano.mean_matched_ci95, fano.raw, fano.raw_ci95,
-                     fano.mean_count, fano.fraction_kept)
-    else:
-        nan = np.full(n_win, np.nan)
-        fano_vals = (nan, np.full((n_win, 2), np.nan), nan, np.full((n_win, 2), np.nan), nan,
-                     float("nan"))
+    # Fano factor: units are (recorded cell, stimulus) pairs over the probe trials; all cells,
+    # and only members of the stimulated assembly (where a weakly coupled network still responds)
+    def fano_of(select) -> tuple:
+        parts = [counts[t[:n_per]][:, select(k)] for k, t in enumerate(probe)]
+        stacked = np.concatenate(parts, axis=1) if n_per >= 2 else np.zeros((0, 0, n_win))
+        if stacked.shape[0] < 2 or stacked.shape[1] < 2:
+            nan = np.full(n_win, np.nan)
+            return nan, np.full((n_win, 2), np.nan), nan, np.full((n_win, 2), np.nan), nan, \
+                float("nan")
+        f = fano_factor_mean_matched(stacked, bin_width=s.fano_bin_width,
+                                     n_repeats=s.fano_repeats, rng=rng,
+                                     weight_floor=1.0 * s.window_s)
+        return (f.mean_matched, f.mean_matched_ci95, f.raw, f.raw_ci95, f.mean_count,
+                f.fraction_kept)
+
+    fano_vals = fano_of(lambda k: slice(None))
+    fano_mem = fano_of(lambda k: rec_member[:, stimuli[k]])
 
     # rates of the stimulated assembly's recorded members and of the rest, per window
     rate_in = np.full((stimuli.size, n_win), np.nan)
@@ -367,6 +372,7 @@ def probe_dataset(
                             g_out])
     comp_rates = np.full((stimuli.size, len(COMPLETION_GROUPS), len(EPOCHS)), np.nan)
     comp_index = np.full(stimuli.size, np.nan)
+    comp_evoked = np.full(stimuli.size, np.nan)
     c_all = np.flatnonzero((kind == "completion") & ok)
     half_of_trial = halves[:, [pos[int(a)] for a in stim]].T if stim.size else \
         np.zeros((0, n_exc), bool)
@@ -375,16 +381,19 @@ def probe_dataset(
         t = c_all[stim[c_all] == a]
         if t.size == 0:
             continue
-        masks = [m[t] for m in masks_all]
-        res = pattern_completion(resp[t], s.on_s, *masks)
-        comp_index[k] = res.index
+        res = pattern_completion(resp[t], s.on_s, *[m[t] for m in masks_all],
+                                 baseline_counts=pre[t], baseline_window_s=s.pre_s)
+        comp_index[k], comp_evoked[k] = res.index, res.evoked_index
         comp_rates[k, :, 1] = (res.rate_stimulated_hz, res.rate_unstimulated_hz,
                                res.rate_nonmember_hz)
-        comp_rates[k, :, 0] = [group_rate_hz(pre[t], m, s.pre_s) for m in masks]
+        comp_rates[k, :, 0] = (res.baseline_stimulated_hz, res.baseline_unstimulated_hz,
+                               res.baseline_nonmember_hz)
     if c_all.size:
-        pooled = pattern_completion(resp[c_all], s.on_s, *[m[c_all] for m in masks_all]).index
+        pooled = pattern_completion(resp[c_all], s.on_s, *[m[c_all] for m in masks_all],
+                                    baseline_counts=pre[c_all], baseline_window_s=s.pre_s)
+        pooled_index, pooled_evoked = pooled.index, pooled.evoked_index
     else:
-        pooled = float("nan")
+        pooled_index = pooled_evoked = float("nan")
 
     n_trials = onset.size
     ds = xr.Dataset(
@@ -414,6 +423,12 @@ def probe_dataset(
                                     "mean count of all cell-stimulus points"),
             "fano_fraction_kept": _var((), fano_vals[5], "1",
                                        "share of cell-stimulus points kept by mean matching"),
+            "fano_members_mean_matched": _var("window_time", fano_mem[0], "1",
+                                              "mean-matched Fano factor, stimulated members"),
+            "fano_members_raw": _var("window_time", fano_mem[2], "1",
+                                     "Fano factor, stimulated members, all points"),
+            "fano_members_mean_count": _var("window_time", fano_mem[4], "spikes",
+                                            "mean count of stimulated members"),
             "rate_members_hz": _var(("stimulus", "window_time"), rate_in, "Hz",
                                     "rate of recorded members of the stimulated assembly"),
             "rate_nonmembers_hz": _var(("stimulus", "window_time"), rate_out, "Hz",
@@ -442,8 +457,12 @@ def probe_dataset(
             "completion_index": _var("stimulus", comp_index, "1",
                                      "(r_unstimulated - r_nonmembers) / (r_stimulated - "
                                      "r_nonmembers)"),
-            "completion_index_pooled": _var((), pooled, "1",
+            "completion_index_pooled": _var((), pooled_index, "1",
                                             "completion index pooled over stimuli"),
+            "completion_evoked_index": _var("stimulus", comp_evoked, "1",
+                                            "completion index of rate changes from baseline"),
+            "completion_evoked_index_pooled": _var((), pooled_evoked, "1",
+                                                   "evoked completion index pooled over stimuli"),
         },
         coords={
             "trial": _var("trial", np.arange(n_trials), "1", "trial in presentation order"),
@@ -486,10 +505,12 @@ def probe_summary(before: xr.Dataset, after: xr.Dataset) -> dict[str, float]:
     """Numbers for a results table from probe datasets before and after training.
 
     Per tag (``before``, ``after``): mean-matched Fano factor in the baseline and during the
-    stimulus and their difference (``fano_drop``, positive when variability falls at onset); AUC of
+    stimulus and their difference (``fano_drop``, positive when variability falls at onset; also
+    for stimulated members only, ``fano_members_drop``); AUC of
     member cells and of the population sum during the stimulus; noise correlations of same- and
     different-assembly pairs in the baseline (``spont``) and during the stimulus (``stim``); member
-    and non-member rates at the probe strength; the pooled completion index.
+    and non-member rates at the probe strength; the pooled completion index of rates and of rate
+    changes from baseline (``completion_evoked_index``).
     """
     out: dict[str, float] = {}
     for tag, ds in (("before", before), ("after", after)):
@@ -510,5 +531,10 @@ def probe_summary(before: xr.Dataset, after: xr.Dataset) -> dict[str, float]:
         at = int(np.argmin(np.abs(strength - float(a["rate_hz"]))))
         out[f"rate_members_at_probe_hz_{tag}"] = float(ds["gain_rate_members_hz"][at])
         out[f"rate_nonmembers_at_probe_hz_{tag}"] = float(ds["gain_rate_nonmembers_hz"][at])
+        fano_m = ds["fano_members_mean_matched"]
+        out[f"fano_members_drop_{tag}"] = (
+            _epoch_mean(fano_m, "window_time", w, -float(a["pre_s"]), 0.0)
+            - _epoch_mean(fano_m, "window_time", w, 0.0, on))
         out[f"completion_index_{tag}"] = float(ds["completion_index_pooled"])
+        out[f"completion_evoked_index_{tag}"] = float(ds["completion_evoked_index_pooled"])
     return out
