@@ -445,7 +445,7 @@ def _cubic_rhs(rho, rho_star, inv_tau):  # pragma: no cover - compiled
     return -inv_tau * rho * (1.0 - rho) * (rho_star - rho)
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _rho_cubic(rho, span_ms, rho_star, inv_tau):  # pragma: no cover - compiled
     """Advance tau d(rho)/dt = -rho (1 - rho)(rho_star - rho) by ``span_ms`` (RK4 sub-steps)."""
     if inv_tau <= 0.0 or span_ms <= 0.0:
@@ -463,7 +463,7 @@ def _rho_cubic(rho, span_ms, rho_star, inv_tau):  # pragma: no cover - compiled
     return rho
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _rho_ou(rho, span_ms, gamma_p, gamma_d, sigma, inv_tau, z):  # pragma: no cover - compiled
     """Exact step of tau d(rho)/dt = gamma_p (1 - rho) - gamma_d rho + sigma sqrt(tau) eta.
 
@@ -483,7 +483,7 @@ def _rho_ou(rho, span_ms, gamma_p, gamma_d, sigma, inv_tau, z):  # pragma: no co
     return mean + math.sqrt(var) * z
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _rho_above(rho, span_ms, gamma_p, gamma_d, k, inv_tau, z):  # pragma: no cover - compiled
     """Strang splitting over a stretch above threshold: cubic T/2, exact OU T, cubic T/2."""
     rho = _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
@@ -491,7 +491,7 @@ def _rho_above(rho, span_ms, gamma_p, gamma_d, k, inv_tau, z):  # pragma: no cov
     return _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _ca_times_above(c0, span_ms, k):  # pragma: no cover - compiled
     """Time (ms) that calcium decaying from ``c0`` spends above theta_p and theta_d in ``span_ms``."""
     t_p = 0.0
@@ -517,7 +517,7 @@ def calcium_rho_after(rho, c0, span_ms, k, key, counters, out):  # pragma: no co
         out[i] = _rho_advance(rho, c0, span_ms, k, uint64(key), uint64(counters[i]))
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compiled
     """Advance rho over ``span_ms`` during which calcium decays freely from ``c0``.
 
@@ -547,7 +547,7 @@ def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compi
     return rho
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _ca_event(syn, t_ms, jump, weight, ca_conc, ca_last_ms, k, plastic_from_ms, key,
               counter):  # pragma: no cover - compiled
     """Bring synapse ``syn`` from its last update to ``t_ms``, then add the calcium ``jump``.
@@ -968,3 +968,48 @@ def kick_counts(key, first_step, ext_rate_hz, ext_cdf, dt_s, out):  # pragma: no
     for s in range(out.shape[0]):
         _draw_kicks(key, first_step + s, ext_rate_hz, ext_cdf, dt_s, kicks)
         out[s, :] = kicks
+
+
+@njit(cache=True)
+def poisson_rule_drift(
+    rule, k, ee, rs, rate_hz, key, warm_steps, window_steps, n_windows, w0_pf, dw_sum_pf,
+    spike_count,
+):  # pragma: no cover - compiled
+    """Drive the triplet or calcium rule with Poisson spike trains (rate analysis, paper Fig. 5a).
+
+    Every cell (all E, indices of ``rate_hz``) spikes in a step with probability rate * dt from the
+    counter-based stream ``key``; the step's spikes then go through :func:`_triplet_step` or
+    :func:`_calcium_step`, the engine's own code, in the engine's order. After ``warm_steps``
+    (plasticity starts then: ``k.plastic_start_step``) come ``n_windows`` windows of
+    ``window_steps``; each starts with every weight at ``w0_pf`` and adds its weight change to
+    ``dw_sum_pf``. ``spike_count`` counts spikes in the windows.
+    """
+    n = rate_hz.size
+    dt_s = k.dt_ms * 1e-3
+    cells = np.empty(n, dtype=np.int32)
+    ca_key = _mix64(key + CA_NOISE_SALT)
+    weight = ee.weight_pf
+    total = warm_steps + window_steps * n_windows
+    for step in range(total):
+        measuring = step >= warm_steps
+        if measuring and (step - warm_steps) % window_steps == 0:
+            if step > warm_steps:
+                for s in range(weight.size):
+                    dw_sum_pf[s] += weight[s] - w0_pf
+            weight[:] = w0_pf
+        base = uint64(step) * uint64(n)
+        n_spk = 0
+        for i in range(n):
+            if _counter_uniform(key, base + uint64(i)) < rate_hz[i] * dt_s:
+                cells[n_spk] = i
+                n_spk += 1
+                if measuring:
+                    spike_count[i] += 1
+        plastic = step >= k.plastic_start_step
+        if rule == RULE_TRIPLET:
+            _triplet_step(cells, 0, n_spk, n, plastic, ee, rs, k)
+        elif rule == RULE_CALCIUM:
+            _calcium_step(step, cells, 0, n_spk, n, ee, rs, k, ca_key)
+    if n_windows > 0:
+        for s in range(weight.size):
+            dw_sum_pf[s] += weight[s] - w0_pf

@@ -1,0 +1,55 @@
+"""Figures of the E->E rules: rate dependence maps (paper Fig. 5a)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.colors import TwoSlopeNorm
+
+RULE_TITLES = {"voltage": "voltage (Clopath)", "triplet": "triplet (Pfister-Gerstner)",
+               "calcium": "calcium (Graupner-Brunel)"}
+
+
+def _edges(values: np.ndarray) -> np.ndarray:
+    """Cell edges for pcolormesh around (possibly unevenly spaced) centres."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        return np.array([v[0] * 0.5, v[0] * 1.5])
+    mid = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
+def plot_rate_dependence(ds: xr.Dataset, path: str | Path | None = None) -> plt.Figure:
+    """One panel per rule: mean weight change per second against pre- and postsynaptic rate.
+
+    ``ds`` comes from :func:`homeoplastic.analysis.rate_dependence.rate_dependence`. Each panel has
+    its own colour scale, centred on zero (red: potentiation, blue: depression). Saved to ``path``
+    when given.
+    """
+    da = ds["dw_dt_pf_per_s"]
+    rules = [str(r) for r in da["rule"].values]
+    fig, axes = plt.subplots(1, len(rules), figsize=(4.4 * len(rules), 3.8), squeeze=False,
+                             constrained_layout=True)
+    pre = da["pre_rate_hz"].values
+    post = da["post_rate_hz"].values
+    for ax, rule in zip(axes[0], rules, strict=True):
+        values = da.sel(rule=rule).values  # (pre, post)
+        vmax = float(np.nanmax(np.abs(values))) or 1.0
+        mesh = ax.pcolormesh(_edges(pre), _edges(post), values.T, cmap="RdBu_r", shading="flat",
+                             norm=TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax))
+        ax.contour(pre, post, values.T, levels=[0.0], colors="k", linewidths=0.8)
+        ax.set_xlabel(f"presynaptic rate [{da['pre_rate_hz'].attrs.get('units', 'Hz')}]")
+        ax.set_ylabel(f"postsynaptic rate [{da['post_rate_hz'].attrs.get('units', 'Hz')}]")
+        ax.set_title(RULE_TITLES.get(rule, rule))
+        bar = fig.colorbar(mesh, ax=ax)
+        bar.set_label(f"dW/dt [{da.attrs.get('units', 'pF/s')}]")
+    fig.suptitle(f"Rate dependence of E->E plasticity (W0 = {ds.attrs.get('w0_pf', np.nan):.2f} pF)")
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
