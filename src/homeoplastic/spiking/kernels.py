@@ -373,7 +373,7 @@ def _conductances(i, external_pf, nrn, f_re, f_de, f_ri, f_di, inv_span_e, inv_s
 
 
 # ---------------------------------------------------------------------------------------- triplet
-@njit(inline="always")
+@njit(cache=True)
 def _triplet_step(cells, first, stop, n_exc, plastic, ee, rs, k):  # pragma: no cover - compiled
     """Triplet STDP for one step whose spikes are ``cells[first:stop]`` (spec 7.1).
 
@@ -579,7 +579,7 @@ def _ca_event(syn, t_ms, jump, weight, ca_conc, ca_last_ms, k, plastic_from_ms, 
     ca_last_ms[syn] = t_ms
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: no cover - compiled
     """Calcium rule for one step whose spikes are ``cells[first:stop]`` (spec 7.2), event-driven.
 
