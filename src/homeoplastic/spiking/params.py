@@ -20,7 +20,7 @@ EE_RULES = ("voltage", "triplet", "calcium", "none")
 """Names of the E->E plasticity rules; a rule is a config value, not a code fork."""
 
 IMPLEMENTED_EE_RULES = ("voltage", "triplet", "calcium", "none")
-SIZE_SCALINGS = ("mean_input", "none")
+SIZE_SCALINGS = ("mean_input", "fixed_indegree", "none")
 
 
 class ParameterError(ValueError):
@@ -80,7 +80,10 @@ class ConnectivityParams:
     ``size_scaling`` says how networks of another size stay balanced: ``"mean_input"`` keeps the
     mean recurrent input K*J of every cell at its N = 5000 value. Above N = 5000 the in-degree K is
     held (p = p_ref * N_ref / N, weights unchanged); below it p stays p_ref and all recurrent
-    weights, their bounds and the plasticity amplitudes are multiplied by N_ref / N. ``"none"``
+    weights, their bounds and the plasticity amplitudes are multiplied by N_ref / N.
+    ``"fixed_indegree"`` holds the in-degree K = p_ref * N_ref at every size (p = p_ref * N_ref / N,
+    at most 1) with weights unchanged, so each cell sees the reference network's inputs in number
+    and size, assemblies included; smaller networks then share more of their inputs. ``"none"``
     uses p and weights as given at every size.
     """
 
@@ -109,8 +112,11 @@ class ConnectivityParams:
     @property
     def effective_p_connect(self) -> float:
         """Connection probability after size scaling."""
-        if self.size_scaling == "mean_input" and self.n_neurons > self.reference_n_neurons:
-            return self.p_connect * self.reference_n_neurons / self.n_neurons
+        ratio = self.reference_n_neurons / self.n_neurons
+        if self.size_scaling == "fixed_indegree" or (
+            self.size_scaling == "mean_input" and ratio < 1.0
+        ):
+            return min(1.0, self.p_connect * ratio)
         return self.p_connect
 
     @property
