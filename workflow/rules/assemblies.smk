@@ -5,7 +5,7 @@ if ASM_RUNS:
     ALL_TARGETS.extend(
         [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]
         + [f"{RESULTS}/figures/assemblies/{run}.png" for run in ASM_RUNS]
-        + [f"{RESULTS}/figures/assemblies_sweep.png"]
+        + [f"{RESULTS}/figures/assemblies_sweep.png", f"{RESULTS}/summary.csv"]
     )
 
 
@@ -39,7 +39,7 @@ rule assemblies_analyze:
     wildcard_constraints:
         run=ASM_RUN_REGEX,
     input:
-        **{stage: f"{ASM_DIR}/{{run}}/{stage}.zarr" for stage in ASM_STAGES},
+        unpack(asm_run_stores),
     output:
         directory(f"{ASM_DIR}/{{run}}/analyze.zarr"),
     log:
@@ -60,8 +60,8 @@ rule assemblies_figure_run:
     wildcard_constraints:
         run=ASM_RUN_REGEX,
     input:
+        unpack(asm_run_stores),
         analysis=f"{ASM_DIR}/{{run}}/analyze.zarr",
-        **{stage: f"{ASM_DIR}/{{run}}/{stage}.zarr" for stage in ASM_STAGES},
     output:
         report(
             f"{RESULTS}/figures/assemblies/{{run}}.png",
@@ -103,3 +103,20 @@ rule assemblies_figure_sweep:
         ASM_ENV
     script:
         "../scripts/assemblies_figure_sweep.py"
+
+
+rule assemblies_summary:
+    input:
+        analyses=[f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
+    output:
+        f"{RESULTS}/summary.csv",
+    log:
+        f"{ASM_LOGS}/summary.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_summary.py"

@@ -30,7 +30,15 @@ MODEL_RULE_FILES = [
 
 
 # ---- assemblies: runs, stage inputs and per-job resources ----
-from homeoplastic.spiking.protocol import check_section, resources_for, run_id, sweep_points
+from homeoplastic.spiking.protocol import (
+    STAGES as ASM_STAGES,
+    check_section,
+    parse_run_id,
+    resources_for,
+    run_id,
+    stages_for,
+    sweep_points,
+)
 
 ASM = config.get("assemblies", {"enabled": False})
 ASM_DIR = f"{RESULTS}/assemblies"
@@ -46,15 +54,6 @@ if ASM.get("enabled", False):
 else:
     ASM_RUNS = []
 
-ASM_STAGES = [
-    "simulate",
-    "train",
-    "spontaneous_recurrent",
-    "spontaneous_nonrecurrent",
-    "perturb_recurrent",
-    "perturb_nonrecurrent",
-    "remap",
-]
 ASM_PREVIOUS = {
     "train": "simulate",
     "spontaneous_recurrent": "train",
@@ -67,6 +66,12 @@ ASM_PREVIOUS = {
 
 def asm_store(run, stage):
     return f"{ASM_DIR}/{run}/{stage}.zarr"
+
+
+def asm_run_stores(wildcards):
+    """The stage stores of one run (its rule decides the full or the short chain)."""
+    stages = stages_for(ASM, parse_run_id(wildcards.run))
+    return {stage: asm_store(wildcards.run, stage) for stage in stages}
 
 
 def asm_stage_inputs(wildcards):

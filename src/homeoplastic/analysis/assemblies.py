@@ -52,6 +52,25 @@ def _ratio_series(path) -> tuple[np.ndarray, np.ndarray]:
     return ds.snapshot_time.values, ds.w_ratio.values
 
 
+def coarse_rate(rate_hz: np.ndarray, bin_ms: float, coarse_s: float) -> np.ndarray:
+    """Mean over consecutive bins of ``coarse_s`` (a trailing partial bin is dropped).
+
+    A series shorter than one coarse bin gives its overall mean as the single bin.
+    """
+    width = max(1, round(coarse_s * 1e3 / bin_ms))
+    n = rate_hz.shape[0] // width
+    if n == 0:
+        return rate_hz.mean(axis=0, keepdims=True) if rate_hz.shape[0] else rate_hz[:0]
+    return rate_hz[: n * width].reshape((n, width, *rate_hz.shape[1:])).mean(axis=1)
+
+
+def relative_change(series: np.ndarray) -> float:
+    """(last - first) / first of a time series; NaN when it is empty or starts at 0."""
+    if series.size == 0 or series[0] == 0:
+        return float("nan")
+    return float((series[-1] - series[0]) / series[0])
+
+
 def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) -> xr.Dataset:
     """Statistics of one run from its stage stores.
 
@@ -88,6 +107,12 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         scalar("ratio_end_nonrecurrent", r[-1], "1", "within/between at the end of the control")
         scalar("ratio_change_nonrecurrent", r[-1] - r[0], "1",
                "change of within/between over the control's spontaneous phase")
+        within = open_store(paths["spontaneous_nonrecurrent"]).w_within_pf.values
+        scalar("w_within_change_nonrecurrent", relative_change(within), "1",
+               "relative change of the mean within-assembly weight over the control's phase")
+        data["w_within_rel_nonrecurrent"] = xr.Variable(
+            "time_nonrecurrent", within / within[0] - 1.0,
+            {"units": "1", "long_name": "within weight relative to the control's start, minus 1"})
     if "simulate" in paths:
         base = open_store(paths["simulate"])
         half = base.time.size // 2
@@ -102,6 +127,18 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
                "mean within-assembly weight after training")
         scalar("train_status_ok", train.attrs["status"] == "completed", "1",
                "1 when training completed (0: stopped by the rate guard)")
+        scalar("train_end_s", train.attrs["run_end_s"], "s",
+               "simulated time at which training ended (earlier than planned if the guard stopped it)")
+        bin_ms = float(train.attrs["rate_bin_ms"])
+        rate_1s = coarse_rate(train.rate_exc_hz.values, bin_ms, analysis["train_rate_bin_s"])
+        start = float(train.attrs["run_start_s"])
+        coords["time_train"] = xr.Variable(
+            "time_train", start + analysis["train_rate_bin_s"] * np.arange(rate_1s.size),
+            {"units": "s", "long_name": "time (start of bin)"})
+        data["rate_exc_train_hz"] = xr.Variable(
+            "time_train", rate_1s, {"units": "Hz", "long_name": "E rate during training"})
+        scalar("rate_exc_train_max_hz", rate_1s.max() if rate_1s.size else np.nan, "Hz",
+               "largest E rate during training (binned)")
     if "spontaneous_recurrent" in paths:
         spont = open_store(paths["spontaneous_recurrent"])
         rate = float(spont.rate_exc_hz.mean())
@@ -111,6 +148,14 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
                "within/between at the end of the spontaneous phase")
         scalar("ratio_change_recurrent", spont.w_ratio[-1] - spont.w_ratio[0], "1",
                "change of within/between over the spontaneous phase")
+        within = spont.w_within_pf.values
+        scalar("w_within_change_recurrent", relative_change(within), "1",
+               "relative change of the mean within-assembly weight over the spontaneous phase")
+        coords["time_spontaneous"] = xr.Variable(
+            "time_spontaneous", spont.snapshot_time.values, {"units": "s", "long_name": "time"})
+        data["w_within_rel_recurrent"] = xr.Variable(
+            "time_spontaneous", within / within[0] - 1.0,
+            {"units": "1", "long_name": "within weight relative to the phase's start, minus 1"})
         events = reactivation_events(
             spont.rate_assembly_hz.values, mean_rate_hz=rate, bin_ms=float(spont.attrs["rate_bin_ms"]),
             threshold_factor=analysis["reactivation_threshold_factor"],
@@ -122,6 +167,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             "assembly", events / seconds * 60.0,
             {"units": "1/min", "long_name": "spontaneous reactivations of each assembly"})
         rates = spont.rate_assembly_hz.mean("time").values
+        data["rate_assembly_spontaneous_hz"] = xr.Variable(
+            "assembly", rates, {"units": "Hz", "long_name": "mean rate of each assembly's members"})
         scalar("assembly_rate_max_over_mean", rates.max() / max(rates.mean(), 1e-12), "1",
                "largest assembly's mean rate / mean over assemblies (winner-take-all index)")
     for mode in ("recurrent", "nonrecurrent"):

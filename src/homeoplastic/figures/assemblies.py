@@ -59,7 +59,7 @@ def _raster(ax, path, seconds: float, n_cells: int, title: str) -> None:
 def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raster_seconds: float,
                  raster_cells: int, title: str) -> plt.Figure:
     """Rasters before/after training, rates, weight ratio over the chain, recovery, remapping."""
-    fig, axes = plt.subplots(3, 2, figsize=(12, 11), constrained_layout=True)
+    fig, axes = plt.subplots(4, 2, figsize=(12, 14.5), constrained_layout=True)
     if "simulate" in paths:
         _raster(axes[0, 0], paths["simulate"], raster_seconds, raster_cells, "before training")
     if "spontaneous_recurrent" in paths:
@@ -116,6 +116,30 @@ def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raste
     ax.set_xlabel("time [s]")
     ax.set_ylabel("within / between E->E weight [1]")
     ax.set_title("remapping with a new stimulus set")
+    ax = axes[3, 0]
+    for name, colour, label in (("w_within_rel_recurrent", "tab:blue", "intact"),
+                                ("w_within_rel_nonrecurrent", "tab:red", "non-recurrent control")):
+        if name in analysis:
+            series = analysis[name]
+            time = series[series.dims[0]]
+            ax.plot(time - time[0], 100.0 * series, color=colour, label=label)
+    ax.axhline(0.0, color="0.7", lw=0.5)
+    ax.set_xlabel("time since the phase's start [s]")
+    ax.set_ylabel("change of mean within weight [%]")
+    ax.legend(fontsize=7)
+    ax.set_title("maintenance in spontaneous activity")
+    ax = axes[3, 1]
+    if "reactivations_per_min" in analysis:
+        index = analysis.assembly.values
+        ax.bar(index - 0.2, analysis.reactivations_per_min, width=0.4, color="tab:purple",
+               label="reactivations [1/min]")
+        if "rate_assembly_spontaneous_hz" in analysis:
+            ax.bar(index + 0.2, analysis.rate_assembly_spontaneous_hz, width=0.4,
+                   color="tab:green", label="members' mean rate [Hz]")
+        ax.legend(fontsize=7)
+    ax.set_xlabel("assembly")
+    ax.set_ylabel("reactivations [1/min] / rate [Hz]")
+    ax.set_title("spontaneous activity per assembly")
     fig.suptitle(title)
     return fig
 

@@ -57,6 +57,7 @@ class Protocol:
     nonrecurrent_extra_rate_to_e_hz: float = 4000.0
     nonrecurrent_extra_rate_to_i_hz: float = 2000.0
     nonrecurrent_settle_s: float = 200.0
+    nonrecurrent_rate_window_s: float = 0.0
     nonrecurrent_block_e_to_i: bool = True
     perturb_assembly: int = 0
     perturb_fraction: float = 0.1
@@ -184,6 +185,18 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+STAGES = ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent",
+          "perturb_recurrent", "perturb_nonrecurrent", "remap")
+"""Every stage of the full chain, in an order in which each stage's inputs come first."""
+SHORT_CHAIN = ("simulate", "train", "spontaneous_recurrent")
+"""Stages of runs whose rule is in ``short_chain_rules`` (ablations that show what breaks)."""
+
+
+def stages_for(section: Mapping[str, Any], point: Mapping[str, Any]) -> tuple[str, ...]:
+    """The stages one sweep point runs: the full chain, or the short one for listed rules."""
+    return SHORT_CHAIN if point["rule"] in section.get("short_chain_rules", ()) else STAGES
+
+
 # ---------------------------------------------------------------------------------- stages
 def _checkpoint_path(out_path: str | os.PathLike[str]) -> Path:
     out = Path(out_path)
@@ -257,13 +270,20 @@ def nonrecurrent_params(section, point) -> NetworkParams:
     })
 
 
-def per_cell_rates(path, n_exc: int) -> np.ndarray:
-    """Mean rate of every E cell over a stored run (Hz)."""
+def per_cell_rates(path, n_exc: int, last_s: float = 0.0) -> np.ndarray:
+    """Mean rate of every E cell over a stored run, or over its final ``last_s`` seconds (Hz).
+
+    ``last_s`` = 0 (or longer than the run) means the whole run.
+    """
     spikes = open_store(path, group="spikes")
     cells = np.asarray(spikes.spike_cell.values)
     root = open_store(path)
-    seconds = float(root.attrs["run_end_s"] - root.attrs["run_start_s"])
-    return np.bincount(cells[cells < n_exc], minlength=n_exc) / max(seconds, 1e-12)
+    start_s, end_s = float(root.attrs["run_start_s"]), float(root.attrs["run_end_s"])
+    if 0.0 < last_s < end_s - start_s:
+        start_s = end_s - last_s
+        step_s = float(spikes.attrs["dt_ms"]) * 1e-3
+        cells = cells[np.asarray(spikes.spike_step.values) * step_s >= start_s - 0.5 * step_s]
+    return np.bincount(cells[cells < n_exc], minlength=n_exc) / max(end_s - start_s, 1e-12)
 
 
 def stage_spontaneous(section, point, train_path, out_path, *, mode: str,
@@ -271,7 +291,9 @@ def stage_spontaneous(section, point, train_path, out_path, *, mode: str,
     """No stimulus, plasticity on, for the intact network or the non-recurrent control.
 
     The control blocks E->E transmission, adds external drive and sets each E cell's iSTDP
-    target to its rate measured in the intact spontaneous phase (``recurrent_path``); it first
+    target to its rate measured in the intact spontaneous phase (``recurrent_path``; over its final
+    ``nonrecurrent_rate_window_s``, so the targets are the rates after the intact network's
+    inhibition has relaxed from training, or over all of it when that is 0); it first
     settles for ``nonrecurrent_settle_s`` with E->E plasticity frozen, then runs as long as the
     intact phase with all plasticity on.
     """
@@ -289,7 +311,8 @@ def stage_spontaneous(section, point, train_path, out_path, *, mode: str,
     settle = params.replace(**{"plasticity.ee_rule": "none"})
     sim = _load(train_path, settle)
     n_exc = params.connectivity.n_exc
-    sim.set_istdp_target_rates(per_cell_rates(recurrent_path, n_exc))
+    sim.set_istdp_target_rates(
+        per_cell_rates(recurrent_path, n_exc, protocol.nonrecurrent_rate_window_s))
     if protocol.nonrecurrent_settle_s > 0:
         sim.run(protocol.nonrecurrent_settle_s, None, RecordSpec(spikes=False), progress=None,
                 label=f"settle {run_id(point)}")

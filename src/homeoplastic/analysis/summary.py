@@ -1,0 +1,174 @@
+"""The results table: each claim of Litwin-Kumar & Doiron (2014), measured per run, next to the paper.
+
+``summary_rows`` turns the per-run analysis datasets (and, where present, probe statistics) into
+rows of ``results/summary.csv``: figure, claim, quantity, measured value, units, what the paper
+reports, and whether the measurement agrees with the paper's qualitative statement. The paper's
+numbers come from the spec (``shared/spec/assemblies-lkd2014.md`` section 10); where the paper gives
+only a direction, the check is that direction, with the tolerance stated in the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import xarray as xr
+
+COLUMNS = ("run", "n_neurons", "rule", "learning_speed", "seed", "figure", "claim", "quantity",
+           "measured", "units", "paper", "agrees")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One line of the table: where the value comes from and what the paper says about it."""
+
+    figure: str
+    claim: str
+    quantity: str
+    paper: str
+    rules: tuple[str, ...]
+    check: Callable[[float], bool] | None = None
+
+
+_FORMING = ("voltage", "triplet", "calcium")
+_HOMEOSTATIC = ("voltage", "triplet", "calcium", "voltage_no_normalisation")
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("1", "without homeostasis the rate runs away during training", "rate_exc_train_max_hz",
+          "runaway after a few tens of presentations (~200 s) [text, unverified]",
+          ("voltage_no_homeostasis",), lambda v: v > 20.0),
+    Claim("1", "with homeostasis the rate stays low during training", "rate_exc_train_max_hz",
+          "no runaway", _FORMING, lambda v: v < 20.0),
+    Claim("2", "training forms assemblies", "ratio_after_training",
+          "within/between >> 1 (third-party triplet run: 5.7)", _FORMING, lambda v: v > 1.5),
+    Claim("2", "post-training spontaneous E rate", "rate_exc_post_training_hz",
+          "~1.7 Hz (third party 1.60-1.65 Hz)", _FORMING, lambda v: 0.5 <= v <= 5.0),
+    Claim("2", "assemblies reactivate in spontaneous activity", "reactivations_per_min",
+          "structured spontaneous activity (assemblies reactivate)", _FORMING, lambda v: v > 0.0),
+    Claim("3", "without iSTDP one assembly dominates (winner-take-all)",
+          "assembly_rate_max_over_mean", "one assembly dominates; E rate 68-93 Hz (third party)",
+          ("voltage_no_istdp",), lambda v: v > 1.5),
+    Claim("3", "with iSTDP no assembly dominates", "assembly_rate_max_over_mean",
+          "assemblies share spontaneous activity", _FORMING, lambda v: v < 1.5),
+    Claim("4", "recurrent network keeps its assemblies", "w_within_change_recurrent",
+          "within weights stable or growing (relative change >= -2%)", _HOMEOSTATIC,
+          lambda v: v >= -0.02),
+    Claim("4", "non-recurrent control loses them faster", "within_decay_control_minus_intact",
+          "control decays faster (difference > 0)", _HOMEOSTATIC, lambda v: v > 0.0),
+    Claim("4", "recurrent network heals a 10% cut", "recovery_fraction_recurrent",
+          "weights recover (fraction near 1)", _HOMEOSTATIC, lambda v: v >= 0.5),
+    Claim("4", "control does not heal", "recovery_fraction_nonrecurrent",
+          "weights do not recover (fraction well below the intact network's)", _HOMEOSTATIC,
+          lambda v: v < 0.5),
+    Claim("6", "a new stimulus set forms new assemblies", "remap_ratio_new_end",
+          "new assemblies form (within/between > 1)", _FORMING, lambda v: v > 1.5),
+    Claim("6", "old assemblies weaken after remapping", "remap_old_minus_before",
+          "old assemblies weaken (change < 0)", _FORMING, lambda v: v < 0.0),
+)
+"""Claims checked per run; a claim applies to the runs whose ``rule`` is in ``rules``."""
+
+
+def _value(ds: xr.Dataset, quantity: str) -> float:
+    """A scalar of the analysis dataset, or one derived from two of them; NaN when absent."""
+    def get(name: str) -> float:
+        return float(ds[name].mean()) if name in ds else math.nan
+
+    if quantity == "within_decay_control_minus_intact":
+        return get("w_within_change_recurrent") - get("w_within_change_nonrecurrent")
+    if quantity == "remap_old_minus_before":
+        return get("remap_ratio_old_end") - get("ratio_end_recurrent")
+    return get(quantity)
+
+
+def _coord(ds: xr.Dataset, name: str):
+    if name not in ds.coords:
+        return ""
+    value = ds[name].values
+    return value.item() if value.ndim == 0 else value[0].item()
+
+
+def summary_rows(analyses: Mapping[str, xr.Dataset],
+                 extra: Mapping[str, Iterable[Mapping[str, object]]] | None = None
+                 ) -> list[dict[str, object]]:
+    """Rows of the results table for every run (``analyses`` maps run name to its dataset).
+
+    ``extra`` maps run names to additional ready-made rows (e.g. probe statistics) that carry
+    at least figure, claim, quantity, measured, units and paper.
+    """
+    rows: list[dict[str, object]] = []
+    for run, ds in sorted(analyses.items()):
+        base = {"run": run, **{k: _coord(ds, k) for k in ("n_neurons", "rule", "learning_speed",
+                                                         "seed")}}
+        for claim in CLAIMS:
+            if base["rule"] not in claim.rules:
+                continue
+            value = _value(ds, claim.quantity)
+            agrees = "" if claim.check is None or math.isnan(value) else (
+                "yes" if claim.check(value) else "no")
+            units = ds[claim.quantity].attrs.get("units", "1") if claim.quantity in ds else "1"
+            rows.append({**base, "figure": claim.figure, "claim": claim.claim,
+                         "quantity": claim.quantity, "measured": _fmt(value), "units": units,
+                         "paper": claim.paper, "agrees": agrees})
+        for row in (extra or {}).get(run, ()):
+            rows.append({**base, "agrees": "", **row, "measured": _fmt(row["measured"])})
+    return rows
+
+
+def learning_speed_rows(analyses: Mapping[str, xr.Dataset]) -> list[dict[str, object]]:
+    """Supplementary claim: several learning speeds give similar assemblies.
+
+    For every (size, rule, seed) swept at two or more speeds: the largest over the smallest
+    within/between ratio after training.
+    """
+    groups: dict[tuple, list[tuple[float, float]]] = {}
+    for ds in analyses.values():
+        key = tuple(_coord(ds, k) for k in ("n_neurons", "rule", "seed"))
+        groups.setdefault(key, []).append(
+            (_coord(ds, "learning_speed"), _value(ds, "ratio_after_training")))
+    rows = []
+    for (n, rule, seed), points in sorted(groups.items(), key=lambda item: str(item[0])):
+        ratios = [r for _, r in points if not math.isnan(r)]
+        if len(ratios) < 2 or rule not in _FORMING:
+            continue
+        spread = max(ratios) / min(ratios)
+        speeds = ",".join(_fmt(float(s)) for s, _ in sorted(points))
+        rows.append({"run": f"n_neurons~{n}_rule~{rule}_seed~{seed}", "n_neurons": n,
+                     "rule": rule, "learning_speed": speeds, "seed": seed, "figure": "S",
+                     "claim": "learning speeds give similar assemblies",
+                     "quantity": "ratio_after_training_max_over_min", "measured": _fmt(spread),
+                     "units": "1", "paper": "similar assemblies at several speeds (< 1.5)",
+                     "agrees": "yes" if spread < 1.5 else "no"})
+    return rows
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def write_csv(rows: Iterable[Mapping[str, object]], path: str | os.PathLike[str]) -> None:
+    """Write the table atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def write_summary(analysis_paths: Iterable[str | os.PathLike[str]],
+                  path: str | os.PathLike[str]) -> list[dict[str, object]]:
+    """Read the runs' analysis stores, build every row and write the CSV table."""
+    from homeoplastic.store import open_store
+
+    analyses = {Path(p).parent.name: open_store(p).load() for p in analysis_paths}
+    rows = summary_rows(analyses) + learning_speed_rows(analyses)
+    write_csv(rows, path)
+    return rows

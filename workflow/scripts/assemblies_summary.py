@@ -1,0 +1,9 @@
+"""Results table: every claim of the paper, measured per run, next to the paper's value."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+from homeoplastic.analysis.summary import write_summary  # noqa: E402
+
+write_summary(list(snakemake.input.analyses), snakemake.output[0])
