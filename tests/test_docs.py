@@ -30,7 +30,8 @@ def test_every_network_parameter_is_documented():
 def test_every_assembly_schema_key_is_documented():
     schema = yaml.safe_load((ROOT / "workflow/schemas/assemblies.schema.yaml").read_text())
     missing = []
-    for block in ("sweep", "protocol", "record", "analysis", "resources"):
+    for block in ("sweep", "protocol", "probe", "rate_dependence", "record", "analysis",
+                  "resources"):
         for key in schema["properties"][block]["properties"]:
             if key not in README:
                 missing.append(f"{block}.{key}")

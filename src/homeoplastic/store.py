@@ -169,7 +169,7 @@ def open_sweep(
         combine="by_coords",
         preprocess=expand,
         backend_kwargs={"consolidated": CONSOLIDATED, "zarr_format": ZARR_FORMAT},
-        compat="override",
+        compat="no_conflicts",  # runs with fewer stages (short chain) merge, not override
         coords="minimal",
         data_vars="all",
         join="outer",

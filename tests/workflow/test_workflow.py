@@ -43,11 +43,41 @@ def micro_run(tmp_path_factory) -> Path:
 def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
     base = micro_run / "results" / "assemblies" / RUN
     for stage in ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent",
-                  "perturb_recurrent", "perturb_nonrecurrent", "remap", "analyze"):
+                  "perturb_recurrent", "perturb_nonrecurrent", "remap", "probe_before",
+                  "probe_after", "analyze"):
         assert is_complete(base / f"{stage}.zarr"), stage
     assert (micro_run / "results/figures/assemblies_sweep.png").stat().st_size > 10_000
     assert (micro_run / f"results/figures/assemblies/{RUN}.png").stat().st_size > 10_000
+    assert (micro_run / f"results/figures/assemblies/{RUN}_probe.png").stat().st_size > 10_000
+    for name in ("assemblies_experiments", "assemblies_rate_dependence"):
+        assert (micro_run / f"results/figures/{name}.png").stat().st_size > 10_000, name
     assert not list(base.glob(".checkpoints/*"))  # finished stages clean up their checkpoints
+
+
+def test_ablations_run_the_short_chain(micro_run):
+    base = micro_run / "results/assemblies" / RUN.replace("rule~voltage", "rule~voltage_no_homeostasis")
+    assert is_complete(base / "spontaneous_recurrent.zarr") and is_complete(base / "analyze.zarr")
+    for stage in ("spontaneous_nonrecurrent", "perturb_recurrent", "remap", "probe_after"):
+        assert not (base / f"{stage}.zarr").exists(), stage
+
+
+def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
+    import csv
+
+    with open(micro_run / "results/summary.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    from homeoplastic.analysis.summary import CLAIMS
+
+    intact = [r for r in rows if r["run"] == RUN]
+    expected = {c.quantity for c in CLAIMS if "voltage" in c.rules}
+    assert {r["quantity"] for r in intact} >= expected
+    assert all(r["paper"] for r in intact)
+    ablation = [r for r in rows if "no_homeostasis" in r["run"]]
+    assert {r["quantity"] for r in ablation} == {"rate_exc_train_max_hz"}
+    measured = {r["quantity"]: float(r["measured"]) for r in intact}
+    analysis = open_store(micro_run / "results/assemblies" / RUN / "analyze.zarr")
+    assert measured["ratio_after_training"] == pytest.approx(
+        float(analysis.ratio_after_training), rel=1e-3)
 
 
 def test_users_open_stores_with_xarray_and_find_provenance(micro_run):
@@ -67,7 +97,7 @@ def test_sweep_reduction_spans_the_sweep_axes(micro_run):
 
     paths = sorted((micro_run / "results/assemblies").glob("*/analyze.zarr"))
     ds = open_sweep(paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"))
-    assert ds.sizes["learning_speed"] == 2 and ds.sizes["n_neurons"] == 1
+    assert ds.sizes["learning_speed"] == 2 and ds.sizes["n_neurons"] == 1 and ds.sizes["rule"] == 2
     assert np.isfinite(ds.ratio_after_training.values).all()
 
 

@@ -5,8 +5,12 @@ if ASM_RUNS:
     ALL_TARGETS.extend(
         [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]
         + [f"{RESULTS}/figures/assemblies/{run}.png" for run in ASM_RUNS]
+        + [f"{RESULTS}/figures/assemblies/{run}_probe.png" for run in asm_probe_runs()]
         + [f"{RESULTS}/figures/assemblies_sweep.png", f"{RESULTS}/summary.csv"]
+        + [f"{RESULTS}/figures/assemblies_experiments.png"]
     )
+if ASM.get("enabled", False) and ASM.get("rate_dependence", {}).get("enabled", False):
+    ALL_TARGETS.append(f"{RESULTS}/figures/assemblies_rate_dependence.png")
 
 
 ASM_RUN_REGEX = "|".join(ASM_RUNS) if ASM_RUNS else "no-assembly-runs"
@@ -83,6 +87,31 @@ rule assemblies_figure_run:
         "../scripts/assemblies_figure_run.py"
 
 
+rule assemblies_figure_probe:
+    wildcard_constraints:
+        run=ASM_RUN_REGEX,
+    input:
+        before=f"{ASM_DIR}/{{run}}/probe_before.zarr",
+        after=f"{ASM_DIR}/{{run}}/probe_after.zarr",
+    output:
+        report(
+            f"{RESULTS}/figures/assemblies/{{run}}_probe.png",
+            caption="../report/assemblies_probe.rst",
+            category="Assemblies",
+            subcategory="Probe statistics",
+        ),
+    log:
+        f"{ASM_LOGS}/{{run}}/figure_probe.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_probe.py"
+
+
 rule assemblies_figure_sweep:
     input:
         [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
@@ -105,6 +134,28 @@ rule assemblies_figure_sweep:
         "../scripts/assemblies_figure_sweep.py"
 
 
+rule assemblies_figure_experiments:
+    input:
+        [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
+    output:
+        report(
+            f"{RESULTS}/figures/assemblies_experiments.png",
+            caption="../report/assemblies_experiments.rst",
+            category="Assemblies",
+            subcategory="Sweep",
+        ),
+    log:
+        f"{ASM_LOGS}/figure_experiments.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_experiments.py"
+
+
 rule assemblies_summary:
     input:
         analyses=[f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
@@ -120,3 +171,42 @@ rule assemblies_summary:
         ASM_ENV
     script:
         "../scripts/assemblies_summary.py"
+
+
+rule assemblies_rate_dependence:
+    output:
+        directory(f"{ASM_DIR}/rate_dependence.zarr"),
+    log:
+        f"{ASM_LOGS}/rate_dependence.log",
+    params:
+        section=ASM,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_rate_dependence.py"
+
+
+rule assemblies_figure_rate_dependence:
+    input:
+        f"{ASM_DIR}/rate_dependence.zarr",
+    output:
+        report(
+            f"{RESULTS}/figures/assemblies_rate_dependence.png",
+            caption="../report/assemblies_rate_dependence.rst",
+            category="Assemblies",
+            subcategory="Plasticity rules",
+        ),
+    log:
+        f"{ASM_LOGS}/figure_rate_dependence.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_rate_dependence.py"

@@ -31,7 +31,8 @@ MODEL_RULE_FILES = [
 
 # ---- assemblies: runs, stage inputs and per-job resources ----
 from homeoplastic.spiking.protocol import (
-    STAGES as ASM_STAGES,
+    PROBE_STAGES,
+    STAGES,
     check_section,
     parse_run_id,
     resources_for,
@@ -54,7 +55,9 @@ if ASM.get("enabled", False):
 else:
     ASM_RUNS = []
 
+ASM_STAGES = [*STAGES, *PROBE_STAGES]
 ASM_PREVIOUS = {
+    **PROBE_STAGES,
     "train": "simulate",
     "spontaneous_recurrent": "train",
     "spontaneous_nonrecurrent": "train",
@@ -72,6 +75,11 @@ def asm_run_stores(wildcards):
     """The stage stores of one run (its rule decides the full or the short chain)."""
     stages = stages_for(ASM, parse_run_id(wildcards.run))
     return {stage: asm_store(wildcards.run, stage) for stage in stages}
+
+
+def asm_probe_runs():
+    """Runs whose chain includes the probe stages."""
+    return [run for run in ASM_RUNS if "probe_after" in stages_for(ASM, parse_run_id(run))]
 
 
 def asm_stage_inputs(wildcards):

@@ -193,6 +193,13 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             "time_remap", new, {"units": "1", "long_name": "new assemblies: within / between"})
         scalar("remap_ratio_old_end", old[-1], "1", "old assemblies' within/between after remapping")
         scalar("remap_ratio_new_end", new[-1], "1", "new assemblies' within/between after remapping")
+    if "probe_before" in paths and "probe_after" in paths:
+        from homeoplastic.spiking.probe import probe_summary
+
+        numbers = probe_summary(open_store(paths["probe_before"]), open_store(paths["probe_after"]))
+        for name, value in numbers.items():
+            units = "Hz" if "_hz_" in name else "1"
+            scalar(f"probe_{name}", value, units, f"probe statistics: {name.replace('_', ' ')}")
     ds = xr.Dataset(data, coords=coords)
     ds.attrs["stores_json"] = json.dumps({k: str(v) for k, v in paths.items()})
     return ds

@@ -58,12 +58,14 @@ class RateMapSettings:
 
 
 def _bipartite_sim(params: NetworkParams, n_side: int, w0_pf: float, seed: int) -> Simulation:
-    """A network of 2 n_side E cells (and one idle I cell) with a synapse from every one of the
-    first n_side cells to every one of the last n_side, no other synapses, no transmission."""
+    """A network of 2 n_side E cells (and idle I cells, at least one and enough for the
+    parameters' minimum network size) with a synapse from every one of the first n_side cells to
+    every one of the last n_side, no other synapses, no transmission."""
     n_exc = 2 * n_side
+    n_inh = max(1, 10 - n_exc)
     p = params.replace(**{
-        "connectivity.n_neurons": n_exc + 1,
-        "connectivity.exc_fraction": n_exc / (n_exc + 1),
+        "connectivity.n_neurons": n_exc + n_inh,
+        "connectivity.exc_fraction": n_exc / (n_exc + n_inh),
         "connectivity.size_scaling": "none",
         "connectivity.j_e_to_e_pf": w0_pf,
         "ee_transmission": False,
@@ -79,9 +81,9 @@ def _bipartite_sim(params: NetworkParams, n_side: int, w0_pf: float, seed: int) 
     empty = np.zeros(0, dtype=np.int32)
     pathways = {
         "e_to_e": build_pathway(pre, post, w0_pf, n_exc, n_exc),
-        "i_to_e": build_pathway(empty, empty, 0.0, 1, n_exc),
-        "e_to_i": build_pathway(empty, empty, 0.0, n_exc, 1),
-        "i_to_i": build_pathway(empty, empty, 0.0, 1, 1),
+        "i_to_e": build_pathway(empty, empty, 0.0, n_inh, n_exc),
+        "e_to_i": build_pathway(empty, empty, 0.0, n_exc, n_inh),
+        "i_to_i": build_pathway(empty, empty, 0.0, n_inh, n_inh),
     }
     neurons = initial_state(p, seed, pathways["e_to_e"])
     rng_state = seed_streams(seed)["engine"].generate_state(1, dtype=np.uint64)

@@ -64,6 +64,18 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("4", "control does not heal", "recovery_fraction_nonrecurrent",
           "weights do not recover (fraction well below the intact network's)", _HOMEOSTATIC,
           lambda v: v < 0.5),
+    Claim("8", "stimulus onset quenches variability after training", "probe_fano_drop_after",
+          "mean-matched Fano factor drops at onset (magnitude not recovered)", _FORMING,
+          lambda v: v > 0.0),
+    Claim("8", "members discriminate stimulus from baseline", "probe_auc_members_after",
+          "ROC area above 0.5 (200 ms counts)", _FORMING, lambda v: v > 0.5),
+    Claim("9", "same-assembly pairs correlate more than different-assembly pairs",
+          "probe_corr_same_minus_different_after",
+          "higher spike-count correlation within assemblies after training", _FORMING,
+          lambda v: v > 0.0),
+    Claim("8", "half an assembly recruits the other half (pattern completion)",
+          "probe_completion_evoked_index_after", "the unstimulated half responds (index > 0)",
+          _FORMING, lambda v: v > 0.0),
     Claim("6", "a new stimulus set forms new assemblies", "remap_ratio_new_end",
           "new assemblies form (within/between > 1)", _FORMING, lambda v: v > 1.5),
     Claim("6", "old assemblies weaken after remapping", "remap_old_minus_before",
@@ -79,6 +91,8 @@ def _value(ds: xr.Dataset, quantity: str) -> float:
 
     if quantity == "within_decay_control_minus_intact":
         return get("w_within_change_recurrent") - get("w_within_change_nonrecurrent")
+    if quantity == "probe_corr_same_minus_different_after":
+        return get("probe_corr_same_spont_after") - get("probe_corr_different_spont_after")
     if quantity == "remap_old_minus_before":
         return get("remap_ratio_old_end") - get("ratio_end_recurrent")
     return get(quantity)

@@ -154,8 +154,11 @@ def sweep_summary(ds: xr.Dataset) -> plt.Figure:
         ("ratio_after_training", "within/between after training [1]"),
         ("ratio_end_recurrent", "within/between after spontaneous phase [1]"),
         ("rate_exc_post_training_hz", "E rate after training [Hz]"),
+        ("w_within_change_recurrent", "within-weight change, intact [1]"),
+        ("w_within_change_nonrecurrent", "within-weight change, control [1]"),
     ]
-    fig, axes = plt.subplots(2, len(panels), figsize=(5 * len(panels), 8), constrained_layout=True)
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.6 * len(panels), 8),
+                             constrained_layout=True)
     for col, (name, ylabel) in enumerate(panels):
         if name not in ds:
             for row in range(2):
@@ -182,6 +185,80 @@ def sweep_summary(ds: xr.Dataset) -> plt.Figure:
             ax.legend(fontsize=7)
     fig.suptitle("assembly sweep (bands: range over seeds)")
     return fig
+
+
+def _one_run_per_rule(analyses: Mapping[str, xr.Dataset]) -> dict[str, xr.Dataset]:
+    """For each rule, the run with the largest network and learning speed (then lowest seed)."""
+    best: dict[str, tuple[tuple, xr.Dataset]] = {}
+    for ds in analyses.values():
+        rule = str(ds.rule.values)
+        key = (float(ds.n_neurons), float(ds.learning_speed), -float(ds.seed))
+        if rule not in best or key > best[rule][0]:
+            best[rule] = (key, ds)
+    return {rule: ds for rule, (_, ds) in sorted(best.items())}
+
+
+def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
+    """Rules and ablations side by side (paper Figs. 1, 3, 4 and 5), one run per rule.
+
+    Panels: E rate during training (runaway without homeostasis, Fig. 1); within/between ratio
+    over training and spontaneous activity (Fig. 5); members' mean rate of each assembly in
+    spontaneous activity, largest first, relative to the mean (winner-take-all without iSTDP,
+    Fig. 3); change of the within weight in spontaneous activity, intact vs non-recurrent control
+    (Fig. 4).
+    """
+    runs = _one_run_per_rule(analyses)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
+    for rule, ds in runs.items():
+        label = f"{rule} (N={int(ds.n_neurons)}, speed {float(ds.learning_speed):g})"
+        if "rate_exc_train_hz" in ds:
+            axes[0, 0].plot(ds.time_train, ds.rate_exc_train_hz, lw=0.9, label=label)
+        if "w_ratio_recurrent" in ds:
+            axes[0, 1].plot(ds.time_recurrent, ds.w_ratio_recurrent, lw=0.9, label=label)
+        if "rate_assembly_spontaneous_hz" in ds:
+            rates = np.sort(ds.rate_assembly_spontaneous_hz.values)[::-1]
+            axes[1, 0].plot(np.arange(1, rates.size + 1), rates / max(rates.mean(), 1e-12),
+                            marker="o", label=label)
+    ax = axes[0, 0]
+    ax.set_yscale("log")
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("E rate during training [Hz]")
+    ax.set_title("training: runaway without homeostasis (Fig. 1)")
+    ax = axes[0, 1]
+    ax.axhline(1.0, color="0.7", lw=0.5)
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("within / between E->E weight [1]")
+    ax.set_title("assembly formation and maintenance by rule (Fig. 5)")
+    ax = axes[1, 0]
+    ax.axhline(1.0, color="0.7", lw=0.5)
+    ax.set_xlabel("assembly rank (most active first)")
+    ax.set_ylabel("members' spontaneous rate / mean over assemblies [1]")
+    ax.set_title("winner-take-all without iSTDP (Fig. 3)")
+    ax = axes[1, 1]
+    names = [r for r, ds in runs.items() if "w_within_change_recurrent" in ds]
+    x = np.arange(len(names))
+    intact = [100 * float(runs[r].w_within_change_recurrent) for r in names]
+    control = [100 * float(runs[r].get("w_within_change_nonrecurrent", np.nan)) for r in names]
+    ax.bar(x - 0.2, intact, width=0.4, color="tab:blue", label="intact")
+    ax.bar(x + 0.2, control, width=0.4, color="tab:red", label="non-recurrent control")
+    ax.set_xticks(x, names, rotation=20, fontsize=8)
+    ax.axhline(0.0, color="0.7", lw=0.5)
+    ax.set_ylabel("change of within weight in spontaneous activity [%]")
+    ax.set_title("maintenance needs recurrence (Fig. 4)")
+    for ax in axes.flat:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    fig.suptitle("rules and ablations (one run per rule: largest N and learning speed)")
+    return fig
+
+
+def save_experiments(analysis_paths: list[str], out_png: str) -> None:
+    """Workflow entry: the rules-and-ablations figure from every run's analyze store."""
+    analyses = {str(p): open_store(p).load() for p in analysis_paths}
+    fig = experiments_figure(analyses)
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
 
 
 def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Mapping, run: str,

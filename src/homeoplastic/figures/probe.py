@@ -127,3 +127,11 @@ def plot_probe(before: xr.Dataset, after: xr.Dataset, path: str | Path) -> plt.F
                  "after (red) training")
     fig.savefig(path, dpi=120)
     return fig
+
+
+def save_probe_figure(before_path: str | Path, after_path: str | Path, out_png: str | Path) -> None:
+    """Workflow entry: open the two probe stores, draw the panels, save the PNG."""
+    from homeoplastic.store import open_store
+
+    fig = plot_probe(open_store(before_path).load(), open_store(after_path).load(), out_png)
+    plt.close(fig)

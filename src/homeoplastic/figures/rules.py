@@ -53,3 +53,10 @@ def plot_rate_dependence(ds: xr.Dataset, path: str | Path | None = None) -> plt.
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def save_rate_dependence(store_path: str | Path, out_png: str | Path) -> None:
+    """Workflow entry: open the map store, draw the panels, save the PNG."""
+    from homeoplastic.store import open_store
+
+    plt.close(plot_rate_dependence(open_store(store_path).load(), out_png))

@@ -141,6 +141,8 @@ def check_section(section: Mapping[str, Any]) -> None:
             )
         if protocol.perturb_at_s > protocol.perturb_duration_s:
             raise ParameterError("assemblies.protocol.perturb_at_s must be <= perturb_duration_s")
+        if section.get("probe", {}).get("enabled", False):
+            probe_settings(section).validate(params.dt_ms)
 
 
 def sweep_points(section: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -192,9 +194,39 @@ SHORT_CHAIN = ("simulate", "train", "spontaneous_recurrent")
 """Stages of runs whose rule is in ``short_chain_rules`` (ablations that show what breaks)."""
 
 
+PROBE_STAGES = {"probe_before": "simulate", "probe_after": "train"}
+"""Probe-stimulus statistics (paper Figs. 8-9) and the stage whose saved state each probes."""
+
+
 def stages_for(section: Mapping[str, Any], point: Mapping[str, Any]) -> tuple[str, ...]:
-    """The stages one sweep point runs: the full chain, or the short one for listed rules."""
-    return SHORT_CHAIN if point["rule"] in section.get("short_chain_rules", ()) else STAGES
+    """The stages one sweep point runs: the full chain (plus the probes when ``probe.enabled``),
+    or the short chain for rules in ``short_chain_rules``."""
+    if point["rule"] in section.get("short_chain_rules", ()):
+        return SHORT_CHAIN
+    probes = tuple(PROBE_STAGES) if section.get("probe", {}).get("enabled", False) else ()
+    return STAGES + probes
+
+
+def probe_settings(section: Mapping[str, Any]):
+    """The probe protocol of the config (``assemblies.probe`` without ``enabled``)."""
+    from homeoplastic.spiking.probe import ProbeSettings
+
+    values = {k: v for k, v in section.get("probe", {}).items() if k != "enabled"}
+    return ProbeSettings.from_dict(values)
+
+
+def stage_probe(section, point, in_path, out_path) -> None:
+    """Probe trials on a stage's saved network with plasticity frozen (spec 6.6, section 9)."""
+    from homeoplastic.spiking.probe import run_probe
+    from homeoplastic.store import provenance_attrs, write_store
+
+    settings = probe_settings(section)
+    state = open_store(in_path, group="state").load()
+    ds = run_probe(state, network_params(section, point), settings, int(point["seed"]))
+    ds = with_sweep_coords(ds, point)
+    write_store(out_path, ds, attrs=provenance_attrs(
+        stage="probe", config={"assemblies": dict(section)}, seed=int(point["seed"]),
+        sweep=point, probed_store=str(in_path)))
 
 
 # ---------------------------------------------------------------------------------- stages
@@ -383,6 +415,20 @@ def stage_remap(section, point, in_path, out_path) -> None:
             n_old_assemblies=n_old, n_new_assemblies=n_old)
 
 
+def stage_rate_dependence(section: Mapping[str, Any], out_path) -> None:
+    """Weight change against pre and post rates for every E->E rule (paper Fig. 5a)."""
+    from homeoplastic.analysis.rate_dependence import RateMapSettings, rate_dependence
+    from homeoplastic.store import provenance_attrs, write_store
+
+    opts = dict(section.get("rate_dependence", {}))
+    opts.pop("enabled", None)
+    rates, rules, seed = opts.pop("rates_hz"), opts.pop("rules"), int(opts.pop("seed"))
+    params = NetworkParams.from_dict(copy.deepcopy(dict(section.get("network", {}))))
+    ds = rate_dependence(params, rates, rules=rules, settings=RateMapSettings(**opts), seed=seed)
+    write_store(out_path, ds, attrs=provenance_attrs(
+        stage="rate_dependence", config={"assemblies": dict(section)}, seed=seed))
+
+
 # ---------------------------------------------------------------------------------- dispatch
 def run_stage(stage: str, section: Mapping[str, Any], run: str, inputs: Mapping[str, str],
               output: str) -> None:
@@ -401,6 +447,8 @@ def run_stage(stage: str, section: Mapping[str, Any], run: str, inputs: Mapping[
         stage_perturb(section, point, inputs["previous"], output, mode=stage.split("_", 1)[1])
     elif stage == "remap":
         stage_remap(section, point, inputs["previous"], output)
+    elif stage in PROBE_STAGES:
+        stage_probe(section, point, inputs["previous"], output)
     else:
         raise ParameterError(f"stage = {stage!r} is unknown")
 
@@ -438,6 +486,11 @@ def resources_for(section: Mapping[str, Any], run: str, stage: str) -> dict[str,
         "remap": protocol.remap_presentations * (protocol.stimulus_on_s + protocol.stimulus_off_s)
         + protocol.remap_after_s,
     }.get(stage, 0.0)
+    if stage in PROBE_STAGES:
+        probe = probe_settings(section)
+        trials = (probe.n_trials + probe.gain_n_trials * len(probe.gain_rates_hz)
+                  + probe.completion_n_trials)
+        sim_s = min(probe.n_stimuli, protocol.n_assemblies) * trials * probe.period_s
     per_sim_s = res.get("wall_s_per_sim_s_at_5000", 2.0) * synapses / (0.2 * 5000**2)
     runtime = res.get("runtime_min_base", 10) + sim_s * per_sim_s / 60.0
     return {"mem_mb": int(mem), "runtime": int(np.ceil(runtime))}

@@ -1,0 +1,9 @@
+"""Rules and ablations side by side (paper Figs. 1, 3, 4 and 5)."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+from homeoplastic.figures.assemblies import save_experiments  # noqa: E402
+
+save_experiments(list(snakemake.input), snakemake.output[0])

@@ -1,0 +1,9 @@
+"""Rate-dependence maps of the E->E rules (paper Fig. 5a) into a Zarr store."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+from homeoplastic.spiking.protocol import stage_rate_dependence  # noqa: E402
+
+stage_rate_dependence(snakemake.params.section, snakemake.output[0])
