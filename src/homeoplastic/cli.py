@@ -26,7 +26,8 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.static:
         plasticity.update(ee_rule="none", istdp=False, normalisation=False)
     params = NetworkParams.from_dict(
-        {"connectivity": {"n_neurons": args.n_neurons}, "plasticity": plasticity}
+        {"connectivity": {"n_neurons": args.n_neurons, "size_scaling": args.size_scaling},
+         "plasticity": plasticity}
     )
     t0 = time.perf_counter()
     sim = Simulation.build(params, args.seed)
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="run the spiking network and print a summary")
     sim.add_argument("--n-neurons", type=int, default=1000, help="network size (E:I = 4:1)")
     sim.add_argument("--sim-seconds", type=float, default=2.0, help="simulated time, s")
+    sim.add_argument("--size-scaling", default="mean_input",
+                     choices=("mean_input", "fixed_indegree", "none"),
+                     help="how sizes other than 5000 stay balanced (config/README.md)")
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--static", action="store_true", help="all plasticity off")
     sim.add_argument("--stimulate", action="store_true",

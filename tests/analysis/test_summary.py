@@ -1,0 +1,67 @@
+"""The results table: claims per rule, derived quantities, verdicts, learning-speed spread."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import xarray as xr
+
+from homeoplastic.analysis.assemblies import coarse_rate, relative_change
+from homeoplastic.analysis.summary import CLAIMS, learning_speed_rows, summary_rows, write_csv
+
+
+def _analysis(rule: str, speed: float, **values: float) -> xr.Dataset:
+    ds = xr.Dataset({k: xr.Variable((), v, {"units": "1"}) for k, v in values.items()})
+    return ds.assign_coords(n_neurons=2000, rule=rule, learning_speed=speed, seed=1)
+
+
+def test_each_rule_gets_its_claims_and_derived_quantities_are_differences():
+    intact = _analysis("voltage", 4.0, w_within_change_recurrent=-0.001,
+                       w_within_change_nonrecurrent=-0.0074, ratio_after_training=7.2,
+                       remap_ratio_old_end=6.0, ratio_end_recurrent=7.0)
+    ablation = _analysis("voltage_no_homeostasis", 4.0, rate_exc_train_max_hz=60.0)
+    rows = summary_rows({"a": intact, "b": ablation})
+    by = {(r["run"], r["quantity"], r["claim"]): r for r in rows}
+    decay = next(r for k, r in by.items() if k[1] == "within_decay_control_minus_intact")
+    assert float(decay["measured"]) == np.float64(-0.001 + 0.0074).round(4)
+    assert decay["agrees"] == "yes"
+    remap = next(r for k, r in by.items() if k[1] == "remap_old_minus_before")
+    assert float(remap["measured"]) == -1.0 and remap["agrees"] == "yes"
+    # absent quantities are NaN with no verdict, not a pass
+    fano = next(r for k, r in by.items() if k[1] == "probe_fano_drop_after")
+    assert fano["measured"] == "nan" and fano["agrees"] == ""
+    runaway = [r for r in rows if r["run"] == "b"]
+    assert [r["quantity"] for r in runaway] == ["rate_exc_train_max_hz"]
+    assert runaway[0]["agrees"] == "yes"
+    expected = {c.quantity for c in CLAIMS if "voltage" in c.rules}
+    assert {r["quantity"] for r in rows if r["run"] == "a"} == expected
+
+
+def test_verdicts_follow_the_paper_direction():
+    grows = _analysis("voltage", 4.0, w_within_change_recurrent=0.01,
+                      w_within_change_nonrecurrent=0.02)
+    row = next(r for r in summary_rows({"x": grows})
+               if r["quantity"] == "within_decay_control_minus_intact")
+    assert row["agrees"] == "no"  # the control kept its assemblies better: against the paper
+
+
+def test_learning_speed_spread_and_csv_round_trip(tmp_path):
+    runs = {"s2": _analysis("voltage", 2.0, ratio_after_training=5.0),
+            "s4": _analysis("voltage", 4.0, ratio_after_training=8.0)}
+    (row,) = learning_speed_rows(runs)
+    assert float(row["measured"]) == 1.6 and row["agrees"] == "no"
+    path = tmp_path / "summary.csv"
+    write_csv([row], path)
+    with open(path) as handle:
+        (back,) = list(csv.DictReader(handle))
+    assert back["quantity"] == "ratio_after_training_max_over_min" and back["measured"] == "1.6"
+    assert not (tmp_path / "summary.csv.tmp").exists()
+
+
+def test_coarse_rate_and_relative_change():
+    rate = np.arange(10.0)
+    np.testing.assert_allclose(coarse_rate(rate, bin_ms=10.0, coarse_s=0.03), [1.0, 4.0, 7.0])
+    np.testing.assert_allclose(coarse_rate(rate[:2], bin_ms=10.0, coarse_s=1.0), [0.5])
+    assert relative_change(np.array([2.0, 2.5, 1.5])) == -0.25
+    assert np.isnan(relative_change(np.array([])))
