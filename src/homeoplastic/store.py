@@ -137,12 +137,18 @@ def load_group(path: str | os.PathLike[str], group: str) -> dict[str, np.ndarray
 
 
 def open_sweep(
-    paths: Iterable[str | os.PathLike[str]], sweep_keys: Iterable[str] | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    sweep_keys: Iterable[str] | None = None,
+    *,
+    compat: str = "override",
 ) -> xr.Dataset:
     """Open many stores' root datasets as one dask-backed dataset.
 
     Each store contributes its sweep values (root attr ``sweep_json``) as length-1 dimensions, so
     that ``open_mfdataset`` combines the runs by coordinates into a dense sweep array.
+    ``compat="override"`` takes variables without sweep dimensions from the first store;
+    ``"no_conflicts"`` merges stores whose variable sets differ (e.g. runs with fewer stages),
+    filling what a run lacks with NaN.
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -169,7 +175,7 @@ def open_sweep(
         combine="by_coords",
         preprocess=expand,
         backend_kwargs={"consolidated": CONSOLIDATED, "zarr_format": ZARR_FORMAT},
-        compat="no_conflicts",  # runs with fewer stages (short chain) merge, not override
+        compat=compat,
         coords="minimal",
         data_vars="all",
         join="outer",

@@ -19,15 +19,15 @@ def _analysis(rule: str, speed: float, **values: float) -> xr.Dataset:
 def test_each_rule_gets_its_claims_and_derived_quantities_are_differences():
     intact = _analysis("voltage", 4.0, w_within_change_recurrent=-0.001,
                        w_within_change_nonrecurrent=-0.0074, ratio_after_training=7.2,
-                       remap_ratio_old_end=6.0, ratio_end_recurrent=7.0)
+                       remap_w_within_old_change=-0.01)
     ablation = _analysis("voltage_no_homeostasis", 4.0, rate_exc_train_max_hz=60.0)
     rows = summary_rows({"a": intact, "b": ablation})
     by = {(r["run"], r["quantity"], r["claim"]): r for r in rows}
     decay = next(r for k, r in by.items() if k[1] == "within_decay_control_minus_intact")
     assert float(decay["measured"]) == np.float64(-0.001 + 0.0074).round(4)
     assert decay["agrees"] == "yes"
-    remap = next(r for k, r in by.items() if k[1] == "remap_old_minus_before")
-    assert float(remap["measured"]) == -1.0 and remap["agrees"] == "yes"
+    remap = next(r for k, r in by.items() if k[1] == "remap_w_within_old_change")
+    assert float(remap["measured"]) == -0.01 and remap["agrees"] == "yes"
     # absent quantities are NaN with no verdict, not a pass
     fano = next(r for k, r in by.items() if k[1] == "probe_fano_drop_after")
     assert fano["measured"] == "nan" and fano["agrees"] == ""

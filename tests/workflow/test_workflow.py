@@ -96,7 +96,8 @@ def test_sweep_reduction_spans_the_sweep_axes(micro_run):
     from homeoplastic.store import open_sweep
 
     paths = sorted((micro_run / "results/assemblies").glob("*/analyze.zarr"))
-    ds = open_sweep(paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"))
+    ds = open_sweep(paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"),
+                    compat="no_conflicts")
     assert ds.sizes["learning_speed"] == 2 and ds.sizes["n_neurons"] == 1 and ds.sizes["rule"] == 2
     assert np.isfinite(ds.ratio_after_training.values).all()
 

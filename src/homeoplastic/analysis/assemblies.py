@@ -193,6 +193,13 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             "time_remap", new, {"units": "1", "long_name": "new assemblies: within / between"})
         scalar("remap_ratio_old_end", old[-1], "1", "old assemblies' within/between after remapping")
         scalar("remap_ratio_new_end", new[-1], "1", "new assemblies' within/between after remapping")
+        w_old, w_new = np.nanmean(diag[:, :n_old], axis=1), np.nanmean(diag[:, n_old:2 * n_old], axis=1)
+        data["w_within_old_remap_pf"] = xr.Variable(
+            "time_remap", w_old, {"units": "pF", "long_name": "old assemblies: mean within weight"})
+        data["w_within_new_remap_pf"] = xr.Variable(
+            "time_remap", w_new, {"units": "pF", "long_name": "new assemblies: mean within weight"})
+        scalar("remap_w_within_old_change", relative_change(w_old), "1",
+               "relative change of the old assemblies' within weight during remapping")
     if "probe_before" in paths and "probe_after" in paths:
         from homeoplastic.spiking.probe import probe_summary
 

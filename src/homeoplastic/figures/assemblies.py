@@ -26,6 +26,17 @@ def _label(da: xr.DataArray) -> str:
     return f"{da.attrs.get('long_name', da.name)} [{da.attrs.get('units', '')}]"
 
 
+def _label_axes(ax, xlabel: str, ylabel: str, title: str, *, ref: float | None = None) -> None:
+    """Axis labels (with units), title, an optional reference line and a legend if any."""
+    if ref is not None:
+        ax.axhline(ref, color="0.7", lw=0.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+
+
 def _raster(ax, path, seconds: float, n_cells: int, title: str) -> None:
     """Last ``seconds`` of a store's spikes, E cells ordered by assembly (members repeat)."""
     root = open_store(path)
@@ -71,10 +82,7 @@ def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raste
             ds = open_store(paths[stage])
             rate = ds.rate_exc_hz.coarsen(time=max(1, ds.time.size // 400), boundary="trim").mean()
             ax.plot(rate.time, rate, color=colour, lw=0.8, label=stage.replace("_", " "))
-    ax.set_xlabel("time [s]")
-    ax.set_ylabel("E population rate [Hz]")
-    ax.legend(fontsize=7)
-    ax.set_title("E rate over the chain")
+    _label_axes(ax, "time [s]", "E population rate [Hz]", "E rate over the chain")
     ax = axes[1, 1]
     if "w_ratio_recurrent" in analysis:
         ax.plot(analysis.time_recurrent, analysis.w_ratio_recurrent, color="tab:blue",
@@ -82,11 +90,7 @@ def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raste
     if "w_ratio_nonrecurrent" in analysis:
         ax.plot(analysis.time_nonrecurrent, analysis.w_ratio_nonrecurrent, color="tab:red",
                 label="non-recurrent control")
-    ax.axhline(1.0, color="0.7", lw=0.5)
-    ax.set_xlabel("time [s]")
-    ax.set_ylabel("within / between E->E weight [1]")
-    ax.legend(fontsize=7)
-    ax.set_title("assembly structure")
+    _label_axes(ax, "time [s]", "within / between E->E weight [1]", "assembly structure", ref=1.0)
     ax = axes[2, 0]
     for mode, colour in (("recurrent", "tab:blue"), ("nonrecurrent", "tab:red")):
         key = f"perturb_{mode}"
@@ -103,19 +107,14 @@ def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raste
         for i, s in enumerate(series):
             ax.plot(s.snapshot_time, s, color=colour, label=mode if i == len(series) - 1 else None)
         ax.axhline(ds.attrs["w_perturbed_before_pf"], color=colour, ls=":", lw=0.8)
-    ax.set_xlabel("time [s]")
-    ax.set_ylabel("within weight of the perturbed assembly [pF]")
-    ax.legend(fontsize=7)
-    ax.set_title("recovery after a 10% perturbation")
+    _label_axes(ax, "time [s]", "within weight of the perturbed assembly [pF]",
+                "recovery after a 10% perturbation")
     ax = axes[2, 1]
-    if "w_ratio_old_remap" in analysis:
-        ax.plot(analysis.time_remap, analysis.w_ratio_old_remap, label="old assemblies")
-        ax.plot(analysis.time_remap, analysis.w_ratio_new_remap, label="new assemblies")
-        ax.legend(fontsize=7)
-    ax.axhline(1.0, color="0.7", lw=0.5)
-    ax.set_xlabel("time [s]")
-    ax.set_ylabel("within / between E->E weight [1]")
-    ax.set_title("remapping with a new stimulus set")
+    if "w_within_old_remap_pf" in analysis:
+        ax.plot(analysis.time_remap, analysis.w_within_old_remap_pf, label="old assemblies")
+        ax.plot(analysis.time_remap, analysis.w_within_new_remap_pf, label="new assemblies")
+    _label_axes(ax, "time [s]", "mean within-assembly E->E weight [pF]",
+                "remapping with a new stimulus set (Fig. 6a)")
     ax = axes[3, 0]
     for name, colour, label in (("w_within_rel_recurrent", "tab:blue", "intact"),
                                 ("w_within_rel_nonrecurrent", "tab:red", "non-recurrent control")):
@@ -123,11 +122,8 @@ def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raste
             series = analysis[name]
             time = series[series.dims[0]]
             ax.plot(time - time[0], 100.0 * series, color=colour, label=label)
-    ax.axhline(0.0, color="0.7", lw=0.5)
-    ax.set_xlabel("time since the phase's start [s]")
-    ax.set_ylabel("change of mean within weight [%]")
-    ax.legend(fontsize=7)
-    ax.set_title("maintenance in spontaneous activity")
+    _label_axes(ax, "time since the phase's start [s]", "change of mean within weight [%]",
+                "maintenance in spontaneous activity", ref=0.0)
     ax = axes[3, 1]
     if "reactivations_per_min" in analysis:
         index = analysis.assembly.values
@@ -136,10 +132,8 @@ def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raste
         if "rate_assembly_spontaneous_hz" in analysis:
             ax.bar(index + 0.2, analysis.rate_assembly_spontaneous_hz, width=0.4,
                    color="tab:green", label="members' mean rate [Hz]")
-        ax.legend(fontsize=7)
-    ax.set_xlabel("assembly")
-    ax.set_ylabel("reactivations [1/min] / rate [Hz]")
-    ax.set_title("spontaneous activity per assembly")
+    _label_axes(ax, "assembly", "reactivations [1/min] / rate [Hz]",
+                "spontaneous activity per assembly")
     fig.suptitle(title)
     return fig
 
@@ -219,21 +213,14 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
             rates = np.sort(ds.rate_assembly_spontaneous_hz.values)[::-1]
             axes[1, 0].plot(np.arange(1, rates.size + 1), rates / max(rates.mean(), 1e-12),
                             marker="o", label=label)
-    ax = axes[0, 0]
-    ax.set_yscale("log")
-    ax.set_xlabel("time [s]")
-    ax.set_ylabel("E rate during training [Hz]")
-    ax.set_title("training: runaway without homeostasis (Fig. 1)")
-    ax = axes[0, 1]
-    ax.axhline(1.0, color="0.7", lw=0.5)
-    ax.set_xlabel("time [s]")
-    ax.set_ylabel("within / between E->E weight [1]")
-    ax.set_title("assembly formation and maintenance by rule (Fig. 5)")
-    ax = axes[1, 0]
-    ax.axhline(1.0, color="0.7", lw=0.5)
-    ax.set_xlabel("assembly rank (most active first)")
-    ax.set_ylabel("members' spontaneous rate / mean over assemblies [1]")
-    ax.set_title("winner-take-all without iSTDP (Fig. 3)")
+    axes[0, 0].set_yscale("log")
+    _label_axes(axes[0, 0], "time [s]", "E rate during training [Hz]",
+                "training: runaway without homeostasis (Fig. 1)")
+    _label_axes(axes[0, 1], "time [s]", "within / between E->E weight [1]",
+                "assembly formation and maintenance by rule (Fig. 5)", ref=1.0)
+    _label_axes(axes[1, 0], "assembly rank (most active first)",
+                "members' spontaneous rate / mean over assemblies [1]",
+                "winner-take-all without iSTDP (Fig. 3)", ref=1.0)
     ax = axes[1, 1]
     names = [r for r, ds in runs.items() if "w_within_change_recurrent" in ds]
     x = np.arange(len(names))
@@ -242,12 +229,9 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
     ax.bar(x - 0.2, intact, width=0.4, color="tab:blue", label="intact")
     ax.bar(x + 0.2, control, width=0.4, color="tab:red", label="non-recurrent control")
     ax.set_xticks(x, names, rotation=20, fontsize=8)
-    ax.axhline(0.0, color="0.7", lw=0.5)
-    ax.set_ylabel("change of within weight in spontaneous activity [%]")
-    ax.set_title("maintenance needs recurrence (Fig. 4)")
-    for ax in axes.flat:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+    ax.set_xlim(-0.8, max(len(names), 2) - 0.2)
+    _label_axes(ax, "rule", "change of within weight in spontaneous activity [%]",
+                "maintenance needs recurrence (Fig. 4)", ref=0.0)
     fig.suptitle("rules and ablations (one run per rule: largest N and learning speed)")
     return fig
 
@@ -277,7 +261,8 @@ def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
     """Workflow entry: open every run's analyze store as one dataset, draw, save."""
     from homeoplastic.store import open_sweep
 
-    ds = open_sweep(analysis_paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"))
+    ds = open_sweep(analysis_paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"),
+                    compat="no_conflicts")
     fig = sweep_summary(ds)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)

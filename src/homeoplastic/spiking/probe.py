@@ -54,8 +54,9 @@ class ProbeSettings:
     """Probe protocol and analysis windows (seconds, Hz). Defaults: spec 6.6 and section 9.
 
     Paper scale is 10 stimuli x 50 trials at +2 kHz for 0.5 s (spec 6.6). ``n_stimuli`` is capped
-    at the network's number of assemblies. Not from the paper [GUESS]: frozen plasticity, the
-    baseline and gap lengths, the gain strengths and trial counts, the completion strength, the
+    at the network's number of assemblies. Plasticity is frozen as in the paper's Methods ("We
+    disabled STDP for these short protocols"). Not from the paper [GUESS]: the baseline and gap
+    lengths, the gain strengths and trial counts, the completion strength, the
     100 ms Fano window (spec 9.2) and the 25 ms step. ``max_record_cells`` bounds the E cells
     whose sliding-window counts are kept and analysed (Fano, AUC, correlations); gain curves and
     pattern completion use every E cell.

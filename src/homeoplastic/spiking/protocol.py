@@ -63,7 +63,7 @@ class Protocol:
     perturb_fraction: float = 0.1
     perturb_at_s: float = 15.0
     perturb_duration_s: float = 200.0
-    remap_presentations: int = 80
+    remap_repetitions: int = 80
     remap_after_s: float = 100.0
 
 
@@ -402,13 +402,10 @@ def stage_remap(section, point, in_path, out_path) -> None:
     for _ in range(n_old):
         sim.add_group(np.nonzero(rng.random(n_exc) < params.assemblies.p_member)[0])
     sim.track_groups(2 * n_old)
-    reps = max(1, int(np.ceil(protocol.remap_presentations / n_old)))
-    base = training_schedule(n_old, reps, on_s=protocol.stimulus_on_s,
+    base = training_schedule(n_old, protocol.remap_repetitions, on_s=protocol.stimulus_on_s,
                              off_s=protocol.stimulus_off_s, rate_hz=protocol.stimulus_rate_hz,
                              rng=rng)
-    keep = slice(0, protocol.remap_presentations)
-    schedule = StimulusSchedule(base.target[keep] + n_old, base.t_on_s[keep], base.t_off_s[keep],
-                                base.rate_hz[keep])
+    schedule = StimulusSchedule(base.target + n_old, base.t_on_s, base.t_off_s, base.rate_hz)
     duration = _on_grid(schedule.end_s + protocol.remap_after_s, sim)
     rec = _run(sim, duration, schedule, section, out_path, f"remap {run_id(point)}")
     _finish(out_path, sim, rec, stage="remap", section=section, point=point,
@@ -483,7 +480,8 @@ def resources_for(section: Mapping[str, Any], run: str, stage: str) -> dict[str,
         "spontaneous_nonrecurrent": protocol.spontaneous_s + protocol.nonrecurrent_settle_s,
         "perturb_recurrent": protocol.perturb_duration_s,
         "perturb_nonrecurrent": protocol.perturb_duration_s,
-        "remap": protocol.remap_presentations * (protocol.stimulus_on_s + protocol.stimulus_off_s)
+        "remap": protocol.n_assemblies * protocol.remap_repetitions
+        * (protocol.stimulus_on_s + protocol.stimulus_off_s)
         + protocol.remap_after_s,
     }.get(stage, 0.0)
     if stage in PROBE_STAGES:
