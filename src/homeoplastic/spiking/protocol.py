@@ -490,5 +490,7 @@ def resources_for(section: Mapping[str, Any], run: str, stage: str) -> dict[str,
                   + probe.completion_n_trials)
         sim_s = min(probe.n_stimuli, protocol.n_assemblies) * trials * probe.period_s
     per_sim_s = res.get("wall_s_per_sim_s_at_5000", 2.0) * synapses / (0.2 * 5000**2)
+    if params.plasticity.ee_rule == "calcium" and stage not in PROBE_STAGES:
+        per_sim_s *= res.get("calcium_wall_factor", 3.0)
     runtime = res.get("runtime_min_base", 10) + sim_s * per_sim_s / 60.0
     return {"mem_mb": int(mem), "runtime": int(np.ceil(runtime))}
