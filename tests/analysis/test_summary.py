@@ -31,9 +31,10 @@ def test_each_rule_gets_its_claims_and_derived_quantities_are_differences():
     # absent quantities are NaN with no verdict, not a pass
     fano = next(r for k, r in by.items() if k[1] == "probe_fano_drop_after")
     assert fano["measured"] == "nan" and fano["agrees"] == ""
-    runaway = [r for r in rows if r["run"] == "b"]
-    assert [r["quantity"] for r in runaway] == ["rate_exc_train_max_hz"]
-    assert runaway[0]["agrees"] == "yes"
+    runaway = {r["quantity"]: r for r in rows if r["run"] == "b"}
+    assert set(runaway) == {"rate_exc_train_max_hz", "train_status_ok"}
+    assert runaway["rate_exc_train_max_hz"]["agrees"] == "yes"
+    assert runaway["train_status_ok"]["agrees"] == ""  # not measured: no verdict
     expected = {c.quantity for c in CLAIMS if "voltage" in c.rules}
     assert {r["quantity"] for r in rows if r["run"] == "a"} == expected
 

@@ -73,7 +73,7 @@ def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
     assert {r["quantity"] for r in intact} >= expected
     assert all(r["paper"] for r in intact)
     ablation = [r for r in rows if "no_homeostasis" in r["run"]]
-    assert {r["quantity"] for r in ablation} == {"rate_exc_train_max_hz"}
+    assert {r["quantity"] for r in ablation} == {"rate_exc_train_max_hz", "train_status_ok"}
     measured = {r["quantity"]: float(r["measured"]) for r in intact}
     analysis = open_store(micro_run / "results/assemblies" / RUN / "analyze.zarr")
     assert measured["ratio_after_training"] == pytest.approx(

@@ -39,10 +39,13 @@ _HOMEOSTATIC = ("voltage", "triplet", "calcium", "voltage_no_normalisation")
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", "without homeostasis the rate runs away during training", "rate_exc_train_max_hz",
-          "runaway after a few tens of presentations (~200 s) [text, unverified]; check: > 20 Hz",
-          ("voltage_no_homeostasis",), lambda v: v > 20.0),
+          "runaway after a few tens of presentations (~200 s) [text, unverified]; check: > 10 Hz",
+          ("voltage_no_homeostasis",), lambda v: v > 10.0),
+    Claim("1", "without homeostasis the run guard stops training early", "train_status_ok",
+          "runaway (the guard stops a run that leaves its rate band); check: 0 = stopped",
+          ("voltage_no_homeostasis",), lambda v: v == 0.0),
     Claim("1", "with homeostasis the rate stays low during training", "rate_exc_train_max_hz",
-          "no runaway; check: < 20 Hz", _FORMING, lambda v: v < 20.0),
+          "no runaway; check: < 10 Hz", _FORMING, lambda v: v < 10.0),
     Claim("2", "training forms assemblies", "ratio_after_training",
           "within/between >> 1 (third-party triplet run: 5.7); check: > 1.5", _FORMING, lambda v: v > 1.5),
     Claim("2", "post-training spontaneous E rate", "rate_exc_post_training_hz",
