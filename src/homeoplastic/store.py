@@ -141,6 +141,7 @@ def open_sweep(
     sweep_keys: Iterable[str] | None = None,
     *,
     compat: str = "override",
+    scalars_only: bool = False,
 ) -> xr.Dataset:
     """Open many stores' root datasets as one dask-backed dataset.
 
@@ -148,7 +149,8 @@ def open_sweep(
     that ``open_mfdataset`` combines the runs by coordinates into a dense sweep array.
     ``compat="override"`` takes variables without sweep dimensions from the first store;
     ``"no_conflicts"`` merges stores whose variable sets differ (e.g. runs with fewer stages),
-    filling what a run lacks with NaN.
+    filling what a run lacks with NaN. ``scalars_only`` keeps only each run's scalar variables,
+    for reductions over runs whose time axes differ (e.g. runs the guard stopped early).
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -161,6 +163,8 @@ def open_sweep(
         missing = [k for k in use if k not in sweep]
         if missing:
             raise KeyError(f"store has no sweep value for {missing}: {ds.encoding.get('source')}")
+        if scalars_only:
+            ds = ds.drop_vars([k for k, v in ds.variables.items() if v.ndim > 0])
         attrs = {k: dict(ds[k].attrs) for k in use if k in ds.coords}
         ds = ds.drop_vars([k for k in use if k in ds.coords]).expand_dims(
             {k: [sweep[k]] for k in use}
