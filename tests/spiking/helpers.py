@@ -41,3 +41,23 @@ def spikes_of(rec) -> tuple[np.ndarray, np.ndarray]:
     if not rec.spike_steps:
         return np.zeros(0, np.int64), np.zeros(0, np.int32)
     return np.concatenate(rec.spike_steps), np.concatenate(rec.spike_cells)
+
+
+def force_spike(sim: Simulation, cell: int) -> int:
+    """Force ``cell`` to spike in the next step and advance that step; return the step index."""
+    sim.neurons.v_mv[cell] = 25.0
+    at = int(sim.clock[0])
+    step(sim)
+    return at
+
+
+def fire_schedule(sim: Simulation, schedule) -> list[int]:
+    """``schedule``: list of (step, cell); fire them in order, idling in between; spike steps."""
+    fired = []
+    for at, cell in schedule:
+        gap = at - int(sim.clock[0])
+        assert gap >= 0
+        if gap:
+            step(sim, gap)
+        fired.append(force_spike(sim, cell))
+    return fired

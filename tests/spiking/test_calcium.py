@@ -10,8 +10,8 @@ import pytest
 from homeoplastic.spiking import kernels
 from homeoplastic.spiking.params import NetworkParams, ParameterError
 
-from .helpers import quiet_sim, step
-from .test_triplet import _fire, _pair, check_determinism_and_resume, small_params
+from .helpers import fire_schedule, quiet_sim, step
+from .test_triplet import _pair, check_determinism_and_resume, small_params
 
 
 def _calcium_sim(noise: bool = False, **sections):
@@ -20,16 +20,7 @@ def _calcium_sim(noise: bool = False, **sections):
     return quiet_sim(plasticity=plasticity, calcium=calcium, **sections)
 
 
-def _fire_at(sim, schedule):
-    """Fire (step, cell) pairs in order, idling in between; returns the spike steps."""
-    out = []
-    for at, cell in schedule:
-        gap = at - int(sim.clock[0])
-        assert gap >= 0
-        if gap:
-            step(sim, gap)
-        out.append(_fire(sim, cell))
-    return out
+_fire_at = fire_schedule
 
 
 def test_pre_and_post_calcium_transients_follow_the_closed_form_with_delay():

@@ -12,7 +12,7 @@ from homeoplastic.spiking.params import NetworkParams, ParameterError
 from homeoplastic.spiking.stimulus import StimulusSchedule
 from homeoplastic.store import is_complete
 
-from .helpers import quiet_sim, step
+from .helpers import fire_schedule, force_spike, quiet_sim, step
 
 # distinct, large amplitudes so that every term of the rule is visible in a single update
 AMPS = {"a2_plus_pf": 0.011, "a3_plus_pf": 0.023, "a2_minus_pf": 0.017, "a3_minus_pf": 0.029}
@@ -35,24 +35,8 @@ def _pair(sim):
     raise AssertionError("no one-way synapse")
 
 
-def _fire(sim, cell):
-    """Force ``cell`` to spike in the next step and advance that step; return the step index."""
-    sim.neurons.v_mv[cell] = 25.0
-    at = int(sim.clock[0])
-    step(sim)
-    return at
-
-
-def _run_spikes(sim, schedule):
-    """``schedule``: list of (step, cell); fire them in order, idling in between."""
-    fired = []
-    for at, cell in schedule:
-        gap = at - int(sim.clock[0])
-        assert gap >= 0
-        if gap:
-            step(sim, gap)
-        fired.append(_fire(sim, cell))
-    return fired
+_fire = force_spike
+_run_spikes = fire_schedule
 
 
 def _decay(tau_ms, dt_ms, n_steps):
