@@ -206,7 +206,9 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
     for rule, ds in runs.items():
         label = f"{rule} (N={int(ds.n_neurons)}, speed {float(ds.learning_speed):g})"
         if "rate_exc_train_hz" in ds:
-            axes[0, 0].plot(ds.time_train, ds.rate_exc_train_hz, lw=0.9, label=label)
+            short = ds.time_train.size < 5  # e.g. stopped by the run guard: show the points
+            axes[0, 0].plot(ds.time_train, ds.rate_exc_train_hz, lw=0.9, label=label,
+                            marker="o" if short else None)
         if "w_ratio_recurrent" in ds:
             axes[0, 1].plot(ds.time_recurrent, ds.w_ratio_recurrent, lw=0.9, label=label)
         if "rate_assembly_spontaneous_hz" in ds:
