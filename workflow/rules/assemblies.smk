@@ -1,6 +1,8 @@
 # The spiking assembly model (Litwin-Kumar & Doiron 2014), one chain per sweep point:
 # simulate -> train -> spontaneous_{recurrent,nonrecurrent} -> perturb_{recurrent,nonrecurrent},
-# remap (after the recurrent spontaneous phase) -> analyze. Logic: src/homeoplastic/spiking/protocol.py.
+# remap (after the recurrent spontaneous phase), probe_before/probe_after (of the simulate/train
+# networks) -> analyze; then per-run, sweep and experiments figures, rate maps and results/summary.csv.
+# Which stages a run has: protocol.stages_for. Logic: src/homeoplastic/spiking/protocol.py.
 if ASM_RUNS:
     ALL_TARGETS.extend(
         [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]
