@@ -145,16 +145,30 @@ def check_section(section: Mapping[str, Any]) -> None:
             probe_settings(section).validate(params.dt_ms)
 
 
-def sweep_points(section: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """All combinations of the sweep axes, in a fixed order."""
-    sweep = section.get("sweep", {})
+def _product(block: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
     points: list[dict[str, Any]] = [{}]
     for key in SWEEP_KEYS:
-        values = sweep.get(key)
+        values = block.get(key)
         if values is None:
-            raise ParameterError(f"assemblies.sweep.{key} is missing")
+            raise ParameterError(f"{where}.{key} is missing")
         points = [{**p, key: v} for p in points for v in values]
     return points
+
+
+def sweep_points(section: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The runs: every combination of ``sweep``'s axes, then of each ``extra_sweeps`` block.
+
+    An axis an extra block leaves out takes ``sweep``'s values; a run named by two blocks is
+    listed once, where it first appears.
+    """
+    sweep = section.get("sweep", {})
+    points = _product(sweep, "assemblies.sweep")
+    for index, block in enumerate(section.get("extra_sweeps", ())):
+        points += _product({**sweep, **block}, f"assemblies.extra_sweeps[{index}]")
+    unique: dict[str, dict[str, Any]] = {}
+    for point in points:
+        unique.setdefault(run_id(point), point)
+    return list(unique.values())
 
 
 def run_id(point: Mapping[str, Any]) -> str:
