@@ -30,11 +30,11 @@ def test_each_rule_gets_its_claims_and_derived_quantities_are_differences():
     assert float(remap["measured"]) == -0.01 and remap["agrees"] == "yes"
     # absent quantities are NaN with no verdict, not a pass
     fano = next(r for k, r in by.items() if k[1] == "probe_fano_drop_after")
-    assert fano["measured"] == "nan" and fano["agrees"] == ""
+    assert fano["measured"] == "nan" and fano["agrees"] == "not measured"
     runaway = {r["quantity"]: r for r in rows if r["run"] == "b"}
     assert set(runaway) == {"rate_exc_train_max_hz", "train_status_ok"}
     assert runaway["rate_exc_train_max_hz"]["agrees"] == "yes"
-    assert runaway["train_status_ok"]["agrees"] == ""  # not measured: no verdict
+    assert runaway["train_status_ok"]["agrees"] == "not measured"  # no verdict
     expected = {c.quantity for c in CLAIMS if "voltage" in c.rules}
     assert {r["quantity"] for r in rows if r["run"] == "a"} == expected
 
@@ -66,3 +66,39 @@ def test_coarse_rate_and_relative_change():
     np.testing.assert_allclose(coarse_rate(rate[:2], bin_ms=10.0, coarse_s=1.0), [0.5])
     assert relative_change(np.array([2.0, 2.5, 1.5])) == -0.25
     assert np.isnan(relative_change(np.array([])))
+
+
+def test_experiments_figure_compares_rules_at_the_point_most_rules_share():
+    from homeoplastic.figures.assemblies import _one_run_per_rule
+
+    def run(rule, n, speed):
+        return xr.Dataset(coords={"rule": rule, "n_neurons": n, "learning_speed": speed, "seed": 1})
+
+    analyses = {f"{r}{n}{s}": run(r, n, s) for r, n, s in [
+        ("voltage", 2500, 4.0), ("voltage", 2000, 4.0), ("voltage", 2000, 8.0),
+        ("triplet", 2000, 8.0), ("calcium", 2000, 8.0), ("static", 2500, 2.0)]}
+    chosen = {rule: (int(ds.n_neurons), float(ds.learning_speed))
+              for rule, ds in _one_run_per_rule(analyses).items()}
+    assert chosen == {"voltage": (2000, 8.0), "triplet": (2000, 8.0), "calcium": (2000, 8.0),
+                      "static": (2500, 2.0)}
+
+
+def test_rate_dependence_rows_check_signs_and_measure_presynaptic_selectivity():
+    from homeoplastic.analysis.summary import rate_dependence_rows
+
+    pre = np.array([1.0, 10.0, 50.0])
+    post = np.array([1.0, 10.0, 50.0])
+    theta_hz = 12.0
+    hebbian = pre[:, None] * post[None, :] * (post[None, :] - theta_hz) * 1e-4  # BCM-like
+    post_only = np.broadcast_to(post[None, :] * (post[None, :] - theta_hz) * 1e-3, hebbian.shape)
+    potentiating = np.full_like(hebbian, 0.1)  # grows everywhere: fails the low-rate check
+    maps = xr.Dataset(
+        {"dw_dt_pf_per_s": (("rule", "pre_rate_hz", "post_rate_hz"),
+                            np.stack([hebbian, post_only, potentiating]))},
+        coords={"rule": ["hebb", "post", "up"], "pre_rate_hz": pre, "post_rate_hz": post})
+    rows = {(r["rule"], r["claim"].split()[1]): r for r in rate_dependence_rows(maps)}
+    assert rows[("hebb", "fall")]["agrees"] == "yes" and rows[("hebb", "grow")]["agrees"] == "yes"
+    assert rows[("up", "fall")]["agrees"] == "no" and rows[("up", "grow")]["agrees"] == "yes"
+    assert float(rows[("hebb", "needs")]["measured"]) == 50.0  # growth scales with pre rate
+    assert float(rows[("post", "needs")]["measured"]) == 1.0  # follows the post rate alone
+    assert all(r["figure"] == "5a" and r["run"] == "rate_dependence" for r in rows.values())

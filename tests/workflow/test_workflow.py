@@ -74,6 +74,9 @@ def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
     assert all(r["paper"] for r in intact)
     ablation = [r for r in rows if "no_homeostasis" in r["run"]]
     assert {r["quantity"] for r in ablation} == {"rate_exc_train_max_hz", "train_status_ok"}
+    maps = [r for r in rows if r["figure"] == "5a"]
+    assert {r["rule"] for r in maps} == {"voltage", "triplet", "calcium"}
+    assert all(r["run"] == "rate_dependence" and r["measured"] != "nan" for r in maps)
     measured = {r["quantity"]: float(r["measured"]) for r in intact}
     analysis = open_store(micro_run / "results/assemblies" / RUN / "analyze.zarr")
     assert measured["ratio_after_training"] == pytest.approx(
@@ -98,8 +101,11 @@ def test_sweep_reduction_spans_the_sweep_axes(micro_run):
     paths = sorted((micro_run / "results/assemblies").glob("*/analyze.zarr"))
     ds = open_sweep(paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"),
                     compat="no_conflicts")
+    assert len(paths) == 3  # sweep (voltage at two speeds) plus one extra block (the ablation)
     assert ds.sizes["learning_speed"] == 2 and ds.sizes["n_neurons"] == 1 and ds.sizes["rule"] == 2
-    assert np.isfinite(ds.ratio_after_training.values).all()
+    assert np.isfinite(ds.ratio_after_training.sel(rule="voltage").values).all()
+    ablation = ds.rate_exc_train_max_hz.sel(rule="voltage_no_homeostasis").squeeze()
+    assert np.isfinite(ablation.sel(learning_speed=1.0)) and np.isnan(ablation.sel(learning_speed=2.0))
 
 
 def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):

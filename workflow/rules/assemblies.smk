@@ -160,7 +160,7 @@ rule assemblies_figure_experiments:
 
 rule assemblies_summary:
     input:
-        analyses=[f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
+        unpack(asm_summary_inputs),
     output:
         f"{RESULTS}/summary.csv",
     log:

@@ -82,6 +82,14 @@ def asm_probe_runs():
     return [run for run in ASM_RUNS if "probe_after" in stages_for(ASM, parse_run_id(run))]
 
 
+def asm_summary_inputs(wildcards):
+    """Every run's analysis, and the rate maps (Fig. 5a) when they are computed."""
+    inputs = {"analyses": [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]}
+    if ASM.get("rate_dependence", {}).get("enabled", False):
+        inputs["rate_dependence"] = f"{ASM_DIR}/rate_dependence.zarr"
+    return inputs
+
+
 def asm_stage_inputs(wildcards):
     stage = wildcards.stage
     inputs = {}
