@@ -162,22 +162,29 @@ def sweep_summary(ds: xr.Dataset) -> plt.Figure:
         for row, (x_dim, line_dim) in enumerate((("n_neurons", "learning_speed"),
                                                  ("learning_speed", "n_neurons"))):
             ax = axes[row, col]
-            for rule in da.rule.values:
-                for line in da[line_dim].values:
-                    sel = da.sel(rule=rule, **{line_dim: line})
-                    if not np.isfinite(sel.values).any():
-                        continue  # not swept (extra_sweeps need not fill the full product)
-                    mean = sel.mean("seed")
-                    lo, hi = sel.min("seed"), sel.max("seed")
-                    x = sel[x_dim].values
-                    (handle,) = ax.plot(x, mean, marker="o",
-                                        label=f"{rule}, {line_dim.replace('_', ' ')} {line:g}")
-                    ax.fill_between(x, lo, hi, color=handle.get_color(), alpha=0.2)
+            lines = [(rule, line, da.sel(rule=rule, **{line_dim: line}))
+                     for rule in da.rule.values for line in da[line_dim].values]
+            # extra_sweeps need not fill the full product: draw the lines that vary along x
+            # (single points of the rule comparison are in the experiments figure)
+            swept = [item for item in lines
+                     if int(np.isfinite(item[2]).any("seed").sum()) >= 2]
+            for rule, line, sel in swept or lines:
+                if not np.isfinite(sel.values).any():
+                    continue
+                mean = sel.mean("seed")
+                lo, hi = sel.min("seed"), sel.max("seed")
+                x = sel[x_dim].values
+                (handle,) = ax.plot(x, mean, marker="o",
+                                    label=f"{rule}, {line_dim.replace('_', ' ')} {line:g}")
+                ax.fill_between(x, lo, hi, color=handle.get_color(), alpha=0.2)
             ax.set_xlabel({"n_neurons": "network size N [cells]",
                            "learning_speed": "learning speed [1]"}[x_dim])
             ax.set_ylabel(ylabel)
-            if x_dim == "n_neurons":
-                ax.set_xscale("log")
+            ax.set_xticks(da[x_dim].values, [f"{v:g}" for v in da[x_dim].values])
+            if "change" in name:
+                ax.axhline(0.0, color="0.6", lw=0.8)  # no change
+            else:
+                ax.set_ylim(0.0, 1.15 * ax.get_ylim()[1])  # ratios and rates: differences to scale
             ax.legend(fontsize=7)
     fig.suptitle("assembly sweep (bands: range over seeds)")
     return fig
@@ -212,22 +219,28 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
     over training and spontaneous activity (Fig. 5); members' mean rate of each assembly in
     spontaneous activity, largest first, relative to the mean (winner-take-all without iSTDP,
     Fig. 3); change of the within weight in spontaneous activity, intact vs non-recurrent control
-    (Fig. 4).
+    (Fig. 4). Runs the guard stopped during training appear only in the rate panels.
     """
     runs = _one_run_per_rule(analyses)
+    stopped = {rule for rule, ds in runs.items()
+               if "train_status_ok" in ds and float(ds.train_status_ok) == 0.0}
+    colour = {rule: f"C{i}" for i, rule in enumerate(runs)}  # one colour per rule in every panel
     fig, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
     for rule, ds in runs.items():
         label = f"{rule} (N={int(ds.n_neurons)}, speed {float(ds.learning_speed):g})"
+        if rule in stopped and "train_end_s" in ds:
+            label += f", guard stopped training at {float(ds.train_end_s):.0f} s"
         if "rate_exc_train_hz" in ds:
             short = ds.time_train.size < 5  # e.g. stopped by the run guard: show the points
             axes[0, 0].plot(ds.time_train, ds.rate_exc_train_hz, lw=0.9, label=label,
-                            marker="o" if short else None)
-        if "w_ratio_recurrent" in ds:
-            axes[0, 1].plot(ds.time_recurrent, ds.w_ratio_recurrent, lw=0.9, label=label)
+                            marker="o" if short else None, color=colour[rule])
+        if "w_ratio_recurrent" in ds and rule not in stopped:
+            axes[0, 1].plot(ds.time_recurrent, ds.w_ratio_recurrent, lw=0.9, label=label,
+                            color=colour[rule])
         if "rate_assembly_spontaneous_hz" in ds:
             rates = np.sort(ds.rate_assembly_spontaneous_hz.values)[::-1]
             axes[1, 0].plot(np.arange(1, rates.size + 1), rates / max(rates.mean(), 1e-12),
-                            marker="o", label=label)
+                            marker="o", label=label, color=colour[rule])
     axes[0, 0].set_yscale("log")
     _label_axes(axes[0, 0], "time [s]", "E rate during training [Hz]",
                 "training: runaway without homeostasis (Fig. 1)")
@@ -237,7 +250,7 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
                 "members' spontaneous rate / mean over assemblies [1]",
                 "winner-take-all without iSTDP (Fig. 3)", ref=1.0)
     ax = axes[1, 1]
-    names = [r for r, ds in runs.items() if "w_within_change_recurrent" in ds]
+    names = [r for r, ds in runs.items() if "w_within_change_recurrent" in ds and r not in stopped]
     x = np.arange(len(names))
     intact = [100 * float(runs[r].w_within_change_recurrent) for r in names]
     control = [100 * float(runs[r].get("w_within_change_nonrecurrent", np.nan)) for r in names]
@@ -245,6 +258,7 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
     ax.bar(x + 0.2, control, width=0.4, color="tab:red", label="non-recurrent control")
     ax.set_xticks(x, names, rotation=20, fontsize=8)
     ax.set_xlim(-0.8, max(len(names), 2) - 0.2)
+    ax.set_yscale("symlog", linthresh=1.0)  # a -0.1 % change and a -40 % collapse on one axis
     _label_axes(ax, "rule", "change of within weight in spontaneous activity [%]",
                 "maintenance needs recurrence (Fig. 4)", ref=0.0)
     fig.suptitle("rules and ablations (one run per rule, at the size and speed most rules share)")
