@@ -31,8 +31,8 @@ def test_every_assembly_schema_key_is_documented():
     schema = yaml.safe_load((ROOT / "workflow/schemas/assemblies.schema.yaml").read_text())
     missing = [key for key in schema["properties"] if f"`{key}`" not in README
                and f"assemblies.{key}" not in README]
-    for block in ("sweep", "protocol", "probe", "rate_dependence", "record", "analysis",
-                  "resources"):
+    for block in ("sweep", "protocol", "probe", "rate_dependence", "dt_check", "record",
+                  "analysis", "resources"):
         for key in schema["properties"][block]["properties"]:
             if key not in README:
                 missing.append(f"{block}.{key}")

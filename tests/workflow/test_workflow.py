@@ -49,7 +49,7 @@ def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
     assert (micro_run / "results/figures/assemblies_sweep.png").stat().st_size > 10_000
     assert (micro_run / f"results/figures/assemblies/{RUN}.png").stat().st_size > 10_000
     assert (micro_run / f"results/figures/assemblies/{RUN}_probe.png").stat().st_size > 10_000
-    for name in ("assemblies_experiments", "assemblies_rate_dependence"):
+    for name in ("assemblies_experiments", "assemblies_rate_dependence", "assemblies_dt_check"):
         assert (micro_run / f"results/figures/{name}.png").stat().st_size > 10_000, name
     assert not list(base.glob(".checkpoints/*"))  # finished stages clean up their checkpoints
 
@@ -74,6 +74,8 @@ def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
     assert all(r["paper"] for r in intact)
     ablation = [r for r in rows if "no_homeostasis" in r["run"]]
     assert {r["quantity"] for r in ablation} == {"rate_exc_train_max_hz", "train_status_ok"}
+    dt_rows = [r for r in rows if r["run"] == "dt_check"]
+    assert len(dt_rows) == 2 and all(r["measured"] != "nan" for r in dt_rows)
     maps = [r for r in rows if r["figure"] == "5a"]
     assert {r["rule"] for r in maps} == {"voltage", "triplet", "calcium"}
     assert all(r["run"] == "rate_dependence" and r["measured"] != "nan" for r in maps)

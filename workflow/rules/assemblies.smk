@@ -1,7 +1,8 @@
 # The spiking assembly model (Litwin-Kumar & Doiron 2014), one chain per sweep point:
 # simulate -> train -> spontaneous_{recurrent,nonrecurrent} -> perturb_{recurrent,nonrecurrent},
 # remap (after the recurrent spontaneous phase), probe_before/probe_after (of the simulate/train
-# networks) -> analyze; then per-run, sweep and experiments figures, rate maps and results/summary.csv.
+# networks) -> analyze; then per-run, sweep and experiments figures, rate maps, the dt check and
+# results/summary.csv.
 # Which stages a run has: protocol.stages_for. Logic: src/homeoplastic/spiking/protocol.py.
 if ASM_RUNS:
     ALL_TARGETS.extend(
@@ -13,6 +14,8 @@ if ASM_RUNS:
     )
 if ASM.get("enabled", False) and ASM.get("rate_dependence", {}).get("enabled", False):
     ALL_TARGETS.append(f"{RESULTS}/figures/assemblies_rate_dependence.png")
+if ASM.get("enabled", False) and ASM.get("dt_check", {}).get("enabled", False):
+    ALL_TARGETS.append(f"{RESULTS}/figures/assemblies_dt_check.png")
 
 
 ASM_RUN_REGEX = "|".join(ASM_RUNS) if ASM_RUNS else "no-assembly-runs"
@@ -212,3 +215,42 @@ rule assemblies_figure_rate_dependence:
         ASM_ENV
     script:
         "../scripts/assemblies_figure_rate_dependence.py"
+
+
+rule assemblies_dt_check:
+    output:
+        directory(f"{ASM_DIR}/dt_check.zarr"),
+    log:
+        f"{ASM_LOGS}/dt_check.log",
+    params:
+        section=ASM,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_dt_check.py"
+
+
+rule assemblies_figure_dt_check:
+    input:
+        f"{ASM_DIR}/dt_check.zarr",
+    output:
+        report(
+            f"{RESULTS}/figures/assemblies_dt_check.png",
+            caption="../report/assemblies_dt_check.rst",
+            category="Assemblies",
+            subcategory="Supplementary",
+        ),
+    log:
+        f"{ASM_LOGS}/figure_dt_check.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_dt_check.py"

@@ -83,10 +83,12 @@ def asm_probe_runs():
 
 
 def asm_summary_inputs(wildcards):
-    """Every run's analysis, and the rate maps (Fig. 5a) when they are computed."""
+    """Every run's analysis, and the rate maps (Fig. 5a) and dt check when they are computed."""
     inputs = {"analyses": [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]}
     if ASM.get("rate_dependence", {}).get("enabled", False):
         inputs["rate_dependence"] = f"{ASM_DIR}/rate_dependence.zarr"
+    if ASM.get("dt_check", {}).get("enabled", False):
+        inputs["dt_check"] = f"{ASM_DIR}/dt_check.zarr"
     return inputs
 
 

@@ -7,4 +7,5 @@ sys.stderr = open(snakemake.log[0], "w", buffering=1)
 from homeoplastic.analysis.summary import write_summary  # noqa: E402
 
 write_summary(list(snakemake.input.analyses), snakemake.output[0],
-              rate_dependence_path=snakemake.input.get("rate_dependence"))
+              rate_dependence_path=snakemake.input.get("rate_dependence"),
+              dt_check_path=snakemake.input.get("dt_check"))

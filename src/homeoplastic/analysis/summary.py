@@ -224,14 +224,20 @@ def write_csv(rows: Iterable[Mapping[str, object]], path: str | os.PathLike[str]
 
 def write_summary(analysis_paths: Iterable[str | os.PathLike[str]],
                   path: str | os.PathLike[str],
-                  rate_dependence_path: str | os.PathLike[str] | None = None
+                  rate_dependence_path: str | os.PathLike[str] | None = None,
+                  dt_check_path: str | os.PathLike[str] | None = None
                   ) -> list[dict[str, object]]:
-    """Read the runs' analysis stores (and the rate maps), build every row, write the CSV table."""
+    """Read the runs' analysis stores (and the rate maps and dt check), build every row, write
+    the CSV table."""
     from homeoplastic.store import open_store
 
     analyses = {Path(p).parent.name: open_store(p).load() for p in analysis_paths}
     rows = summary_rows(analyses) + learning_speed_rows(analyses)
     if rate_dependence_path is not None:
         rows += rate_dependence_rows(open_store(rate_dependence_path).load())
+    if dt_check_path is not None:
+        from homeoplastic.analysis.dt_check import dt_check_rows
+
+        rows += dt_check_rows(open_store(dt_check_path).load())
     write_csv(rows, path)
     return rows

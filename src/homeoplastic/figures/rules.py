@@ -1,4 +1,4 @@
-"""Figures of the E->E rules: rate dependence maps (paper Fig. 5a)."""
+"""Figures of the E->E rules: rate dependence maps (paper Fig. 5a) and the time-step check."""
 
 from __future__ import annotations
 
@@ -60,3 +60,42 @@ def save_rate_dependence(store_path: str | Path, out_png: str | Path) -> None:
     from homeoplastic.store import open_store
 
     plt.close(plot_rate_dependence(open_store(store_path).load(), out_png))
+
+
+def plot_dt_check(ds: xr.Dataset, path: str | Path | None = None) -> plt.Figure:
+    """Ratio and E rate after training at each time step; one marker per seed.
+
+    The shaded band is the reference (coarsest dt) plus or minus the tolerance in seed spreads.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
+    tolerance = float(ds.attrs.get("tolerance_spreads", 3.0))
+    for ax, name, spread_name, label in (
+            (axes[0], "ratio_after_training", "ratio_seed_spread", "within / between [1]"),
+            (axes[1], "rate_exc_hz", "rate_seed_spread_hz", "E rate [Hz]")):
+        da = ds[name]
+        for seed in da.seed.values:
+            values = da.sel(seed=seed)
+            ok = np.isfinite(values)
+            ax.plot(ds.dt_ms.values[ok], values.values[ok], "o", ms=8, label=f"seed {seed}")
+        reference, spread = float(da.isel(dt_ms=0, seed=0)), float(ds[spread_name])
+        ax.axhspan(reference - tolerance * spread, reference + tolerance * spread,
+                   color="0.85", zorder=0, label=f"reference ± {tolerance:g} seed spreads")
+        ax.set_xscale("log")
+        ax.set_xticks(ds.dt_ms.values, [f"{v:g}" for v in ds.dt_ms.values])
+        ax.minorticks_off()
+        ax.set_xlabel("time step dt [ms]")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"time-step independence (N = {ds.attrs.get('n_neurons', '?')}, "
+                 f"learning speed {ds.attrs.get('learning_speed', '?')}x)")
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def save_dt_check(store_path: str | Path, out_png: str | Path) -> None:
+    """Workflow entry: open the dt-check store, draw, save the PNG."""
+    from homeoplastic.store import open_store
+
+    plt.close(plot_dt_check(open_store(store_path).load(), out_png))

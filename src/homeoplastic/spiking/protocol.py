@@ -440,6 +440,22 @@ def stage_rate_dependence(section: Mapping[str, Any], out_path) -> None:
         stage="rate_dependence", config={"assemblies": dict(section)}, seed=seed))
 
 
+def stage_dt_check(section: Mapping[str, Any], out_path) -> None:
+    """Training at several time steps against the seed-to-seed spread (paper supplementary)."""
+    from homeoplastic.analysis.dt_check import DtCheckSettings, dt_check
+    from homeoplastic.store import provenance_attrs, write_store
+
+    opts = dict(section.get("dt_check", {}))
+    opts.pop("enabled", None)
+    for key in ("dt_ms", "seeds"):
+        if key in opts:
+            opts[key] = tuple(opts[key])
+    settings = DtCheckSettings(**opts)
+    ds = dt_check(settings, network=copy.deepcopy(dict(section.get("network", {}))))
+    write_store(out_path, ds, attrs=provenance_attrs(
+        stage="dt_check", config={"assemblies": dict(section)}, seed=settings.seeds[0]))
+
+
 # ---------------------------------------------------------------------------------- dispatch
 def run_stage(stage: str, section: Mapping[str, Any], run: str, inputs: Mapping[str, str],
               output: str) -> None:
