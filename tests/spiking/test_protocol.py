@@ -45,3 +45,25 @@ def test_schema_rejects_an_unknown_axis_or_rule_in_an_extra_block_by_name():
     filled = validate({"sweep": SWEEP, "extra_sweeps": [{"rule": ["triplet"]}]}, SCHEMA,
                       where="assemblies")
     assert filled["extra_sweeps"] == [{"rule": ["triplet"]}]  # no defaults leak into a block
+
+
+@pytest.mark.parametrize("name", ["paper.yaml", "experiments.yaml"])
+def test_larger_configs_keep_their_own_runs_over_the_default(name):
+    """Snakemake merges a --configfile over config/config.yaml key by key but replaces lists, so
+    the larger configs must set the default's list-valued run choices themselves."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from homeoplastic.spiking.protocol import stages_for
+
+    root = Path(__file__).resolve().parents[2] / "config"
+    config = yaml.safe_load((root / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((root / name).read_text()))
+    section = validate(config["assemblies"], SCHEMA, where="assemblies")
+    own = yaml.safe_load((root / name).read_text())["assemblies"]["sweep"]
+    points = sweep_points(section)
+    assert {p["n_neurons"] for p in points} == set(own["n_neurons"])  # no default extra blocks
+    for point in points:
+        runaway = point["rule"] in ("voltage_no_istdp", "voltage_no_homeostasis")
+        assert ("probe_after" in stages_for(section, point)) != runaway, point["rule"]
+    assert {"triplet", "calcium"} <= {p["rule"] for p in points}
