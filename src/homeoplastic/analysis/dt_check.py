@@ -79,9 +79,11 @@ def dt_check(settings: DtCheckSettings = DtCheckSettings(),
              network: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Train at every dt (first seed) and at the coarsest dt (every seed).
 
-    ``network`` holds model-parameter overrides (as ``assemblies.network``); the settings fix the
-    size, dt, learning speed and assemblies. Returns ratio and rate over (dt_ms, seed), NaN where
-    a combination is not run, and the differences in seed spreads as ``*_shift_in_spreads``.
+    ``network`` holds model-parameter overrides (as ``assemblies.network``); without any, the
+    network keeps the paper's in-degree (``fixed_indegree``), as in the measured protocol. The
+    settings fix the size, dt, learning speed and assemblies. Returns ratio and rate over
+    (dt_ms, seed), NaN where a combination is not run, and the differences in seed spreads as
+    ``*_shift_in_spreads``.
     """
     settings.validate()
     base = dict(network or {"connectivity": {"size_scaling": "fixed_indegree"}})
