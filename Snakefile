@@ -17,6 +17,10 @@ for _rule_file in MODEL_RULE_FILES:
     include: _rule_file
 
 
+localrules:
+    all,
+
+
 rule all:
     default_target: True
     input:

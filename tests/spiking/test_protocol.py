@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from homeoplastic.config import ConfigError, load_schema, validate
-from homeoplastic.spiking.protocol import parse_run_id, run_id, sweep_points
+from homeoplastic.spiking.sweep import SweepPoint, parse_run_id, run_id, sweep_points
 
 SCHEMA = load_schema(Path(__file__).resolve().parents[2] / "workflow/schemas/assemblies.schema.yaml")
 SWEEP = {"n_neurons": [2000, 2500], "rule": ["voltage"], "learning_speed": [4.0], "seed": [1]}
@@ -32,9 +32,9 @@ def test_extra_blocks_add_runs_take_missing_axes_from_sweep_and_never_repeat_one
     points = sweep_points(section)
     assert len(points) == 2 + 1 + 2  # voltage at N=2000, speed 4, is named twice and runs once
     assert len({run_id(p) for p in points}) == len(points)
-    extra_speed = [p for p in points if p["learning_speed"] == 8.0]
-    assert extra_speed == [{"n_neurons": 2000, "rule": "voltage", "learning_speed": 8.0, "seed": 1}]
-    assert {p["rule"] for p in points if p["n_neurons"] == 2500} == {"voltage"}
+    extra_speed = [p for p in points if p.learning_speed == 8.0]
+    assert extra_speed == [SweepPoint(n_neurons=2000, rule="voltage", learning_speed=8.0, seed=1)]
+    assert {p.rule for p in points if p.n_neurons == 2500} == {"voltage"}
 
 
 def test_schema_rejects_an_unknown_axis_or_rule_in_an_extra_block_by_name():
@@ -54,7 +54,7 @@ def test_larger_configs_keep_their_own_runs_over_the_default(name):
     import yaml
     from snakemake.utils import update_config
 
-    from homeoplastic.spiking.protocol import stages_for
+    from homeoplastic.spiking.stages import run_settings
 
     root = Path(__file__).resolve().parents[2] / "config"
     config = yaml.safe_load((root / "config.yaml").read_text())
@@ -62,8 +62,8 @@ def test_larger_configs_keep_their_own_runs_over_the_default(name):
     section = validate(config["assemblies"], SCHEMA, where="assemblies")
     own = yaml.safe_load((root / name).read_text())["assemblies"]["sweep"]
     points = sweep_points(section)
-    assert {p["n_neurons"] for p in points} == set(own["n_neurons"])  # no default extra blocks
+    assert {p.n_neurons for p in points} == set(own["n_neurons"])  # no default extra blocks
     for point in points:
-        runaway = point["rule"] in ("voltage_no_istdp", "voltage_no_homeostasis")
-        assert ("probe_after" in stages_for(section, point)) != runaway, point["rule"]
-    assert {"triplet", "calcium"} <= {p["rule"] for p in points}
+        runaway = point.rule in ("voltage_no_istdp", "voltage_no_homeostasis")
+        assert ("probe_after" in run_settings(section, point).stages) != runaway, point.rule
+    assert {"triplet", "calcium"} <= {p.rule for p in points}

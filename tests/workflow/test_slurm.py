@@ -444,24 +444,24 @@ def _check_stage_allocations(cluster: LocalSlurm, section: Mapping[str, Any],
 
     Returns the (run, stage) pairs whose SLURM job completed. MinJobAge keeps finished jobs in squeue.
     """
-    from homeoplastic.spiking.protocol import resources_for
+    from homeoplastic.spiking.stages import STAGES, resources_for, sweep_settings
 
+    settings = sweep_settings(section)
     out = cluster.run("squeue", "-h", "-t", "all", "-o", "%i|%k|%m|%l|%T").stdout
-    prefix = "rule_assemblies_stage_wildcards_"
     completed = set()
     for line in out.splitlines():
         job_id, comment, memory, limit, state = line.split("|")
-        if not comment.startswith(prefix):
+        # the plugin's comment: "rule_<rule>_wildcards_<run>"; one rule per stage
+        stage = next((s for s in STAGES if comment.startswith(f"rule_assemblies_{s}_wildcards_")), None)
+        if stage is None:
             continue
-        wildcards = comment[len(prefix):]  # "<run>_<stage>"
-        run = next((r for r in runs if wildcards.startswith(f"{r}_")), None)
-        assert run is not None, f"SLURM job {job_id}: unexpected wildcards {wildcards}"
-        stage = wildcards[len(run) + 1:]
-        expected = resources_for(section, run, stage)
-        assert _megabytes(memory) == expected["mem_mb"], f"SLURM job {job_id} ({wildcards}): mem {memory}"
+        run = comment[len(f"rule_assemblies_{stage}_wildcards_"):]
+        assert run in runs, f"SLURM job {job_id}: unexpected wildcards {run}"
+        expected = resources_for(settings[run], stage)
+        assert _megabytes(memory) == expected["mem_mb"], f"SLURM job {job_id} ({stage} {run}): mem {memory}"
         # a retry asks for `attempt` times the runtime (workflow/rules/common.smk)
         assert _minutes(limit) in (expected["runtime"], 2 * expected["runtime"]), (
-            f"SLURM job {job_id} ({wildcards}): time limit {limit}, rule derived {expected}"
+            f"SLURM job {job_id} ({stage} {run}): time limit {limit}, rule derived {expected}"
         )
         if state == "COMPLETED":
             completed.add((run, stage))
@@ -472,7 +472,7 @@ def test_slurm_profile_runs_micro_sweep(slurm_cluster: LocalSlurm, tmp_path: Pat
     """The micro sweep goes through sbatch to completion and leaves complete stores."""
     import xarray as xr
 
-    from homeoplastic.spiking.protocol import run_id, sweep_points
+    from homeoplastic.spiking.sweep import sweep_points
     from homeoplastic.store import CONSOLIDATED, ZARR_FORMAT, is_complete
 
     results, logs, slurm_logs = tmp_path / "results", tmp_path / "logs", tmp_path / "slurm_logs"
@@ -497,7 +497,7 @@ def test_slurm_profile_runs_micro_sweep(slurm_cluster: LocalSlurm, tmp_path: Pat
         assert job_logs, f"no SLURM job logs under {slurm_logs}"
 
         section = _assemblies_section()
-        runs = {run_id(point): point for point in sweep_points(section)}
+        runs = {point.run_id: point.as_dict() for point in sweep_points(section)}
         assert len(runs) >= 2
         slurm_completed = _check_stage_allocations(slurm_cluster, section, list(runs))
         for run, point in runs.items():

@@ -16,28 +16,17 @@ import xarray as xr
 import yaml
 
 from homeoplastic.store import is_complete, open_store
+from .conftest import run_snakemake
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 RUN = "n_neurons~500_rule~voltage_learning_speed~1_seed~1"
 
 
-
 def _snakemake(tmp: Path, *extra: str, configfile: Path | None = None, timeout: float = 600,
                check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [*SNAKEMAKE, "--cores", "2", "--configfile", str(configfile or ROOT / ".test/config.yaml"),
-           "--config", f"results_dir={tmp}/results", f"logs_dir={tmp}/logs", *extra]
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(result.stdout[-4000:] + result.stderr[-4000:])
-    return result
-
-
-@pytest.fixture(scope="module")
-def micro_run(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("micro")
-    _snakemake(tmp)
-    return tmp
+    return run_snakemake(tmp, *extra, configfiles=(configfile,) if configfile else (),
+                         timeout=timeout, check=check)
 
 
 def test_micro_sweep_produces_complete_stores_and_figures(micro_run):

@@ -1,9 +1,14 @@
 # The spiking assembly model (Litwin-Kumar & Doiron 2014), one chain per sweep point:
-# simulate -> train -> spontaneous_{recurrent,nonrecurrent} -> perturb_{recurrent,nonrecurrent},
-# remap (after the recurrent spontaneous phase), probe_before/probe_after (of the simulate/train
-# networks) -> analyze; then per-run, sweep and experiments figures, rate maps, the dt check and
-# results/summary.csv.
-# Which stages a run has: protocol.stages_for. Logic: src/homeoplastic/spiking/protocol.py.
+#
+#   simulate -> train -> spontaneous_recurrent -> perturb_recurrent
+#                     |                        -> remap
+#                     -> spontaneous_nonrecurrent -> perturb_nonrecurrent
+#   probe_before (of simulate), probe_after (of train)           -> analyze -> figures, summary
+#
+# Runs whose rule is in `short_chain_rules` stop after spontaneous_recurrent. The stage graph (what
+# each stage reads, which settings change it, what it costs) is one table in the library:
+# homeoplastic.spiking.stages.STAGE_TABLE; each rule below reads its row. Params hold only the
+# settings that change the rule's output, so editing the config reruns exactly what it affects.
 if ASM_RUNS:
     ALL_TARGETS.extend(
         [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]
@@ -18,26 +23,218 @@ if ASM.get("enabled", False) and ASM.get("dt_check", {}).get("enabled", False):
     ALL_TARGETS.append(f"{RESULTS}/figures/assemblies_dt_check.png")
 
 
-ASM_RUN_REGEX = "|".join(ASM_RUNS) if ASM_RUNS else "no-assembly-runs"
-ASM_STAGE_REGEX = "|".join(ASM_STAGES)
+# Figures and tables read finished stores in seconds: a cluster runs them on the submit host.
+localrules:
+    assemblies_figure_run,
+    assemblies_figure_probe,
+    assemblies_figure_sweep,
+    assemblies_figure_experiments,
+    assemblies_summary,
+    assemblies_figure_rate_dependence,
+    assemblies_figure_dt_check,
 
 
-rule assemblies_stage:
+rule assemblies_simulate:
+    """Build the network from the seed; warm-up without plasticity."""
     wildcard_constraints:
-        run=ASM_RUN_REGEX,
-        stage=ASM_STAGE_REGEX,
+        run=asm_runs_with("simulate"),
     input:
-        unpack(asm_stage_inputs),
+        unpack(asm_stage_inputs("simulate")),
     output:
-        directory(f"{ASM_DIR}/{{run}}/{{stage}}.zarr"),
+        directory(f"{ASM_DIR}/{{run}}/simulate.zarr"),
     log:
-        f"{ASM_LOGS}/{{run}}/{{stage}}.log",
+        f"{ASM_LOGS}/{{run}}/simulate.log",
     params:
-        section=ASM,
+        stage="simulate",
+        settings=asm_stage_params("simulate"),
     threads: 1
     resources:
-        mem_mb=_asm_resource("mem_mb"),
-        runtime=_asm_resource("runtime"),
+        mem_mb=asm_stage_resources("simulate", "mem_mb"),
+        runtime=asm_stage_resources("simulate", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_train:
+    """Present each assembly's stimulus with plasticity on."""
+    wildcard_constraints:
+        run=asm_runs_with("train"),
+    input:
+        unpack(asm_stage_inputs("train")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/train.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/train.log",
+    params:
+        stage="train",
+        settings=asm_stage_params("train"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("train", "mem_mb"),
+        runtime=asm_stage_resources("train", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_spontaneous_recurrent:
+    """Spontaneous activity of the trained, intact network."""
+    wildcard_constraints:
+        run=asm_runs_with("spontaneous_recurrent"),
+    input:
+        unpack(asm_stage_inputs("spontaneous_recurrent")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/spontaneous_recurrent.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/spontaneous_recurrent.log",
+    params:
+        stage="spontaneous_recurrent",
+        settings=asm_stage_params("spontaneous_recurrent"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("spontaneous_recurrent", "mem_mb"),
+        runtime=asm_stage_resources("spontaneous_recurrent", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_spontaneous_nonrecurrent:
+    """The non-recurrent control: E EPSPs replaced by external drive."""
+    wildcard_constraints:
+        run=asm_runs_with("spontaneous_nonrecurrent"),
+    input:
+        unpack(asm_stage_inputs("spontaneous_nonrecurrent")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/spontaneous_nonrecurrent.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/spontaneous_nonrecurrent.log",
+    params:
+        stage="spontaneous_nonrecurrent",
+        settings=asm_stage_params("spontaneous_nonrecurrent"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("spontaneous_nonrecurrent", "mem_mb"),
+        runtime=asm_stage_resources("spontaneous_nonrecurrent", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_perturb_recurrent:
+    """Weaken one assembly's within weights and follow recovery (intact)."""
+    wildcard_constraints:
+        run=asm_runs_with("perturb_recurrent"),
+    input:
+        unpack(asm_stage_inputs("perturb_recurrent")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/perturb_recurrent.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/perturb_recurrent.log",
+    params:
+        stage="perturb_recurrent",
+        settings=asm_stage_params("perturb_recurrent"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("perturb_recurrent", "mem_mb"),
+        runtime=asm_stage_resources("perturb_recurrent", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_perturb_nonrecurrent:
+    """The same perturbation in the non-recurrent control."""
+    wildcard_constraints:
+        run=asm_runs_with("perturb_nonrecurrent"),
+    input:
+        unpack(asm_stage_inputs("perturb_nonrecurrent")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/perturb_nonrecurrent.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/perturb_nonrecurrent.log",
+    params:
+        stage="perturb_nonrecurrent",
+        settings=asm_stage_params("perturb_nonrecurrent"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("perturb_nonrecurrent", "mem_mb"),
+        runtime=asm_stage_resources("perturb_nonrecurrent", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_remap:
+    """Train a new stimulus set; follow old and new assemblies."""
+    wildcard_constraints:
+        run=asm_runs_with("remap"),
+    input:
+        unpack(asm_stage_inputs("remap")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/remap.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/remap.log",
+    params:
+        stage="remap",
+        settings=asm_stage_params("remap"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("remap", "mem_mb"),
+        runtime=asm_stage_resources("remap", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_probe_before:
+    """Probe statistics of the untrained network (plasticity frozen)."""
+    wildcard_constraints:
+        run=asm_runs_with("probe_before"),
+    input:
+        unpack(asm_stage_inputs("probe_before")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/probe_before.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/probe_before.log",
+    params:
+        stage="probe_before",
+        settings=asm_stage_params("probe_before"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("probe_before", "mem_mb"),
+        runtime=asm_stage_resources("probe_before", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_probe_after:
+    """Probe statistics of the trained network (plasticity frozen)."""
+    wildcard_constraints:
+        run=asm_runs_with("probe_after"),
+    input:
+        unpack(asm_stage_inputs("probe_after")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/probe_after.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/probe_after.log",
+    params:
+        stage="probe_after",
+        settings=asm_stage_params("probe_after"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("probe_after", "mem_mb"),
+        runtime=asm_stage_resources("probe_after", "runtime"),
     conda:
         ASM_ENV
     script:
@@ -45,8 +242,9 @@ rule assemblies_stage:
 
 
 rule assemblies_analyze:
+    """Per-run statistics from the run's stage stores."""
     wildcard_constraints:
-        run=ASM_RUN_REGEX,
+        run="|".join(ASM_RUNS) or "no-such-run",
     input:
         unpack(asm_run_stores),
     output:
@@ -54,7 +252,7 @@ rule assemblies_analyze:
     log:
         f"{ASM_LOGS}/{{run}}/analyze.log",
     params:
-        section=ASM,
+        settings=asm_analysis_params,
     threads: 1
     resources:
         mem_mb=2000,
@@ -67,7 +265,7 @@ rule assemblies_analyze:
 
 rule assemblies_figure_run:
     wildcard_constraints:
-        run=ASM_RUN_REGEX,
+        run="|".join(ASM_RUNS) or "no-such-run",
     input:
         unpack(asm_run_stores),
         analysis=f"{ASM_DIR}/{{run}}/analyze.zarr",
@@ -81,7 +279,7 @@ rule assemblies_figure_run:
     log:
         f"{ASM_LOGS}/{{run}}/figure.log",
     params:
-        section=ASM,
+        settings=asm_figure_params,
     threads: 1
     resources:
         mem_mb=4000,
@@ -94,7 +292,7 @@ rule assemblies_figure_run:
 
 rule assemblies_figure_probe:
     wildcard_constraints:
-        run=ASM_RUN_REGEX,
+        run=asm_runs_with("probe_after"),
     input:
         before=f"{ASM_DIR}/{{run}}/probe_before.zarr",
         after=f"{ASM_DIR}/{{run}}/probe_after.zarr",
@@ -184,7 +382,7 @@ rule assemblies_rate_dependence:
     log:
         f"{ASM_LOGS}/rate_dependence.log",
     params:
-        section=ASM,
+        settings=asm_section_params("network", "rate_dependence"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -223,7 +421,7 @@ rule assemblies_dt_check:
     log:
         f"{ASM_LOGS}/dt_check.log",
     params:
-        section=ASM,
+        settings=asm_section_params("network", "dt_check"),
     threads: 1
     resources:
         mem_mb=2000,

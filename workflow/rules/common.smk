@@ -29,17 +29,16 @@ MODEL_RULE_FILES = [
 ]
 
 
-# ---- assemblies: runs, stage inputs and per-job resources ----
-from homeoplastic.spiking.protocol import (
-    PROBE_STAGES,
-    STAGES,
-    check_section,
-    parse_run_id,
+# ---- assemblies: the sweep table, one RunSettings per run, and the stage graph ----
+from homeoplastic.spiking.stages import (
+    STAGES as ASM_STAGE_TABLE,
+    analysis_params,
+    figure_params,
     resources_for,
-    run_id,
-    stages_for,
-    sweep_points,
+    stage_params,
+    sweep_settings,
 )
+from homeoplastic.spiking.sweep import sweep_table
 
 ASM = config.get("assemblies", {"enabled": False})
 ASM_DIR = f"{RESULTS}/assemblies"
@@ -48,38 +47,60 @@ ASM_ENV = "../../environment.yml"
 
 if ASM.get("enabled", False):
     try:
-        check_section(ASM)  # every sweep point's parameters, before any job runs
+        ASM_SWEEP = sweep_table(ASM)  # one row per run, indexed by run id
+        ASM_SETTINGS = sweep_settings(ASM)  # every run resolved and validated, before any job
     except ValueError as err:
         raise WorkflowError(f"config: {err}")
-    ASM_RUNS = [run_id(point) for point in sweep_points(ASM)]
 else:
-    ASM_RUNS = []
-
-ASM_STAGES = [*STAGES, *PROBE_STAGES]
-ASM_PREVIOUS = {
-    **PROBE_STAGES,
-    "train": "simulate",
-    "spontaneous_recurrent": "train",
-    "spontaneous_nonrecurrent": "train",
-    "perturb_recurrent": "spontaneous_recurrent",
-    "perturb_nonrecurrent": "spontaneous_nonrecurrent",
-    "remap": "spontaneous_recurrent",
-}
+    ASM_SWEEP, ASM_SETTINGS = None, {}
+ASM_RUNS = list(ASM_SETTINGS)
 
 
 def asm_store(run, stage):
     return f"{ASM_DIR}/{run}/{stage}.zarr"
 
 
+def asm_runs_with(stage):
+    """Wildcard constraint: the runs whose chain has ``stage``."""
+    runs = [run for run, settings in ASM_SETTINGS.items() if stage in settings.stages]
+    return "|".join(runs) if runs else "no-such-run"
+
+
+def asm_stage_inputs(stage):
+    """The stores a stage reads, by name, from the stage table."""
+    sources = ASM_STAGE_TABLE[stage].inputs
+    return lambda wc: {name: asm_store(wc.run, source) for name, source in sources}
+
+
+def asm_stage_params(stage):
+    """Only the settings that change this stage's store for this run (stable JSON)."""
+    return lambda wc: stage_params(ASM_SETTINGS[wc.run], stage)
+
+
+def asm_stage_resources(stage, key):
+    def get(wildcards, attempt):
+        value = resources_for(ASM_SETTINGS[wildcards.run], stage)[key]
+        return value * attempt if key == "runtime" else value
+
+    return get
+
+
 def asm_run_stores(wildcards):
     """The stage stores of one run (its rule decides the full or the short chain)."""
-    stages = stages_for(ASM, parse_run_id(wildcards.run))
-    return {stage: asm_store(wildcards.run, stage) for stage in stages}
+    return {stage: asm_store(wildcards.run, stage) for stage in ASM_SETTINGS[wildcards.run].stages}
+
+
+def asm_analysis_params(wildcards):
+    return analysis_params(ASM_SETTINGS[wildcards.run])
+
+
+def asm_figure_params(wildcards):
+    return figure_params(ASM_SETTINGS[wildcards.run])
 
 
 def asm_probe_runs():
     """Runs whose chain includes the probe stages."""
-    return [run for run in ASM_RUNS if "probe_after" in stages_for(ASM, parse_run_id(run))]
+    return [run for run, settings in ASM_SETTINGS.items() if "probe_after" in settings.stages]
 
 
 def asm_summary_inputs(wildcards):
@@ -92,21 +113,8 @@ def asm_summary_inputs(wildcards):
     return inputs
 
 
-def asm_stage_inputs(wildcards):
-    stage = wildcards.stage
-    inputs = {}
-    if stage in ASM_PREVIOUS:
-        inputs["previous"] = asm_store(wildcards.run, ASM_PREVIOUS[stage])
-    if stage == "spontaneous_nonrecurrent":
-        inputs["recurrent"] = asm_store(wildcards.run, "spontaneous_recurrent")
-    return inputs
+def asm_section_params(*keys):
+    """Params of a sweep-independent job: the named subsections of the config (stable JSON)."""
+    import json
 
-
-def _asm_resource(key):
-    def get(wildcards, attempt):
-        value = resources_for(ASM, wildcards.run, wildcards.stage)[key]
-        return value * attempt if key == "runtime" else value
-
-    return get
-
-
+    return json.dumps({key: ASM.get(key, {}) for key in keys}, sort_keys=True)

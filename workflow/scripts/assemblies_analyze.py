@@ -4,7 +4,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from homeoplastic.spiking.protocol import analyze_stage  # noqa: E402
+from homeoplastic.spiking.stages import analyze_stage  # noqa: E402
 
-analyze_stage(snakemake.params.section, snakemake.wildcards.run, dict(snakemake.input.items()),
-              snakemake.output[0])
+analyze_stage(snakemake.params.settings, dict(snakemake.input.items()), snakemake.output[0])

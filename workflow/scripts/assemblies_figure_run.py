@@ -1,5 +1,6 @@
 """Overview figure of one run: rasters, rates, assembly weights, recovery, remapping."""
 
+import json
 import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
@@ -7,5 +8,5 @@ sys.stderr = open(snakemake.log[0], "w", buffering=1)
 from homeoplastic.figures.assemblies import save_run_overview  # noqa: E402
 
 stores = {k: v for k, v in snakemake.input.items() if k != "analysis"}
-save_run_overview(stores, snakemake.input.analysis, snakemake.params.section,
+save_run_overview(stores, snakemake.input.analysis, json.loads(snakemake.params.settings),
                   snakemake.wildcards.run, snakemake.output[0])

@@ -1,15 +1,19 @@
-"""One stage of the assembly chain (simulate, train, spontaneous_*, perturb_*, remap)."""
+"""One stage of the assembly chain; which one, and its settings, come from the rule's params."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from homeoplastic.spiking.protocol import run_stage  # noqa: E402
+from homeoplastic.spiking.stages import run_stage  # noqa: E402
 
+# Chunking and checkpoint cadence change how the stage runs, not its store: read from the config,
+# not the params, so changing them reruns nothing.
+record = snakemake.config["assemblies"].get("record", {})
 run_stage(
-    snakemake.wildcards.stage,
-    snakemake.params.section,
-    snakemake.wildcards.run,
+    snakemake.params.stage,
+    snakemake.params.settings,
     dict(snakemake.input.items()),
     snakemake.output[0],
+    chunk_s=record.get("chunk_s"),
+    checkpoint_every_s=record.get("checkpoint_every_s"),
 )

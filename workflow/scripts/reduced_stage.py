@@ -1,5 +1,6 @@
 """Run one stage (simulate, train or analyze) of one reduced-model sweep point."""
 
+import json
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
@@ -10,7 +11,7 @@ w = snakemake.wildcards
 path = run_stage(
     snakemake.params.stage,
     snakemake.output[0],
-    dict(snakemake.params.cfg),
+    json.loads(snakemake.params.cfg),
     n_pops=int(w.m),
     system_size=float(w.n),
     eta=float(w.eta),

@@ -42,6 +42,28 @@ CONDITIONS = {2: ("uniform", "diagonal"), 4: ("13_24", "12_34")}
 PLANE_AXES = {2: ("W11", "W22"), 4: ("W12", "W34")}
 PLANE_INDEX = {2: ((0, 0), (1, 1)), 4: ((0, 1), (2, 3))}
 _STAGE_CODE = {"simulate": 1, "train": 2, "analyze": 3}
+_MODEL_KEYS = ("activation", "w_max", "w_inh", "external_input", "theta")
+STAGE_KEYS = {
+    "simulate": (*_MODEL_KEYS, "rates_duration", "rates_bin"),
+    "train": (*_MODEL_KEYS, "train_duration", "train_bin"),
+    "analyze": (*_MODEL_KEYS, "field_points", "sampled_field_points", "sampled_field_duration",
+                "transition_method", "reduction", "escape_samples", "escape_max_events"),
+}
+"""The ``reduced`` keys that change each stage's store (plus ``train_starts_<M>pop`` for train)."""
+
+
+def stage_config(cfg: Mapping[str, Any], stage: str, n_pops: int) -> dict[str, Any]:
+    """Only the settings of ``cfg`` that change ``stage``'s store for the M-population model.
+
+    The workflow passes this as a rule's params, so editing another key reruns nothing here.
+    """
+    if stage not in STAGE_KEYS:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    keys = STAGE_KEYS[stage] + ((f"train_starts_{n_pops}pop",) if stage == "train" else ())
+    missing = [key for key in keys if key not in cfg]
+    if missing:
+        raise ValueError(f"reduced: missing key(s) {missing} for stage {stage}")
+    return {key: cfg[key] for key in keys}
 
 
 def build_model(cfg: Mapping[str, Any], n_pops: int, system_size: float) -> PopulationModel:
@@ -411,8 +433,7 @@ def run_stage(
     """Run one stage for one sweep point and write its Zarr store (atomic, with provenance)."""
     from homeoplastic.store import open_store, provenance_attrs, write_store
 
-    if stage not in STAGES:
-        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    cfg = stage_config(cfg, stage, n_pops)  # a stage reads only its own keys
     start = time.perf_counter()
     groups: dict[str, xr.Dataset] = {}
     sim_seconds = None
