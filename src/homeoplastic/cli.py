@@ -21,13 +21,17 @@ def _simulate(args: argparse.Namespace) -> int:
     from homeoplastic.spiking.params import NetworkParams
     from homeoplastic.spiking.runs import write_run_store
     from homeoplastic.spiking.stimulus import training_schedule
+    from homeoplastic.spiking.sweep import MIN_NEURONS
 
+    if args.n_neurons < MIN_NEURONS:
+        raise ValueError(f"--n-neurons = {args.n_neurons} is invalid; allowed: >= {MIN_NEURONS} "
+                         "(smaller networks leave the balanced regime; the workflow has the same bound)")
     plasticity = {"start_s": args.plasticity_start_s, "learning_speed": args.learning_speed}
     if args.static:
         plasticity.update(ee_rule="none", istdp=False, normalisation=False)
     params = NetworkParams.from_dict(
         {"connectivity": {"n_neurons": args.n_neurons, "size_scaling": args.size_scaling},
-         "plasticity": plasticity}
+         "plasticity": plasticity, "guard": {"rate_max_hz": args.rate_max_hz}}
     )
     t0 = time.perf_counter()
     sim = Simulation.build(params, args.seed)
@@ -58,6 +62,16 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         for key, value in summary.items():
             print(f"{key:>26}: {value:.4g}" if isinstance(value, float) else f"{key:>26}: {value}")
+    if params.guard.enabled and args.sim_seconds <= params.guard.start_s:
+        print(f"homeoplastic: note: the rate guard starts at {params.guard.start_s:g} s; it did not "
+              "watch this run", file=sys.stderr)
+    if rec.status != "completed":
+        reason = rec.abort_reason
+        print(f"homeoplastic: run stopped early ({rec.status}) at t = "
+              f"{reason.get('sim_time_s', float('nan')):.3f} s: {reason.get('checker')} "
+              f"{reason.get('metric')} = {reason.get('value', float('nan')):.3g}, allowed "
+              f"{reason.get('bounds_hz')} Hz", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -89,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--learning-speed", type=float, default=1.0)
     sim.add_argument("--plasticity-start-s", type=float, default=0.0,
                      help="plasticity switches on at this time, s (paper: 10)")
+    sim.add_argument("--rate-max-hz", type=float, default=60.0,
+                     help="rate guard: stop when the smoothed E rate passes this, Hz (exit status 3)")
     sim.add_argument("--out", type=Path, default=None, help="write a Zarr store here")
     sim.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -254,3 +254,34 @@ def test_stale_checkpoint_can_be_discarded_instead_of_refused(tmp_path, capsys):
     reference = Simulation.build(_small(), 1)
     reference.run(0.2, None, RECORD, progress=False)
     _assert_same_state(fresh, reference)
+
+
+def test_cli_refuses_networks_below_the_workflow_minimum(capsys):
+    from homeoplastic.cli import main
+    from homeoplastic.spiking.sweep import MIN_NEURONS
+
+    assert main(["simulate", "--n-neurons", str(MIN_NEURONS - 50), "--sim-seconds", "0.1",
+                 "--quiet"]) == 2
+    assert f">= {MIN_NEURONS}" in capsys.readouterr().err
+
+
+def test_cli_run_stopped_by_the_guard_exits_nonzero_and_says_why(capsys):
+    from homeoplastic.cli import main
+
+    code = main(["simulate", "--n-neurons", "200", "--sim-seconds", "2.0", "--quiet",
+                 "--rate-max-hz", "0.5", "--json"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "stopped early (aborted)" in err and "rate_band" in err and "[0.05, 0.5] Hz" in err
+
+
+def test_schema_minimum_size_is_the_cli_minimum():
+    from pathlib import Path
+
+    import yaml
+
+    from homeoplastic.spiking.sweep import MIN_NEURONS
+
+    schema = Path(__file__).resolve().parents[2] / "workflow/schemas/assemblies.schema.yaml"
+    text = yaml.safe_load(schema.read_text())
+    assert text["properties"]["sweep"]["properties"]["n_neurons"]["items"]["minimum"] == MIN_NEURONS

@@ -177,6 +177,12 @@ def sweep_summary(ds: xr.Dataset) -> plt.Figure:
                 (handle,) = ax.plot(x, mean, marker="o",
                                     label=f"{rule}, {line_dim.replace('_', ' ')} {line:g}")
                 ax.fill_between(x, lo, hi, color=handle.get_color(), alpha=0.2)
+                if "run_completed" in ds:  # runs the rate guard stopped: a red cross
+                    done = ds.run_completed.sel(rule=rule, **{line_dim: line})
+                    bad = (done == 0).any("seed").values & np.isfinite(mean.values)
+                    if bad.any():
+                        ax.scatter(x[bad], mean.values[bad], marker="x", s=80, color="tab:red",
+                                   zorder=5, label="stopped by the rate guard")
             ax.set_xlabel({"n_neurons": "network size N [cells]",
                            "learning_speed": "learning speed [1]"}[x_dim])
             ax.set_ylabel(ylabel)
@@ -186,7 +192,7 @@ def sweep_summary(ds: xr.Dataset) -> plt.Figure:
             else:
                 ax.set_ylim(0.0, 1.15 * ax.get_ylim()[1])  # ratios and rates: differences to scale
             ax.legend(fontsize=7)
-    fig.suptitle("assembly sweep (bands: range over seeds)")
+    fig.suptitle("assembly sweep (bands: range over seeds; red crosses: runs the rate guard stopped)")
     return fig
 
 
@@ -224,12 +230,16 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
     runs = _one_run_per_rule(analyses)
     stopped = {rule for rule, ds in runs.items()
                if "train_status_ok" in ds and float(ds.train_status_ok) == 0.0}
+    stopped_later = {rule for rule, ds in runs.items()
+                     if rule not in stopped and float(ds.get("run_completed", 1.0)) == 0.0}
     colour = {rule: f"C{i}" for i, rule in enumerate(runs)}  # one colour per rule in every panel
     fig, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
     for rule, ds in runs.items():
         label = f"{rule} (N={int(ds.n_neurons)}, speed {float(ds.learning_speed):g})"
         if rule in stopped and "train_end_s" in ds:
             label += f", guard stopped training at {float(ds.train_end_s):.0f} s"
+        elif rule in stopped_later:
+            label += ", guard stopped it after training"
         if "rate_exc_train_hz" in ds:
             short = ds.time_train.size < 5  # e.g. stopped by the run guard: show the points
             axes[0, 0].plot(ds.time_train, ds.rate_exc_train_hz, lw=0.9, label=label,
@@ -276,11 +286,25 @@ def save_experiments(analysis_paths: list[str], out_png: str) -> None:
 
 def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Mapping, run: str,
                       out_png: str) -> None:
-    """Workflow entry: draw :func:`run_overview` for one run and save it as PNG."""
+    """Workflow entry: draw :func:`run_overview` for one run and save it as PNG.
+
+    Stages skipped after a rate-guard stop are left out, and the title says where and why the
+    run stopped.
+    """
     analysis = open_store(analysis_path)
     opts = section.get("analysis", {})
-    fig = run_overview(stores, analysis, raster_seconds=opts.get("raster_seconds", 2.0),
-                       raster_cells=opts.get("raster_cells", 400), title=run)
+    present = {stage: path for stage, path in stores.items()
+               if open_store(path).attrs.get("status") != "skipped"}
+    title = run
+    if analysis.attrs.get("run_status", "completed") != "completed":
+        title += f"\nSTOPPED BY THE RATE GUARD: {analysis.attrs.get('run_stopped_because', '')}"
+        skipped = [s for s in stores if s not in present]
+        if skipped:
+            title += f"\nnot simulated: {', '.join(skipped)}"
+    fig = run_overview(present, analysis, raster_seconds=opts.get("raster_seconds", 2.0),
+                       raster_cells=opts.get("raster_cells", 400), title=title)
+    if analysis.attrs.get("run_status", "completed") != "completed":
+        fig.suptitle(title, color="tab:red")
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
     plt.close(fig)

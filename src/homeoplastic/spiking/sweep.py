@@ -19,6 +19,9 @@ from homeoplastic.spiking.params import ParameterError
 
 SWEEP_KEYS = ("n_neurons", "rule", "learning_speed", "seed")
 """The axes of the spiking sweep, in the order they appear in run ids."""
+MIN_NEURONS = 100
+"""Smallest network the workflow (schema) and the CLI accept: below it the scaled network leaves
+the asynchronous balanced regime (N = 50 runs away to ~700 Hz)."""
 
 
 @dataclass(frozen=True)
