@@ -90,3 +90,36 @@ def test_a_training_setting_reruns_training_and_what_follows_but_not_simulate(mi
     rules = {rule for rule, _ in planned}
     assert "assemblies_train" in rules and "assemblies_probe_after" in rules
     assert not rules & {"assemblies_simulate", "assemblies_probe_before"}
+
+
+REDUCED_ONLY = {  # the reduced model alone, tiny: seconds per job
+    "assemblies": {"enabled": False},
+    "reduced": {"enabled": True, "models": [2], "system_size": [16], "eta": [0.001], "seeds": [0],
+                "rates_duration": 50, "train_duration": 200, "field_points": 5,
+                "sampled_field_points": 3, "sampled_field_duration": 100, "escape_samples": 0},
+}
+
+
+def test_reduced_sweep_grows_and_edits_without_recomputing_what_is_there(tmp_path):
+    import copy
+
+    base = tmp_path / "reduced.yaml"
+    base.write_text(yaml.safe_dump(REDUCED_ONLY))
+    run_snakemake(tmp_path, configfiles=(base,))
+
+    def plan(edit: dict) -> tuple[set[str], str]:
+        config = copy.deepcopy(REDUCED_ONLY)
+        config["reduced"].update(edit)
+        path = tmp_path / "edited.yaml"
+        path.write_text(yaml.safe_dump(config))
+        result = run_snakemake(tmp_path, "-n", configfiles=(path,))
+        return {rule for rule, _ in scheduled_jobs(result.stdout)}, result.stdout
+
+    rules, out = plan({"seeds": [0, 1]})
+    assert rules == {"reduced_simulate", "reduced_train", "reduced_analyze", "reduced_figure_rates",
+                     "reduced_figure_field", "reduced_figure_escape", "all"}, rules
+    assert "seed~0" not in "".join(line for line in out.splitlines() if "wildcards:" in line)
+    rules, _ = plan({"field_points": 7})  # changes only the analyze stage's vector fields
+    assert rules == {"reduced_analyze", "reduced_figure_field", "reduced_figure_escape", "all"}, rules
+    rules, _ = plan({"rates_duration": 60})  # changes only the frozen-weight rates
+    assert rules == {"reduced_simulate", "reduced_figure_rates", "all"}, rules

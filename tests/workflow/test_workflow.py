@@ -16,6 +16,7 @@ import xarray as xr
 import yaml
 
 from homeoplastic.store import is_complete, open_store
+
 from .conftest import run_snakemake
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -28,16 +28,6 @@ RED_STORES = {
     for m in (2, 4)
 }
 
-
-def reduced_params(stage):
-    """Only the keys that change this stage's store (stable JSON), so other edits rerun nothing."""
-    import json
-
-    from homeoplastic.reduced.experiments import stage_config
-
-    return lambda wc: json.dumps(stage_config(RED, stage, int(wc.m)), sort_keys=True)
-
-
 # The rules' software environment (used with --use-conda; the same pins as pyproject.toml).
 RED_ENV = "../../environment.yml"
 
@@ -71,7 +61,7 @@ rule reduced_simulate:
     wildcard_constraints:
         **RED_WC,
     params:
-        cfg=reduced_params("simulate"),
+        cfg=reduced_stage_params("simulate"),
         stage="simulate",
     threads: 1
     conda:
@@ -91,7 +81,7 @@ rule reduced_train:
     wildcard_constraints:
         **RED_WC,
     params:
-        cfg=reduced_params("train"),
+        cfg=reduced_stage_params("train"),
         stage="train",
     threads: 1
     conda:
@@ -113,7 +103,7 @@ rule reduced_analyze:
     wildcard_constraints:
         **RED_WC,
     params:
-        cfg=reduced_params("analyze"),
+        cfg=reduced_stage_params("analyze"),
         stage="analyze",
     threads: 1
     conda:
