@@ -154,3 +154,13 @@ def test_killed_stage_leaves_no_complete_store_and_resumes_from_its_checkpoint(t
     ra, rb = open_store(train).load(), open_store(fresh_train).load()
     np.testing.assert_array_equal(ra.w_ratio.values, rb.w_ratio.values)
     np.testing.assert_array_equal(ra.rate_assembly_hz.values, rb.rate_assembly_hz.values)
+
+
+def test_report_builds_from_the_finished_sweep_with_every_figure(micro_run, tmp_path):
+    report = tmp_path / "report.html"
+    result = run_snakemake(micro_run, "--report", str(report))
+    assert "Report created" in result.stdout + result.stderr
+    html = report.read_text(errors="replace")
+    assert report.stat().st_size > 500_000  # the figures are embedded
+    for name in ("assemblies_sweep.png", "assemblies_experiments.png", "assemblies_dt_check.png"):
+        assert name in html, name
