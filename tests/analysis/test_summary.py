@@ -102,3 +102,16 @@ def test_rate_dependence_rows_check_signs_and_measure_presynaptic_selectivity():
     assert float(rows[("hebb", "needs")]["measured"]) == 50.0  # growth scales with pre rate
     assert float(rows[("post", "needs")]["measured"]) == 1.0  # follows the post rate alone
     assert all(r["figure"] == "5a" and r["run"] == "rate_dependence" for r in rows.values())
+
+
+def test_a_run_the_guard_stopped_says_so_in_every_row():
+    stopped = _analysis("voltage", 4.0, ratio_after_training=1.1)
+    stopped.attrs.update(run_status="aborted",
+                         run_stopped_because="train aborted at t = 3.500 s: rate_band")
+    rows = summary_rows({"s": stopped, "ok": _analysis("voltage", 4.0, ratio_after_training=7.0)})
+    mine = [r for r in rows if r["run"] == "s"]
+    assert mine and all(r["run_status"].startswith("stopped: train aborted at t = 3.500 s")
+                        for r in mine)
+    absent = next(r for r in mine if r["quantity"] == "w_within_change_recurrent")
+    assert absent["agrees"] == "not measured (run stopped early)"
+    assert {r["run_status"] for r in rows if r["run"] == "ok"} == {"completed"}

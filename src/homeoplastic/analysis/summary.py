@@ -22,7 +22,8 @@ NOT_MEASURED = "not measured"
 """The ``agrees`` entry of a claim whose quantity the run does not have (a stage it did not run)."""
 
 COLUMNS = ("run", "n_neurons", "rule", "learning_speed", "seed", "figure", "claim", "quantity",
-           "measured", "units", "paper", "agrees")
+           "measured", "units", "paper", "agrees", "run_status")
+"""``run_status``: completed, or where and why the rate guard stopped the run."""
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,16 @@ def summary_rows(analyses: Mapping[str, xr.Dataset],
     for run, ds in sorted(analyses.items()):
         base = {"run": run, **{k: _coord(ds, k) for k in ("n_neurons", "rule", "learning_speed",
                                                          "seed")}}
+        stopped = ds.attrs.get("run_status", "completed") != "completed"
+        base["run_status"] = (f"stopped: {ds.attrs.get('run_stopped_because', '')}" if stopped
+                              else "completed")
         for claim in CLAIMS:
             if base["rule"] not in claim.rules:
                 continue
             value = _value(ds, claim.quantity)
             if math.isnan(value):
-                agrees = NOT_MEASURED  # e.g. a short-chain run has no control or probe stages
+                # e.g. a short-chain run has no control or probe stages, a stopped run no later ones
+                agrees = NOT_MEASURED + (" (run stopped early)" if stopped else "")
             else:
                 agrees = "" if claim.check is None else ("yes" if claim.check(value) else "no")
             units = ds[claim.quantity].attrs.get("units", "1") if claim.quantity in ds else "1"
