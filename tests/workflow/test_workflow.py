@@ -164,3 +164,21 @@ def test_report_builds_from_the_finished_sweep_with_every_figure(micro_run, tmp_
     assert report.stat().st_size > 500_000  # the figures are embedded
     for name in ("assemblies_sweep.png", "assemblies_experiments.png", "assemblies_dt_check.png"):
         assert name in html, name
+
+
+def test_rulegraph_draws_the_chain_stage_by_stage(tmp_path):
+    import re
+
+    dot = run_snakemake(tmp_path, "--rulegraph").stdout
+    names = dict(re.findall(r'^\s*(\d+)\[label = "(\w+)"', dot, flags=re.M))
+    edges = {(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot, flags=re.M)}
+    chain = [("simulate", "train"), ("train", "spontaneous_recurrent"),
+             ("spontaneous_recurrent", "perturb_recurrent"),
+             ("train", "spontaneous_nonrecurrent"),
+             ("spontaneous_recurrent", "spontaneous_nonrecurrent"),
+             ("spontaneous_nonrecurrent", "perturb_nonrecurrent"),
+             ("spontaneous_recurrent", "remap"), ("simulate", "probe_before"),
+             ("train", "probe_after"), ("perturb_recurrent", "analyze"), ("remap", "analyze")]
+    for a, b in chain:
+        assert (f"assemblies_{a}", f"assemblies_{b}") in edges, (a, b)
+    assert ("assemblies_simulate", "assemblies_spontaneous_recurrent") not in edges
