@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from homeoplastic.balancing.costs import imbalance, incoming_cost, outgoing_cost
+from homeoplastic.balancing.costs import imbalance, incoming_cost, outgoing_cost, validate_cost
 
 __all__ = [
     "BalanceExistence",
@@ -136,14 +136,14 @@ def strongly_connected_components(c: np.ndarray) -> np.ndarray:
 
     Labels follow Tarjan's order; two neurons share a label iff each reaches the other.
     """
-    adj = np.ascontiguousarray(np.asarray(c) > 0)
+    adj = np.ascontiguousarray(validate_cost(c) > 0)
     # Tarjan's orientation does not matter for SCCs; use the row = source view.
     return _scc_dense(adj)
 
 
 def dead_neurons(c: np.ndarray) -> np.ndarray:
     """Neurons with zero off-diagonal incoming or outgoing cost but some cost on the other side."""
-    off = np.array(c, dtype=np.float64, copy=True)
+    off = validate_cost(c).copy()
     np.fill_diagonal(off, 0.0)
     inc, out = incoming_cost(off), outgoing_cost(off)
     return np.flatnonzero(((inc == 0) & (out > 0)) | ((out == 0) & (inc > 0)))
@@ -151,7 +151,7 @@ def dead_neurons(c: np.ndarray) -> np.ndarray:
 
 def check_balanceable(c: np.ndarray) -> BalanceExistence:
     """Whether a balanced network exists for cost matrix ``c`` (spec §2.5)."""
-    c = np.asarray(c, dtype=np.float64)
+    c = validate_cost(c)
     comp = strongly_connected_components(c)
     rows, cols = np.nonzero(c > 0)
     off = rows != cols
@@ -182,7 +182,7 @@ def require_balanceable(c: np.ndarray, on_missing: str = "raise") -> BalanceExis
 
 def laplacian(c: np.ndarray) -> np.ndarray:
     """Graph Laplacian ``L = diag(cbar 1) - cbar`` of the symmetrised cost ``cbar = c + c^T``."""
-    c = np.asarray(c, dtype=np.float64)
+    c = validate_cost(c)
     cbar = c + c.T
     np.fill_diagonal(cbar, 0.0)
     return np.diag(cbar.sum(axis=1)) - cbar
@@ -190,11 +190,15 @@ def laplacian(c: np.ndarray) -> np.ndarray:
 
 def cost_hessian(c: np.ndarray, p: float) -> np.ndarray:
     """Hessian of C(h) at the current h: ``p^2 L`` (spec §2.5)."""
-    return float(p) ** 2 * laplacian(c)
+    p = float(p)
+    if not np.isfinite(p) or p == 0:
+        raise ValueError(f"p must be a finite non-zero real number, got p={p}")
+    return p**2 * laplacian(c)
 
 
 def per_neuron_residual(c: np.ndarray) -> np.ndarray:
     """Balance residual per neuron ``|in_k - out_k| / (in_k + out_k)`` (0 where both vanish)."""
+    c = validate_cost(c)
     inc, out = incoming_cost(c), outgoing_cost(c)
     denom = inc + out
     return np.divide(np.abs(imbalance(c)), denom, out=np.zeros_like(denom), where=denom > 0)

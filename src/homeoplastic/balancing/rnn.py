@@ -16,7 +16,7 @@ import numpy as np
 
 from homeoplastic.balancing.costs import imbalance
 from homeoplastic.balancing.task import N_INPUTS, N_OUTPUTS, IntegrationTask, generate_trials
-from homeoplastic.balancing.transform import RateNetwork, transform_network
+from homeoplastic.balancing.transform import RateNetwork, check_run_args, transform_network
 
 __all__ = [
     "TrainConfig",
@@ -92,8 +92,9 @@ def forward(
     inputs = np.asarray(inputs, dtype=np.float64)
     if inputs.ndim != 3 or inputs.shape[2] != net.W_in.shape[1]:
         raise ValueError(f"inputs must have shape (B, T, {net.W_in.shape[1]}), got {inputs.shape}")
-    if noise_sigma > 0 and rng is None:
-        raise ValueError("noise_sigma > 0 needs an explicit rng")
+    check_run_args(inputs, dt, noise_sigma, rng)
+    if int(substeps) != substeps or substeps < 1:
+        raise ValueError(f"substeps must be an integer >= 1, got {substeps}")
     b, t_len, _ = inputs.shape
     drive = inputs @ net.W_in.T + net.b  # (B, T, N)
     xs = np.empty((t_len * substeps + 1, b, net.n))
