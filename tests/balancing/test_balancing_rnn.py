@@ -83,7 +83,8 @@ def test_loss_invariant_under_transformation():
 def test_training_invariant_conserved_without_penalty_and_decays_with_it():
     net = _small_net(7, n=12)
     lr, steps = 1e-3, 200
-    base = dict(n_iterations=steps, learning_rate=lr, clip_norm=1e9, substeps=3, log_every=steps)
+    base = dict(n_iterations=steps, learning_rate=lr, clip_norm=1e9, substeps=3, log_every=steps,
+                optimizer="sgd", lr_final_factor=1.0)  # gradient flow: Q is conserved
     q0 = balance_quantity(net)
     plain, _ = train(net, SMALL, TrainConfig(arm="plain", **base), np.random.default_rng(8))
     moved = np.linalg.norm(plain.J - net.J) + np.linalg.norm(plain.W_out - net.W_out)

@@ -10,7 +10,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from homeoplastic.balancing.costs import imbalance, incoming_cost, outgoing_cost, validate_cost
 
@@ -64,81 +65,14 @@ class BalanceExistence:
         )
 
 
-@njit(cache=True)
-def _scc_dense(adj: np.ndarray) -> np.ndarray:
-    """Tarjan's strongly connected components on a dense boolean adjacency, iteratively."""
-    n = adj.shape[0]
-    index = np.full(n, -1, np.int64)
-    low = np.zeros(n, np.int64)
-    on_stack = np.zeros(n, np.bool_)
-    comp = np.full(n, -1, np.int64)
-    stack = np.empty(n, np.int64)
-    call_v = np.empty(n, np.int64)
-    call_next = np.empty(n, np.int64)
-    sp = 0
-    counter = 0
-    n_comp = 0
-    for root in range(n):
-        if index[root] >= 0:
-            continue
-        depth = 0
-        call_v[0] = root
-        call_next[0] = 0
-        index[root] = counter
-        low[root] = counter
-        counter += 1
-        stack[sp] = root
-        sp += 1
-        on_stack[root] = True
-        while depth >= 0:
-            v = call_v[depth]
-            w = call_next[depth]
-            descended = False
-            while w < n:
-                if adj[v, w] and w != v:
-                    if index[w] < 0:
-                        call_next[depth] = w + 1
-                        depth += 1
-                        call_v[depth] = w
-                        call_next[depth] = 0
-                        index[w] = counter
-                        low[w] = counter
-                        counter += 1
-                        stack[sp] = w
-                        sp += 1
-                        on_stack[w] = True
-                        descended = True
-                        break
-                    elif on_stack[w] and index[w] < low[v]:
-                        low[v] = index[w]
-                w += 1
-            if descended:
-                continue
-            if low[v] == index[v]:
-                while True:
-                    sp -= 1
-                    u = stack[sp]
-                    on_stack[u] = False
-                    comp[u] = n_comp
-                    if u == v:
-                        break
-                n_comp += 1
-            depth -= 1
-            if depth >= 0:
-                parent = call_v[depth]
-                if low[v] < low[parent]:
-                    low[parent] = low[v]
-    return comp
-
-
 def strongly_connected_components(c: np.ndarray) -> np.ndarray:
     """Component label per neuron for the directed support graph of ``c`` (edge j -> i if c_ij > 0).
 
-    Labels follow Tarjan's order; two neurons share a label iff each reaches the other.
+    Two neurons share a label iff each reaches the other (scipy's strong components; the edge
+    orientation does not change them).
     """
-    adj = np.ascontiguousarray(validate_cost(c) > 0)
-    # Tarjan's orientation does not matter for SCCs; use the row = source view.
-    return _scc_dense(adj)
+    adj = csr_matrix(validate_cost(c) > 0)
+    return connected_components(adj, directed=True, connection="strong")[1].astype(np.int64)
 
 
 def dead_neurons(c: np.ndarray) -> np.ndarray:

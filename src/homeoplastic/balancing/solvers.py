@@ -33,6 +33,7 @@ __all__ = [
     "BalanceResult",
     "SolverOptions",
     "balance_costs",
+    "balance_pinned",
     "balance_rank_one",
     "balanced_costs",
     "finish_status",
@@ -364,6 +365,72 @@ def balance_costs(
         wall_s=wall,
         frozen=frozen,
         status=status,
+        tol=float(opts.tol),
+    )
+
+
+def balance_pinned(
+    c0: np.ndarray,
+    pinned: np.ndarray,
+    p: float = 2.0,
+    options: SolverOptions | None = None,
+) -> BalanceResult:
+    """Minimise C(h) with the ``pinned`` neurons held at h = 0 and mean h = 0 over the free ones.
+
+    Pinned neurons keep all their weights; the free neurons are rebalanced without a uniform shift
+    (a uniform shift rescales every x alike: function-preserving, but it makes any network look
+    more robust to a fixed noise, so it must not count as balancing). Projected damped Newton on
+    the free coordinates. At the optimum every free neuron has the same imbalance g_k (the
+    multiplier of the mean constraint), so convergence is ``||g_F - mean(g_F)|| / C < tol``.
+    Without pinned neurons this is :func:`balance_costs` (Newton).
+    """
+    c0 = validate_cost(c0, "c0")
+    p = _check_p(p)
+    opts = options or SolverOptions()
+    n = c0.shape[0]
+    pinned = np.asarray(pinned, dtype=bool)
+    if pinned.shape != (n,):
+        raise ValueError(f"pinned must be a boolean mask of shape ({n},), got {pinned.shape}")
+    if not pinned.any():
+        return balance_costs(c0, p, "newton", opts)
+    free = np.flatnonzero(~pinned)
+    m = free.size
+    h = np.zeros(n)
+    ones = np.full((m, m), 1.0 / m)
+    start = time.perf_counter()
+    it, rel, stalled = 0, np.inf, False
+    while True:
+        c = balanced_costs(c0, h, p)
+        total = float(c.sum())
+        g = (c.sum(axis=1) - c.sum(axis=0))[free]
+        pg = g - g.mean()
+        rel = float(np.linalg.norm(pg / total)) if total > 0 else 0.0
+        if rel < opts.tol or it >= opts.max_iter or not np.isfinite(rel):
+            break
+        lap = laplacian(c)[np.ix_(free, free)]
+        proj = np.eye(m) - ones
+        dh = np.linalg.solve(proj @ lap @ proj + ones, pg / p)
+        dh -= dh.mean()
+        step = 1.0
+        while step > 1e-12:
+            trial = h.copy()
+            trial[free] += step * dh
+            if balanced_costs(c0, trial, p).sum() <= total * (1 + 1e-14):
+                break
+            step *= 0.5
+        if step <= 1e-12:
+            stalled = True
+            break
+        h[free] += step * dh
+        it += 1
+    wall = time.perf_counter() - start
+    cost_after = float(balanced_costs(c0, h, p).sum())
+    finite = bool(np.all(np.isfinite(h))) and np.isfinite(cost_after)
+    status = finish_status(rel, opts.tol, it, int(opts.max_iter), finite, True, stalled)
+    return BalanceResult(
+        h=h, method="pinned-newton", iterations=it, rel_imbalance=rel,
+        converged=status == "converged", cost_before=float(c0.sum()), cost_after=cost_after,
+        flow_time=float("nan"), wall_s=wall, frozen=pinned.copy(), status=status,
         tol=float(opts.tol),
     )
 
