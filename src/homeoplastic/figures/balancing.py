@@ -312,8 +312,8 @@ def rnn_training(ds: xr.Dataset, ci: float = 0.95) -> Figure:
 def rnn_robustness(ds: xr.Dataset, ci: float = 0.95) -> Figure:
     """Per-trial and trial-averaged MSE against noise / std(x): original vs balanced networks.
 
-    Lines: mean over seeds; bands: ``ci`` confidence interval of the mean. Inset: total
-    robustness cost before (C0) and after (Cf) balancing.
+    Lines: geometric mean over seeds; bands: ``ci`` confidence interval of the mean of log MSE.
+    Inset: total robustness cost before (C0) and after (Cf) balancing.
     """
     runs = ds["run"].values
     fig, axes = plt.subplots(2, len(runs), figsize=(3.8 * len(runs), 7), squeeze=False)
@@ -328,9 +328,10 @@ def rnn_robustness(ds: xr.Dataset, ci: float = 0.95) -> Figure:
         for row, measure in enumerate(("mse_trial", "mse_avg")):
             ax = axes[row, col]
             for suffix, style, color, label in curves:
-                m, h, _ = _ci(sel[f"{measure}_{suffix}"], ci)
-                ax.plot(xs, m, style, color=color, ms=3, label=label)
-                ax.fill_between(xs, np.maximum(m - h, 1e-6), m + h, color=color, alpha=0.15, lw=0)
+                # Geometric mean and CI of log(MSE): the seeds spread over decades.
+                m, h, _ = _ci(np.log(sel[f"{measure}_{suffix}"]), ci)
+                ax.plot(xs, np.exp(m), style, color=color, ms=3, label=label)
+                ax.fill_between(xs, np.exp(m - h), np.exp(m + h), color=color, alpha=0.15, lw=0)
             ax.set_yscale("log")
             ax.set_xlabel(_label(ds["sigma_normalised"]))
             if col == 0:
@@ -345,7 +346,8 @@ def rnn_robustness(ds: xr.Dataset, ci: float = 0.95) -> Figure:
                 inset.tick_params(labelsize=6)
     axes[0, 0].legend(fontsize=7, loc="lower right")
     fig.suptitle(
-        f"noise robustness after balancing with c_ij = r_j J_ij²; bands: {ci:.0%} CI over seeds",
+        f"noise robustness after balancing with c_ij = r_j J_ij²; geometric mean over seeds, "
+        f"bands: {ci:.0%} CI",
         fontsize=10,
     )
     fig.tight_layout()
