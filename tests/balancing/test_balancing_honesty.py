@@ -47,6 +47,9 @@ def test_converged_only_at_the_requested_tolerance():
     res = balance_costs(c, 2.0, "flow", SolverOptions(tol=1e-12, max_iter=50))
     assert 1e-10 < res.rel_imbalance < 1e-6  # the setup: between tol and 1e6 tol
     assert not res.converged and res.status == "max_iter"
+    # The same run with tol just below the reached value (so 10 x tol lies above it).
+    tight = balance_costs(c, 2.0, "flow", SolverOptions(tol=res.rel_imbalance / 3, max_iter=50))
+    assert tight.rel_imbalance == res.rel_imbalance and not tight.converged
     for method in METHODS:
         ok = balance_costs(c, 2.0, method, SolverOptions(tol=1e-12, max_iter=10_000))
         assert ok.converged and ok.status == "converged" and ok.rel_imbalance < 1e-12
