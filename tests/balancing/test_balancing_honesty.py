@@ -205,3 +205,24 @@ def test_trial_averaged_mse_averages_over_trial_sets():
     expected = _ou_variance(0.5, 0.1, 5, task.n_timesteps).mean()
     np.testing.assert_allclose(out["mse_trial"][1], expected, rtol=0.08)
     np.testing.assert_allclose(out["mse_avg"][1], expected / k_sets, rtol=0.15)
+
+
+def test_pinned_balancing_keeps_silent_neurons_and_the_gauge():
+    """Pinned neurons keep h = 0, the free ones keep mean h = 0, and the cost still falls."""
+    from homeoplastic.balancing.solvers import balance_pinned
+
+    c = _random_cost(12, seed=5)
+    pinned = np.zeros(12, dtype=bool)
+    pinned[[2, 7]] = True
+    res = balance_pinned(c, pinned, 2.0, SolverOptions(tol=1e-11))
+    assert res.converged and res.status == "converged"
+    np.testing.assert_array_equal(res.h[pinned], 0.0)
+    assert abs(res.h[~pinned].mean()) < 1e-12
+    assert res.cost_after < res.cost_before
+    # At the constrained optimum every free neuron carries the same imbalance (the multiplier).
+    g = imbalance(c * np.exp(2.0 * (res.h[None, :] - res.h[:, None])))[~pinned]
+    assert np.ptp(g) < 1e-9 * c.sum()
+    # Without pinned neurons it is the ordinary balanced network.
+    free = balance_pinned(c, np.zeros(12, dtype=bool), 2.0, SolverOptions(tol=1e-11))
+    ref = balance_costs(c, 2.0, "newton", SolverOptions(tol=1e-11))
+    np.testing.assert_allclose(free.h, ref.h, atol=1e-9)
