@@ -86,7 +86,15 @@ def dead_neurons(c: np.ndarray) -> np.ndarray:
 def check_balanceable(c: np.ndarray) -> BalanceExistence:
     """Whether a balanced network exists for cost matrix ``c`` (spec §2.5)."""
     c = validate_cost(c)
+    n = c.shape[0]
+    pos = c > 0
+    if n == 1 or np.count_nonzero(pos) - np.count_nonzero(np.diagonal(pos)) == n * (n - 1):
+        # Complete support graph (the dense case): one strongly connected component.
+        empty = np.zeros(0, dtype=np.int64)
+        return BalanceExistence(True, 1, 0, empty, empty)
     comp = strongly_connected_components(c)
+    if comp.max() == 0:
+        return BalanceExistence(True, 1, 0, np.zeros(0, dtype=np.int64), dead_neurons(c))
     rows, cols = np.nonzero(c > 0)
     off = rows != cols
     rows, cols = rows[off], cols[off]
