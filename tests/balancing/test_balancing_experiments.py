@@ -69,3 +69,16 @@ def test_rnn_train_and_robustness_reproducible_and_function_preserving():
     assert float(rob.noiseless_output_diff) < 1e-10
     assert float(rob.robust_cost_after) <= float(rob.robust_cost_before)
     np.testing.assert_allclose(rob.mse_trial_balanced[0], rob.mse_trial_original[0], rtol=1e-10)
+
+
+def test_sheet_relaxation_modes_match_the_lattice_and_claims_rows():
+    from homeoplastic.balancing.claims import perturbation_rows
+
+    root, groups = perturbation_experiment(side=6, eps_sweep=(1e-3, 1e-2, 1e-1))
+    modes = groups["modes"]
+    _check_attrs(modes)
+    # Periodic lattice, unit weights, p = 2: cbar = 2 per edge, lambda_1 = 2 (2 - 2 cos(2 pi/6)).
+    np.testing.assert_allclose(modes.eigenvalue.values, 2.0, rtol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(modes.dh.values, axis=1), 1.0)
+    rows = perturbation_rows(root, groups["neurons"], groups["synapses"], modes)
+    assert [r["agrees"] for r in rows if r["agrees"]] == ["yes"] * 7

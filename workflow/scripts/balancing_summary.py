@@ -20,7 +20,8 @@ inp = snakemake.input
 rows = sweep_rows(open_sweep(inp.sweep, sweep_keys=["n", "rank", "p", "seed"]).load())
 rows += two_neuron_rows(open_store(inp.two_neuron).load())
 rows += perturbation_rows(open_store(inp.perturb).load(), open_store(inp.perturb, "neurons").load(),
-                          open_store(inp.perturb, "synapses").load())
+                          open_store(inp.perturb, "synapses").load(),
+                          open_store(inp.perturb, "modes").load())
 if inp.train:
     rows += rnn_rows(open_sweep(inp.train, ["run", "seed"]).load(),
                      open_sweep(inp.robust, ["run", "seed"]).load(),

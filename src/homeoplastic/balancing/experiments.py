@@ -16,7 +16,11 @@ from homeoplastic.balancing.bounds import cost_bounds
 from homeoplastic.balancing.costs import imbalance, power_law_cost, robustness_cost
 from homeoplastic.balancing.diagnostics import laplacian, per_neuron_residual
 from homeoplastic.balancing.ensembles import parse_rank, random_network
-from homeoplastic.balancing.perturbation import neural_sheet, rebalance_after_potentiation
+from homeoplastic.balancing.perturbation import (
+    neural_sheet,
+    rebalance_after_potentiation,
+    relaxation_modes,
+)
 from homeoplastic.balancing.rnn import (
     TrainConfig,
     forward,
@@ -246,7 +250,8 @@ def perturbation_experiment(
 ) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
     """Balanced periodic 2-D sheet, the synapse right-neighbour -> centre potentiated by ``eps``.
 
-    Root: linear-vs-exact error against eps. Groups: per-neuron dh and per-synapse dJ/J.
+    Root: linear-vs-exact error against eps. Groups: per-neuron dh and per-synapse dJ/J, and the
+    sheet's four slowest relaxation modes (Laplacian eigenvectors, spec §5).
     """
     J, xy = neural_sheet(side)
     centre = (side // 2) * side + side // 2
@@ -292,7 +297,20 @@ def perturbation_experiment(
         },
         coords={"synapse": _var(("synapse",), np.arange(post_idx.size), "synapse index")},
     )
-    return ds, {"neurons": neurons, "synapses": synapses}
+    lam, vecs = relaxation_modes(J, p, 4)
+    modes = xr.Dataset(
+        {
+            "eigenvalue": _var(("mode",), lam, "Laplacian eigenvalue lambda_k of the sheet"),
+            "rate": _var(("mode",), abs(p) * lam, "relaxation rate p lambda_k", "1/tau_h"),
+            "dh": _var(("mode", "neuron"), vecs, "eigenmode dh (unit norm)"),
+            "eigenvalue_lattice": _var(
+                (), 2.0 * (2.0 - 2.0 * np.cos(2 * np.pi / side)),
+                "smallest non-zero eigenvalue of the periodic lattice, 2 (2 - 2 cos(2 pi / side))",
+            ),
+        },
+        coords={"mode": _var(("mode",), np.arange(1, 5), "mode index (0 = gauge, dropped)")},
+    )
+    return ds, {"neurons": neurons, "synapses": synapses, "modes": modes}
 
 
 @dataclass(frozen=True)
@@ -417,6 +435,9 @@ def rnn_robustness(
     )
     balanced = transform_network(net, res.h)
     balanced_pin = transform_network(net, res_pin.h)
+    # Anti-balanced (spec §8): the same distance from h = 0 the other way, i.e. moving away from
+    # balance (the authors ran the flow backwards); it raises the cost.
+    anti = transform_network(net, -res_pin.h)
     u, target, _ = generate_trials(task, eval_rng, n_trial_sets)
     xs, y0 = forward(net, u, dt, substeps)
     _, y1 = forward(balanced, u, dt, substeps)
@@ -427,9 +448,11 @@ def rnn_robustness(
         "original": noise_robustness(net, u, target, sigmas, seed, dt, substeps),
         "balanced": noise_robustness(balanced, u, target, sigmas, seed, dt, substeps),
         "balanced_pinned": noise_robustness(balanced_pin, u, target, sigmas, seed, dt, substeps),
+        "anti_balanced": noise_robustness(anti, u, target, sigmas, seed, dt, substeps),
     }
     labels = {"original": "original", "balanced": "balanced",
-              "balanced_pinned": "balanced, silent neurons pinned"}
+              "balanced_pinned": "balanced, silent neurons pinned",
+              "anti_balanced": "anti-balanced (h -> -h of the pinned balance)"}
     s = ("sigma",)
     data = {}
     for key, curve in curves.items():
@@ -452,6 +475,10 @@ def rnn_robustness(
             "robust_cost_after": _var((), res.cost_after, "robustness cost after balancing"),
             "robust_cost_after_pinned": _var(
                 (), res_pin.cost_after, "robustness cost after balancing, silent pinned"
+            ),
+            "robust_cost_anti": _var(
+                (), float(balanced_costs(c_rec, -res_pin.h, 2.0).sum()),
+                "robustness cost of the anti-balanced network",
             ),
             "readout_power_original": _var((), readout["original"], "sum W_out^2, original"),
             "readout_power_balanced": _var((), readout["balanced"], "sum W_out^2, balanced"),

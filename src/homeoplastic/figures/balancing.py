@@ -321,6 +321,7 @@ def rnn_robustness(ds: xr.Dataset, ci: float = 0.95) -> Figure:
         ("original", "o-", "k", "original"),
         ("balanced", "s--", "C0", "balanced"),
         ("balanced_pinned", "^:", "C3", "balanced, silent pinned"),
+        ("anti_balanced", "v-.", "C1", "anti-balanced"),
     )
     for col, run in enumerate(runs):
         sel = ds.sel(run=run)
@@ -328,6 +329,8 @@ def rnn_robustness(ds: xr.Dataset, ci: float = 0.95) -> Figure:
         for row, measure in enumerate(("mse_trial", "mse_avg")):
             ax = axes[row, col]
             for suffix, style, color, label in curves:
+                if f"{measure}_{suffix}" not in sel:
+                    continue
                 # Geometric mean and CI of log(MSE): the seeds spread over decades.
                 m, h, _ = _ci(np.log(sel[f"{measure}_{suffix}"]), ci)
                 ax.plot(xs, np.exp(m), style, color=color, ms=3, label=label)
