@@ -26,7 +26,8 @@ from homeoplastic.balancing import (
     simulate_relu,
 )
 from homeoplastic.balancing.bounds import descent_upper_bound
-from homeoplastic.balancing.rnn import forward, mean_gains, noise_robustness
+from homeoplastic.balancing.rnn import TrainConfig, forward, mean_gains, noise_robustness
+from homeoplastic.balancing.solvers import flow_trajectory
 from homeoplastic.balancing.task import IntegrationTask, generate_trials
 
 METHODS = ("flow", "newton", "sweeps")
@@ -226,3 +227,18 @@ def test_pinned_balancing_keeps_silent_neurons_and_the_gauge():
     free = balance_pinned(c, np.zeros(12, dtype=bool), 2.0, SolverOptions(tol=1e-11))
     ref = balance_costs(c, 2.0, "newton", SolverOptions(tol=1e-11))
     np.testing.assert_allclose(free.h, ref.h, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: IntegrationTask(10, float("nan"), 0.3), "sigma_ctx"),
+        (lambda: TrainConfig(learning_rate=float("nan")), "learning_rate"),
+        (lambda: TrainConfig(arm="l2", l2_lambda=float("nan")), "l2_lambda"),
+        (lambda: FactoredNetwork.create(np.zeros((0, 1)), np.zeros((0, 1))), "at least one"),
+        (lambda: flow_trajectory(np.ones((2, 2)), 2.0, float("nan"), 10), "dt"),
+    ],
+)
+def test_settings_reject_nan(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -88,8 +88,8 @@ class SweepPoint:
         if self.n < 2:
             raise ValueError(f"n must be >= 2, got {self.n}")
         parse_rank(self.rank, self.n)
-        if self.p == 0:
-            raise ValueError("p must be non-zero")
+        if not np.isfinite(self.p) or self.p == 0:
+            raise ValueError(f"p must be finite and non-zero, got {self.p}")
 
 
 def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:

@@ -58,6 +58,8 @@ class FactoredNetwork:
         if U.ndim != 2 or U.shape != V.shape:
             raise ValueError(f"U and V must be 2-D of equal shape (N, r), got {U.shape}, {V.shape}")
         n = U.shape[0]
+        if n < 1 or U.shape[1] < 1:
+            raise ValueError(f"U and V must have at least one neuron and rank >= 1, got {U.shape}")
         a = np.ones(n) if a is None else np.ascontiguousarray(a, dtype=np.float64)
         b = np.ones(n) if b is None else np.ascontiguousarray(b, dtype=np.float64)
         if a.shape != (n,) or b.shape != (n,):

@@ -64,10 +64,14 @@ class TrainConfig:
             raise ValueError(f"lr_final_factor must lie in (0, 1], got {self.lr_final_factor}")
         if self.n_iterations < 1 or self.substeps < 1 or self.log_every < 1:
             raise ValueError("n_iterations, substeps and log_every must be >= 1")
-        if self.learning_rate <= 0 or self.dt <= 0 or self.clip_norm <= 0:
-            raise ValueError("learning_rate, dt and clip_norm must be > 0")
-        if self.l2_lambda < 0 or self.balance_rate < 0:
-            raise ValueError("l2_lambda and balance_rate must be >= 0")
+        for name in ("learning_rate", "dt", "clip_norm"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be finite and > 0, got {v}")
+        for name in ("l2_lambda", "balance_rate"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be finite and >= 0, got {v}")
         if self.arm == "plain" and (self.l2_lambda or self.balance_rate):
             raise ValueError("arm 'plain' takes l2_lambda = balance_rate = 0")
         if self.arm == "l2" and self.balance_rate:

@@ -501,7 +501,7 @@ def flow_trajectory(
     """
     c0 = validate_square(c0, "c0")
     p = _check_p(p)
-    if dt <= 0 or n_steps < 1 or record_every < 1:
+    if not (np.isfinite(dt) and dt > 0) or n_steps < 1 or record_every < 1:
         raise ValueError("dt must be > 0 and n_steps, record_every >= 1")
     n_rec = n_steps // record_every + 1
     out = np.zeros((n_rec, c0.shape[0]))
