@@ -171,3 +171,25 @@ def test_robustness_claim_follows_the_measured_ratio(factor, expected):
     robust = [r for r in rows if r["claim"].startswith("balancing increases noise robustness")]
     assert len(robust) == 2 and all(r["agrees"] == expected for r in robust)
     np.testing.assert_allclose([float(r["measured"]) for r in robust], factor, rtol=1e-3)
+
+
+def test_xor_network_solves_xor_and_balancing_orders_the_costs():
+    """Spec 8: pseudoinverse XOR network; balanced < original < anti-balanced cost, same function."""
+    from homeoplastic.balancing.xor import xor_inputs, xor_network, xor_robustness
+
+    net = xor_network(40, np.random.default_rng(1), 1.0)
+    from homeoplastic.balancing.transform import simulate_relu
+
+    u, t = xor_inputs()
+    assert np.linalg.matrix_rank(net.J) <= 4
+    for k in range(4):  # the end state is a fixed point x = J relu(x) + W_in u with XOR readout
+        x, y = simulate_relu(net, np.repeat(u[k : k + 1], 1000, axis=0), 0.1)
+        np.testing.assert_allclose(x[-1], net.J @ np.maximum(x[-1], 0) + net.W_in @ u[k],
+                                   atol=1e-3)
+        np.testing.assert_allclose(y[-1], t[k], atol=0.05)
+    res = xor_robustness(net, sigma=0.2, t_max=20.0, n_trials=3)
+    assert res.noiseless_error["original"] < 1e-3  # this seed's fixed points are attracting
+    assert res.noiseless_diff < 1e-12
+    assert res.cost["balanced"] < res.cost["original"] < res.cost["anti_balanced"]
+    assert res.cost["balanced"] <= res.cost["balanced_pinned"] < res.cost["original"]
+    assert all(v > 0 for v in res.mse.values())
