@@ -193,3 +193,23 @@ def test_xor_network_solves_xor_and_balancing_orders_the_costs():
     assert res.cost["balanced"] < res.cost["original"] < res.cost["anti_balanced"]
     assert res.cost["balanced"] <= res.cost["balanced_pinned"] < res.cost["original"]
     assert all(v > 0 for v in res.mse.values())
+
+
+def test_xor_rows_follow_the_measured_ratios():
+    from homeoplastic.balancing.claims import xor_rows
+
+    seeds = np.arange(4)
+    ds = xr.Dataset(
+        {
+            "noiseless_error": ("seed", [0.0, 0.0, 0.0, 0.9]),  # the last does not solve XOR
+            "mse_original": ("seed", [1.0, 1.0, 1.0, 1.0]),
+            "mse_balanced": ("seed", [0.5, 0.5, 0.5, 1e6]),
+            "mse_balanced_pinned": ("seed", [2.0, 2.0, 2.0, 0.1]),
+            "mse_anti_balanced": ("seed", [3.0, 3.0, 3.0, 0.1]),
+        },
+        coords={"seed": seeds},
+    )
+    rows = xor_rows(ds)  # pinned balanced, floored balanced, anti-balanced
+    assert [r["agrees"] for r in rows] == ["no", "yes", "yes"]
+    assert [float(r["measured"]) for r in rows] == [2.0, 0.5, 3.0]
+    assert "3 of 4 seeds" in rows[0]["configuration"]

@@ -29,6 +29,7 @@ TINY = {
         "rnn": {"n": 8, "n_timesteps": 4, "n_iterations": 20, "log_every": 5, "l2_lambdas": [1.0],
                 "balance_rates": [1.0], "seeds": [0], "n_trial_sets": 1,
                 "noise_sigmas": [0.0, 0.3], "n_permutations": 20},
+        "xor": {"n": 8, "seeds": [0], "n_trials": 2, "t_max": 5.0},
     },
 }
 
@@ -102,6 +103,16 @@ def test_a_figure_setting_reruns_only_figures(finished):
         "balancing_figure_two_neuron": 1,
         "balancing_figure_perturbation": 1,
         "balancing_figure_rnn": 1,
+        "all": 1,
+    }
+
+
+def test_adding_an_xor_seed_schedules_only_it(finished):
+    cfg = copy.deepcopy(TINY)
+    cfg["balancing"]["xor"]["seeds"] = [0, 3]
+    assert _scheduled(_write(finished, "xor_seed", cfg)) == {
+        "balancing_xor": 1,
+        "balancing_summary": 1,
         "all": 1,
     }
 

@@ -54,6 +54,11 @@ BAL_RNN_DIRS = [
 ] if _rnn["enabled"] else []
 BAL_PERTURB_STORE = f"{BAL_DIR}/perturb/side~{BAL['perturbation']['side']}/perturb.zarr"
 BAL_TWO_NEURON_STORE = f"{BAL_DIR}/two_neuron/two_neuron.zarr"
+_xor = BAL["xor"]
+BAL_XOR_STORES = (
+    [f"{BAL_DIR}/xor/seed~{s}/xor.zarr" for s in _xor["seeds"]] if _xor["enabled"] else []
+)
+BAL_XOR_SETTINGS = _bal_json(_xor, ("n", "spread", "sigma", "n_trials", "t_max"))
 # Figure-only settings: the figure rules' params, nothing else reads them.
 BAL_FIGURE_SETTINGS = json.dumps(BAL["figures"], sort_keys=True)
 BAL_SUMMARY_CSV = f"{RESULTS}/balancing_summary.csv"
@@ -338,6 +343,7 @@ rule balancing_summary:
         perturb=BAL_PERTURB_STORE,
         train=[f"{d}/train.zarr" for d in BAL_RNN_DIRS],
         robust=[f"{d}/robust.zarr" for d in BAL_RNN_DIRS],
+        xor=BAL_XOR_STORES,
     output:
         BAL_SUMMARY_CSV,
     log:
@@ -352,3 +358,24 @@ rule balancing_summary:
         runtime=BAL_RES["runtime_min"],
     script:
         "../scripts/balancing_summary.py"
+
+
+rule balancing_xor:
+    output:
+        directory(f"{BAL_DIR}/xor/seed~{{seed}}/xor.zarr"),
+    log:
+        f"{BAL_LOGS}/xor/seed~{{seed}}.log",
+    wildcard_constraints:
+        seed=r"\d+",
+    params:
+        settings=BAL_XOR_SETTINGS,
+    group:
+        "balancing_sweep"
+    threads: 1
+    conda:
+        BAL_ENV
+    resources:
+        mem_mb=BAL_RES["mem_mb"],
+        runtime=BAL_RES["runtime_min"],
+    script:
+        "../scripts/balancing_xor.py"

@@ -12,6 +12,7 @@ from homeoplastic.balancing.claims import (  # noqa: E402
     rnn_rows,
     sweep_rows,
     two_neuron_rows,
+    xor_rows,
 )
 from homeoplastic.store import open_store, open_sweep  # noqa: E402
 
@@ -26,6 +27,8 @@ if inp.train:
     rows += rnn_rows(open_sweep(inp.train, ["run", "seed"]).load(),
                      open_sweep(inp.robust, ["run", "seed"]).load(),
                      cfg["r2_min"], cfg["sigma_max_normalised"])
+if inp.xor:
+    rows += xor_rows(open_sweep(inp.xor, ["seed"]).load())
 with open(snakemake.output[0], "w", newline="") as handle:
     writer = csv.DictWriter(handle, fieldnames=COLUMNS)
     writer.writeheader()

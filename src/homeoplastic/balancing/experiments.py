@@ -50,6 +50,7 @@ __all__ = [
     "rnn_train",
     "sweep_summary",
     "two_neuron_experiment",
+    "xor_experiment",
 ]
 
 ONE = "1"
@@ -500,3 +501,20 @@ def rnn_robustness(
         },
         coords={"sigma": _var(s, sigmas, "neural noise sigma (per sqrt(tau))")},
     )
+
+
+def xor_experiment(
+    n: int, spread: float, sigma: float, seed: int, n_trials: int, t_max: float
+) -> xr.Dataset:
+    """One XOR network by construction (spec §8): MSE under noise and cost of each variant."""
+    from homeoplastic.balancing.xor import xor_network, xor_robustness
+
+    net = xor_network(n, np.random.default_rng(np.random.SeedSequence([seed, n, 8])), spread)
+    res = xor_robustness(net, sigma, t_max, n_trials=n_trials, seed=seed)
+    data = {"noiseless_error": _var((), res.noiseless_error["original"],
+                                    "noiseless final-output MSE of the original"),
+            "noiseless_diff": _var((), res.noiseless_diff, "max |y_balanced - y_original|")}
+    for k in res.mse:
+        data[f"mse_{k}"] = _var((), res.mse[k], f"final-output MSE under noise, {k}")
+        data[f"cost_{k}"] = _var((), res.cost[k], f"robustness cost, {k}")
+    return xr.Dataset(data, coords=_sweep_coords(seed=seed))
