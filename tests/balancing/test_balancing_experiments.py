@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from homeoplastic.balancing.experiments import (
@@ -69,3 +70,146 @@ def test_rnn_train_and_robustness_reproducible_and_function_preserving():
     assert float(rob.noiseless_output_diff) < 1e-10
     assert float(rob.robust_cost_after) <= float(rob.robust_cost_before)
     np.testing.assert_allclose(rob.mse_trial_balanced[0], rob.mse_trial_original[0], rtol=1e-10)
+
+
+def test_sheet_relaxation_modes_match_the_lattice_and_claims_rows():
+    from homeoplastic.balancing.claims import perturbation_rows
+
+    root, groups = perturbation_experiment(side=6, eps_sweep=(1e-3, 1e-2, 1e-1))
+    modes = groups["modes"]
+    _check_attrs(modes)
+    # Periodic lattice, unit weights, p = 2: cbar = 2 per edge, lambda_1 = 2 (2 - 2 cos(2 pi/6)).
+    np.testing.assert_allclose(modes.eigenvalue.values, 2.0, rtol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(modes.dh.values, axis=1), 1.0)
+    rows = perturbation_rows(root, groups["neurons"], groups["synapses"], modes)
+    assert [r["agrees"] for r in rows if r["agrees"]] == ["yes"] * 7
+
+
+def _fake_sweep(flow_converged, cost_ratio):
+    seeds = np.arange(len(cost_ratio))
+    coords = {"seed": seeds, "n": [50], "rank": ["1"], "p": [2.0]}
+
+    def var(v):
+        return (("seed", "n", "rank", "p"), np.asarray(v, dtype=float).reshape(-1, 1, 1, 1))
+
+    conv = np.asarray(flow_converged)
+    return xr.Dataset(
+        {
+            "cost_ratio": var(cost_ratio),
+            "lower_bound_ratio": var([0.1] * len(seeds)),
+            "upper_bound_ratio": var([0.9] * len(seeds)),
+            "flow_time": var(np.where(conv, 5.0, 1000.0)),
+            "flow_iterations": var(np.where(conv, 100, 20000)),
+            "max_residual": var([1e-10] * len(seeds)),
+            "relaxation_time": var([1.0] * len(seeds)),
+            "weight_change": var([0.5] * len(seeds)),
+            "flow_converged": (("seed", "n", "rank", "p"), conv.reshape(-1, 1, 1, 1)),
+            "flow_hit_cap": (("seed", "n", "rank", "p"), ~conv.reshape(-1, 1, 1, 1)),
+            "solver_converged": (("seed", "n", "rank", "p"), np.ones((len(seeds), 1, 1, 1), bool)),
+        },
+        coords=coords,
+    )
+
+
+def test_sweep_summary_leaves_capped_flow_runs_out():
+    from homeoplastic.balancing.experiments import sweep_summary
+
+    ds = _fake_sweep([True, True, False], [0.4, 0.42, 0.41])
+    s = sweep_summary(ds).compute()
+    assert float(s.flow_time_mean.squeeze()) == 5.0  # the capped run's 1000 is not averaged in
+    assert int(s.flow_capped_runs.squeeze()) == 1 and int(s.flow_converged_runs.squeeze()) == 2
+    np.testing.assert_allclose(float(s.cost_ratio_mean.squeeze()), 0.41)
+
+
+def test_claims_rows_agree_only_when_the_measurement_does():
+    from homeoplastic.balancing.claims import sweep_rows
+
+    good = {r["claim"]: r["agrees"] for r in sweep_rows(_fake_sweep([True] * 3, [0.40] * 3))}
+    assert good["rank-one networks lose about 60% of their cost"] == "yes"
+    assert good["cost reduction lies between the two bounds"] == "yes"
+    assert good["the local flow reaches the same optimum"] == "yes"
+    bad = {r["claim"]: r["agrees"] for r in sweep_rows(_fake_sweep([True, False, True],
+                                                                   [0.95] * 3))}
+    assert bad["rank-one networks lose about 60% of their cost"] == "no"
+    assert bad["cost reduction lies between the two bounds"] == "no"  # above the upper bound
+    assert bad["the local flow reaches the same optimum"] == "no"
+
+
+def _fake_rnn(balanced_factor: float):
+    runs, seeds, sig = ["plain λ=0"], np.arange(5), np.array([0.0, 0.1, 0.2])
+    rng = np.random.default_rng(0)
+    rs = (("run", "seed"), np.ones((1, 5)))
+    train = xr.Dataset(
+        {
+            "heldout_r2": (("run", "seed"), np.full((1, 5), 0.98)),
+            "imbalance_null_rank": (("run", "seed"), np.full((1, 5), 0.5)),
+            "r2_late_change": (("run", "seed"), np.full((1, 5), 0.001)),
+            "loss_late_change": (("run", "seed"), np.full((1, 5), -0.01)),
+        },
+        coords={"run": runs, "seed": seeds},
+    )
+    orig = 1.0 + sig[None, None, :] * 10 * (1 + 0.05 * rng.random((1, 5, 3)))
+    dims = ("run", "seed", "sigma")
+    robust = xr.Dataset(
+        {
+            "sigma_normalised": (dims, np.broadcast_to(sig / 0.5, (1, 5, 3)).copy()),
+            "noiseless_output_diff": (("run", "seed"), rs[1] * 1e-15),
+            **{f"{m}_original": (dims, orig) for m in ("mse_trial", "mse_avg")},
+            **{f"{m}_balanced": (dims, orig * np.where(sig > 0, balanced_factor, 1.0))
+               for m in ("mse_trial", "mse_avg")},
+        },
+        coords={"run": runs, "seed": seeds, "sigma": sig},
+    )
+    return train, robust
+
+
+@pytest.mark.parametrize(("factor", "expected"), [(0.8, "yes"), (1.25, "no")])
+def test_robustness_claim_follows_the_measured_ratio(factor, expected):
+    from homeoplastic.balancing.claims import rnn_rows
+
+    rows = rnn_rows(*_fake_rnn(factor))
+    robust = [r for r in rows if r["claim"].startswith("balancing increases noise robustness")]
+    assert len(robust) == 2 and all(r["agrees"] == expected for r in robust)
+    np.testing.assert_allclose([float(r["measured"]) for r in robust], factor, rtol=1e-3)
+
+
+def test_xor_network_solves_xor_and_balancing_orders_the_costs():
+    """Spec 8: pseudoinverse XOR network; balanced < original < anti-balanced cost, same function."""
+    from homeoplastic.balancing.xor import xor_inputs, xor_network, xor_robustness
+
+    net = xor_network(40, np.random.default_rng(1), 1.0)
+    from homeoplastic.balancing.transform import simulate_relu
+
+    u, t = xor_inputs()
+    assert np.linalg.matrix_rank(net.J) <= 4
+    for k in range(4):  # the end state is a fixed point x = J relu(x) + W_in u with XOR readout
+        x, y = simulate_relu(net, np.repeat(u[k : k + 1], 1000, axis=0), 0.1)
+        np.testing.assert_allclose(x[-1], net.J @ np.maximum(x[-1], 0) + net.W_in @ u[k],
+                                   atol=1e-3)
+        np.testing.assert_allclose(y[-1], t[k], atol=0.05)
+    res = xor_robustness(net, sigma=0.2, t_max=20.0, n_trials=3)
+    assert res.noiseless_error["original"] < 1e-3  # this seed's fixed points are attracting
+    assert res.noiseless_diff < 1e-12
+    assert res.cost["balanced"] < res.cost["original"] < res.cost["anti_balanced"]
+    assert res.cost["balanced"] <= res.cost["balanced_pinned"] < res.cost["original"]
+    assert all(v > 0 for v in res.mse.values())
+
+
+def test_xor_rows_follow_the_measured_ratios():
+    from homeoplastic.balancing.claims import xor_rows
+
+    seeds = np.arange(4)
+    ds = xr.Dataset(
+        {
+            "noiseless_error": ("seed", [0.0, 0.0, 0.0, 0.9]),  # the last does not solve XOR
+            "mse_original": ("seed", [1.0, 1.0, 1.0, 1.0]),
+            "mse_balanced": ("seed", [0.5, 0.5, 0.5, 1e6]),
+            "mse_balanced_pinned": ("seed", [2.0, 2.0, 2.0, 0.1]),
+            "mse_anti_balanced": ("seed", [3.0, 3.0, 3.0, 0.1]),
+        },
+        coords={"seed": seeds},
+    )
+    rows = xor_rows(ds)  # pinned balanced, floored balanced, anti-balanced
+    assert [r["agrees"] for r in rows] == ["no", "yes", "yes"]
+    assert [float(r["measured"]) for r in rows] == [2.0, 0.5, 3.0]
+    assert "3 of 4 seeds" in rows[0]["configuration"]

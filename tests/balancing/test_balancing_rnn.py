@@ -10,6 +10,8 @@ from homeoplastic.balancing.rnn import (
     TrainConfig,
     balance_quantity,
     forward,
+    heldout_r2,
+    imbalance_null,
     init_network,
     loss_and_grads,
     mean_gains,
@@ -83,7 +85,8 @@ def test_loss_invariant_under_transformation():
 def test_training_invariant_conserved_without_penalty_and_decays_with_it():
     net = _small_net(7, n=12)
     lr, steps = 1e-3, 200
-    base = dict(n_iterations=steps, learning_rate=lr, clip_norm=1e9, substeps=3, log_every=steps)
+    base = dict(n_iterations=steps, learning_rate=lr, clip_norm=1e9, substeps=3, log_every=steps,
+                optimizer="sgd", lr_final_factor=1.0)  # gradient flow: Q is conserved
     q0 = balance_quantity(net)
     plain, _ = train(net, SMALL, TrainConfig(arm="plain", **base), np.random.default_rng(8))
     moved = np.linalg.norm(plain.J - net.J) + np.linalg.norm(plain.W_out - net.W_out)
@@ -129,3 +132,30 @@ def test_robustness_balanced_network_same_noiseless_output_and_less_noise_sensit
     b = noise_robustness(balanced, u, target, sig, seed=1, dt=0.1, substeps=5)
     np.testing.assert_allclose(a["mse_trial"][0], b["mse_trial"][0], rtol=1e-10)
     assert res.cost_after < res.cost_before
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_training_lowers_the_loss(optimizer):
+    """Held-out error falls well below the initial network's: the optimiser really trains."""
+    task = IntegrationTask(n_timesteps=6)
+    net = init_network(16, np.random.default_rng(0))
+    u, target, _ = generate_trials(task, np.random.default_rng(1), 4)
+    cfg = TrainConfig(arm="plain", n_iterations=300, optimizer=optimizer,
+                      learning_rate=0.02 if optimizer == "adam" else 0.05, substeps=3,
+                      dt=1 / 3, log_every=50)
+    trained, hist = train(net, task, cfg, np.random.default_rng(2), (u, target))
+    assert hist["val_loss"][-1] < 0.3 * hist["val_loss"][0]
+    assert heldout_r2(trained, u, target, 1 / 3, 3) > 0.9 > heldout_r2(net, u, target, 1 / 3, 3)
+
+
+def test_imbalance_null_permutes_rows():
+    """Null ||g||: incoming costs paired at random with outgoing ones (spec 7.2)."""
+    c = np.diag([1.0, 2.0, 3.0]) + 0.0
+    c[0, 1] = 5.0
+    null = imbalance_null(c, 2000, np.random.default_rng(0))
+    rows, cols = c.sum(axis=1), c.sum(axis=0)
+    import itertools
+
+    expected = sorted({round(float(np.linalg.norm(rows[list(p)] - cols)), 12)
+                       for p in itertools.permutations(range(3))})
+    assert sorted({round(float(v), 12) for v in null}) == expected

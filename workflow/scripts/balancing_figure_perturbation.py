@@ -1,8 +1,10 @@
 """Perturbation figure: root (error vs eps) merged with the neuron and synapse groups."""
 
+import json
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
+FIG = json.loads(snakemake.params.figures)
 
 import xarray as xr  # noqa: E402
 
@@ -12,4 +14,4 @@ from homeoplastic.store import open_store  # noqa: E402
 path = snakemake.input[0]
 parts = [open_store(path), open_store(path, "neurons"), open_store(path, "synapses")]
 ds = xr.merge(parts, combine_attrs="drop_conflicts").load()
-perturbation_response(ds).savefig(snakemake.output[0], dpi=130)
+perturbation_response(ds).savefig(snakemake.output[0], dpi=FIG["dpi"])

@@ -1,12 +1,16 @@
-"""RNN figures: training curves (train stores) and noise robustness (robustness stores)."""
+"""RNN figures: training curves with the imbalance null (train stores), noise robustness."""
 
+import json
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
+FIG = json.loads(snakemake.params.figures)
 
 from homeoplastic.figures.balancing import rnn_robustness, rnn_training  # noqa: E402
 from homeoplastic.store import open_sweep  # noqa: E402
 
 keys = ["run", "seed"]
-rnn_training(open_sweep(snakemake.input.train, keys)).savefig(snakemake.output.train, dpi=130)
-rnn_robustness(open_sweep(snakemake.input.robust, keys)).savefig(snakemake.output.robust, dpi=130)
+train = open_sweep(snakemake.input.train, keys)
+robust = open_sweep(snakemake.input.robust, keys)
+rnn_training(train, ci=FIG["ci"]).savefig(snakemake.output.train, dpi=FIG["dpi"])
+rnn_robustness(robust, ci=FIG["ci"]).savefig(snakemake.output.robust, dpi=FIG["dpi"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from homeoplastic.balancing.costs import imbalance, validate_square
+from homeoplastic.balancing.costs import imbalance, validate_cost
 
 __all__ = ["CostBounds", "cost_bounds", "descent_upper_bound", "geometric_lower_bound"]
 
@@ -36,13 +36,13 @@ class CostBounds:
 
 def geometric_lower_bound(c: np.ndarray) -> float:
     """``sum_ij sqrt(c_ij c_ji)`` (diagonal included), invariant along the manifold."""
-    c = validate_square(c, "c")
+    c = validate_cost(c, "c")
     return float(np.sqrt(c * c.T).sum())
 
 
 def descent_upper_bound(c: np.ndarray) -> float:
     """``C_0 - ||g_0||^2 / (2 M)``, M = 2 max weighted degree of ``c + c^T`` (diagonal zeroed)."""
-    c = validate_square(c, "c")
+    c = validate_cost(c, "c")
     cbar = c + c.T
     np.fill_diagonal(cbar, 0.0)
     m = 2.0 * float(cbar.sum(axis=1).max())
@@ -54,8 +54,10 @@ def descent_upper_bound(c: np.ndarray) -> float:
 
 
 def cost_bounds(c: np.ndarray) -> CostBounds:
-    """Both bounds for the cost matrix ``c`` of the unbalanced network."""
-    c = validate_square(c, "c")
+    """Both bounds for the cost matrix ``c`` of the unbalanced network (total cost > 0)."""
+    c = validate_cost(c, "c")
+    if not c.sum() > 0:
+        raise ValueError("c has zero total cost: there is nothing to balance and no ratio to C0")
     return CostBounds(
         cost_before=float(c.sum()), lower=geometric_lower_bound(c), upper=descent_upper_bound(c)
     )

@@ -22,6 +22,7 @@ __all__ = [
     "robustness_cost",
     "scaled_cost",
     "total_cost",
+    "validate_cost",
     "validate_square",
 ]
 
@@ -64,6 +65,14 @@ def validate_square(matrix: np.ndarray, name: str = "J") -> np.ndarray:
     return arr
 
 
+def validate_cost(c: np.ndarray, name: str = "c") -> np.ndarray:
+    """A cost matrix: finite, square, non-empty and non-negative, else a ValueError naming it."""
+    arr = validate_square(c, name)
+    if np.any(arr < 0):
+        raise ValueError(f"{name} (a cost matrix) must be non-negative, min is {arr.min():g}")
+    return arr
+
+
 def power_law_cost(J: np.ndarray, p: float = 2.0) -> np.ndarray:
     """Cost ``c_ij = |J_ij|^p`` (zero for absent synapses), for any real ``p != 0``."""
     J = validate_square(J)
@@ -94,6 +103,8 @@ def robustness_cost(J: np.ndarray, gains: np.ndarray, gain_floor: float = 0.0) -
     """
     J = validate_square(J)
     gains = np.asarray(gains, dtype=np.float64)
+    if not np.isfinite(gain_floor):
+        raise ValueError(f"gain_floor must be finite, got {gain_floor}")
     if gains.shape != (J.shape[0],):
         raise ValueError(f"gains must have shape ({J.shape[0]},), got {gains.shape}")
     if not np.all(np.isfinite(gains)) or np.any(gains < 0):
@@ -117,19 +128,20 @@ def cost_matrix(J: np.ndarray, spec: CostSpec, alpha: np.ndarray | None = None) 
 
 def incoming_cost(c: np.ndarray) -> np.ndarray:
     """Incoming cost per neuron: row sums ``in_k = sum_j c_kj``."""
-    return np.asarray(c).sum(axis=1)
+    return validate_cost(c).sum(axis=1)
 
 
 def outgoing_cost(c: np.ndarray) -> np.ndarray:
     """Outgoing cost per neuron: column sums ``out_k = sum_i c_ik``."""
-    return np.asarray(c).sum(axis=0)
+    return validate_cost(c).sum(axis=0)
 
 
 def imbalance(c: np.ndarray) -> np.ndarray:
     """Neural imbalance ``g_k = in_k - out_k``; zero for every neuron at balance."""
-    return incoming_cost(c) - outgoing_cost(c)
+    c = validate_cost(c)
+    return c.sum(axis=1) - c.sum(axis=0)
 
 
 def total_cost(c: np.ndarray) -> float:
     """Total cost ``C = sum_ij c_ij``."""
-    return float(np.sum(c))
+    return float(np.sum(validate_cost(c)))

@@ -10,9 +10,10 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
-from homeoplastic.balancing.costs import imbalance, incoming_cost, outgoing_cost
+from homeoplastic.balancing.costs import imbalance, incoming_cost, outgoing_cost, validate_cost
 
 __all__ = [
     "BalanceExistence",
@@ -64,86 +65,19 @@ class BalanceExistence:
         )
 
 
-@njit(cache=True)
-def _scc_dense(adj: np.ndarray) -> np.ndarray:
-    """Tarjan's strongly connected components on a dense boolean adjacency, iteratively."""
-    n = adj.shape[0]
-    index = np.full(n, -1, np.int64)
-    low = np.zeros(n, np.int64)
-    on_stack = np.zeros(n, np.bool_)
-    comp = np.full(n, -1, np.int64)
-    stack = np.empty(n, np.int64)
-    call_v = np.empty(n, np.int64)
-    call_next = np.empty(n, np.int64)
-    sp = 0
-    counter = 0
-    n_comp = 0
-    for root in range(n):
-        if index[root] >= 0:
-            continue
-        depth = 0
-        call_v[0] = root
-        call_next[0] = 0
-        index[root] = counter
-        low[root] = counter
-        counter += 1
-        stack[sp] = root
-        sp += 1
-        on_stack[root] = True
-        while depth >= 0:
-            v = call_v[depth]
-            w = call_next[depth]
-            descended = False
-            while w < n:
-                if adj[v, w] and w != v:
-                    if index[w] < 0:
-                        call_next[depth] = w + 1
-                        depth += 1
-                        call_v[depth] = w
-                        call_next[depth] = 0
-                        index[w] = counter
-                        low[w] = counter
-                        counter += 1
-                        stack[sp] = w
-                        sp += 1
-                        on_stack[w] = True
-                        descended = True
-                        break
-                    elif on_stack[w] and index[w] < low[v]:
-                        low[v] = index[w]
-                w += 1
-            if descended:
-                continue
-            if low[v] == index[v]:
-                while True:
-                    sp -= 1
-                    u = stack[sp]
-                    on_stack[u] = False
-                    comp[u] = n_comp
-                    if u == v:
-                        break
-                n_comp += 1
-            depth -= 1
-            if depth >= 0:
-                parent = call_v[depth]
-                if low[v] < low[parent]:
-                    low[parent] = low[v]
-    return comp
-
-
 def strongly_connected_components(c: np.ndarray) -> np.ndarray:
     """Component label per neuron for the directed support graph of ``c`` (edge j -> i if c_ij > 0).
 
-    Labels follow Tarjan's order; two neurons share a label iff each reaches the other.
+    Two neurons share a label iff each reaches the other (scipy's strong components; the edge
+    orientation does not change them).
     """
-    adj = np.ascontiguousarray(np.asarray(c) > 0)
-    # Tarjan's orientation does not matter for SCCs; use the row = source view.
-    return _scc_dense(adj)
+    adj = csr_matrix(validate_cost(c) > 0)
+    return connected_components(adj, directed=True, connection="strong")[1].astype(np.int64)
 
 
 def dead_neurons(c: np.ndarray) -> np.ndarray:
     """Neurons with zero off-diagonal incoming or outgoing cost but some cost on the other side."""
-    off = np.array(c, dtype=np.float64, copy=True)
+    off = validate_cost(c).copy()
     np.fill_diagonal(off, 0.0)
     inc, out = incoming_cost(off), outgoing_cost(off)
     return np.flatnonzero(((inc == 0) & (out > 0)) | ((out == 0) & (inc > 0)))
@@ -151,8 +85,16 @@ def dead_neurons(c: np.ndarray) -> np.ndarray:
 
 def check_balanceable(c: np.ndarray) -> BalanceExistence:
     """Whether a balanced network exists for cost matrix ``c`` (spec §2.5)."""
-    c = np.asarray(c, dtype=np.float64)
+    c = validate_cost(c)
+    n = c.shape[0]
+    pos = c > 0
+    if n == 1 or np.count_nonzero(pos) - np.count_nonzero(np.diagonal(pos)) == n * (n - 1):
+        # Complete support graph (the dense case): one strongly connected component.
+        empty = np.zeros(0, dtype=np.int64)
+        return BalanceExistence(True, 1, 0, empty, empty)
     comp = strongly_connected_components(c)
+    if comp.max() == 0:
+        return BalanceExistence(True, 1, 0, np.zeros(0, dtype=np.int64), dead_neurons(c))
     rows, cols = np.nonzero(c > 0)
     off = rows != cols
     rows, cols = rows[off], cols[off]
@@ -182,7 +124,7 @@ def require_balanceable(c: np.ndarray, on_missing: str = "raise") -> BalanceExis
 
 def laplacian(c: np.ndarray) -> np.ndarray:
     """Graph Laplacian ``L = diag(cbar 1) - cbar`` of the symmetrised cost ``cbar = c + c^T``."""
-    c = np.asarray(c, dtype=np.float64)
+    c = validate_cost(c)
     cbar = c + c.T
     np.fill_diagonal(cbar, 0.0)
     return np.diag(cbar.sum(axis=1)) - cbar
@@ -190,11 +132,15 @@ def laplacian(c: np.ndarray) -> np.ndarray:
 
 def cost_hessian(c: np.ndarray, p: float) -> np.ndarray:
     """Hessian of C(h) at the current h: ``p^2 L`` (spec §2.5)."""
-    return float(p) ** 2 * laplacian(c)
+    p = float(p)
+    if not np.isfinite(p) or p == 0:
+        raise ValueError(f"p must be a finite non-zero real number, got p={p}")
+    return p**2 * laplacian(c)
 
 
 def per_neuron_residual(c: np.ndarray) -> np.ndarray:
     """Balance residual per neuron ``|in_k - out_k| / (in_k + out_k)`` (0 where both vanish)."""
+    c = validate_cost(c)
     inc, out = incoming_cost(c), outgoing_cost(c)
     denom = inc + out
     return np.divide(np.abs(imbalance(c)), denom, out=np.zeros_like(denom), where=denom > 0)

@@ -16,10 +16,16 @@ from homeoplastic.balancing.bounds import cost_bounds
 from homeoplastic.balancing.costs import imbalance, power_law_cost, robustness_cost
 from homeoplastic.balancing.diagnostics import laplacian, per_neuron_residual
 from homeoplastic.balancing.ensembles import parse_rank, random_network
-from homeoplastic.balancing.perturbation import neural_sheet, rebalance_after_potentiation
+from homeoplastic.balancing.perturbation import (
+    neural_sheet,
+    rebalance_after_potentiation,
+    relaxation_modes,
+)
 from homeoplastic.balancing.rnn import (
     TrainConfig,
     forward,
+    heldout_r2,
+    imbalance_null,
     init_network,
     mean_gains,
     noise_robustness,
@@ -28,6 +34,7 @@ from homeoplastic.balancing.rnn import (
 from homeoplastic.balancing.solvers import (
     SolverOptions,
     balance_costs,
+    balance_pinned,
     balanced_costs,
     flow_trajectory,
 )
@@ -43,6 +50,7 @@ __all__ = [
     "rnn_train",
     "sweep_summary",
     "two_neuron_experiment",
+    "xor_experiment",
 ]
 
 ONE = "1"
@@ -81,8 +89,8 @@ class SweepPoint:
         if self.n < 2:
             raise ValueError(f"n must be >= 2, got {self.n}")
         parse_rank(self.rank, self.n)
-        if self.p == 0:
-            raise ValueError("p must be non-zero")
+        if not np.isfinite(self.p) or self.p == 0:
+            raise ValueError(f"p must be finite and non-zero, got {self.p}")
 
 
 def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
@@ -100,6 +108,7 @@ def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Datase
     ref = balance_costs(c0, pt.p, pt.solver, SolverOptions(tol=pt.tol, max_iter=500))
     flow = balance_costs(c0, pt.p, "flow", SolverOptions(tol=1e-8, max_iter=pt.flow_max_iter))
     cf = balanced_costs(c0, ref.h, pt.p)
+    Jf = J * np.exp(ref.h[None, :] - ref.h[:, None])
     resid = per_neuron_residual(cf)
     lam = np.linalg.eigvalsh(laplacian(cf))
     fiedler = float(lam[1]) if lam.size > 1 else np.nan
@@ -114,10 +123,17 @@ def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Datase
             "max_residual": _var((), resid.max(), "max per-neuron residual |g|/(in+out)"),
             "median_residual": _var((), np.median(resid), "median per-neuron residual"),
             "solver_iterations": _var((), ref.iterations, f"{pt.solver} iterations"),
+            "solver_converged": _var((), ref.converged, f"{pt.solver} reached |g|/C < tol"),
+            "weight_change": _var(
+                (), float(np.linalg.norm(J - Jf) / np.linalg.norm(J)), "|J0 - Jf|_F / |J0|_F"
+            ),
+            "cost_drop": _var((), bounds.cost_before - ref.cost_after, "cost drop C0 - Cf"),
             "solver_wall_s": _var((), ref.wall_s, f"{pt.solver} wall time", "s"),
             "flow_iterations": _var((), flow.iterations, "gradient-flow steps to |g|/C<1e-8"),
             "flow_time": _var((), flow.flow_time, "gradient-flow time to |g|/C<1e-8", "tau_h"),
             "flow_converged": _var((), flow.converged, "flow reached |g|/C<1e-8"),
+            "flow_hit_cap": _var((), flow.status == "max_iter", "flow stopped at its step cap"),
+            "flow_rel_imbalance": _var((), flow.rel_imbalance, "final |g|/C of the flow"),
             "flow_wall_s": _var((), flow.wall_s, "gradient-flow wall time", "s"),
             "relaxation_time": _var(
                 (), 1.0 / (abs(pt.p) * fiedler), "relaxation time 1/(p lambda2)", "tau_h"
@@ -144,7 +160,12 @@ def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Datase
 
 
 def sweep_summary(ds: xr.Dataset) -> xr.Dataset:
-    """Mean and standard deviation over seeds of the sweep's scalar results (lazy)."""
+    """Mean and standard deviation over seeds of the sweep's scalar results (lazy).
+
+    The cost ratios come from the reference solver (runs where it did not converge are left out);
+    the flow's convergence time averages only runs where the flow converged: runs that hit the
+    step cap are counted in ``flow_capped`` and excluded, so the reported time is not a cap.
+    """
     keys = [
         "cost_ratio",
         "lower_bound_ratio",
@@ -153,15 +174,27 @@ def sweep_summary(ds: xr.Dataset) -> xr.Dataset:
         "flow_iterations",
         "max_residual",
         "relaxation_time",
+        "weight_change",
     ]
+    flow_keys = ("flow_time", "flow_iterations")
     out = {}
     for k in keys:
-        mean = ds[k].mean("seed")
+        ok = ds["flow_converged"] if k in flow_keys else ds["solver_converged"]
+        da = ds[k].where(ok)
+        mean = da.mean("seed")
         mean.attrs = dict(ds[k].attrs, long_name=f"{ds[k].attrs.get('long_name', k)} (seed mean)")
-        std = ds[k].std("seed")
+        std = da.std("seed")
         std.attrs = dict(ds[k].attrs, long_name=f"{ds[k].attrs.get('long_name', k)} (seed std)")
         out[f"{k}_mean"] = mean
         out[f"{k}_std"] = std
+    out["flow_converged_runs"] = ds["flow_converged"].sum("seed")
+    out["flow_converged_runs"].attrs = {"long_name": "seeds where the flow converged", "units": ONE}
+    out["flow_capped_runs"] = ds["flow_hit_cap"].sum("seed")
+    out["flow_capped_runs"].attrs = {"long_name": "seeds where the flow hit its cap", "units": ONE}
+    out["reference_converged_runs"] = ds["solver_converged"].sum("seed")
+    out["reference_converged_runs"].attrs = {
+        "long_name": "seeds where the reference solver converged", "units": ONE,
+    }
     res = xr.Dataset(out)
     for c in res.coords:
         res[c].attrs = dict(ds[c].attrs)
@@ -218,7 +251,8 @@ def perturbation_experiment(
 ) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
     """Balanced periodic 2-D sheet, the synapse right-neighbour -> centre potentiated by ``eps``.
 
-    Root: linear-vs-exact error against eps. Groups: per-neuron dh and per-synapse dJ/J.
+    Root: linear-vs-exact error against eps. Groups: per-neuron dh and per-synapse dJ/J, and the
+    sheet's four slowest relaxation modes (Laplacian eigenvectors, spec §5).
     """
     J, xy = neural_sheet(side)
     centre = (side // 2) * side + side // 2
@@ -264,7 +298,20 @@ def perturbation_experiment(
         },
         coords={"synapse": _var(("synapse",), np.arange(post_idx.size), "synapse index")},
     )
-    return ds, {"neurons": neurons, "synapses": synapses}
+    lam, vecs = relaxation_modes(J, p, 4)
+    modes = xr.Dataset(
+        {
+            "eigenvalue": _var(("mode",), lam, "Laplacian eigenvalue lambda_k of the sheet"),
+            "rate": _var(("mode",), abs(p) * lam, "relaxation rate p lambda_k", "1/tau_h"),
+            "dh": _var(("mode", "neuron"), vecs, "eigenmode dh (unit norm)"),
+            "eigenvalue_lattice": _var(
+                (), 2.0 * (2.0 - 2.0 * np.cos(2 * np.pi / side)),
+                "smallest non-zero eigenvalue of the periodic lattice, 2 (2 - 2 cos(2 pi / side))",
+            ),
+        },
+        coords={"mode": _var(("mode",), np.arange(1, 5), "mode index (0 = gauge, dropped)")},
+    )
+    return ds, {"neurons": neurons, "synapses": synapses, "modes": modes}
 
 
 @dataclass(frozen=True)
@@ -282,10 +329,31 @@ def _task(setup: RNNSetup) -> IntegrationTask:
     return IntegrationTask(setup.n_timesteps, setup.sigma_ctx, setup.sigma_in)
 
 
-def rnn_train(setup: RNNSetup, cfg: TrainConfig, seed: int) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
-    """Train one arm; initial network and batches depend on ``seed`` only (shared by arms)."""
-    net0 = init_network(setup.n, np.random.default_rng(np.random.SeedSequence([seed, 0])), setup.rec_scale)
-    net, hist = train(net0, _task(setup), cfg, np.random.default_rng(np.random.SeedSequence([seed, 1])))
+def rnn_train(
+    setup: RNNSetup, cfg: TrainConfig, seed: int, n_permutations: int = 1000
+) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
+    """Train one arm; initial network and batches depend on ``seed`` only (shared by arms).
+
+    Stores the training history, the held-out R^2 of the final network (fresh noiseless trials),
+    whether the validation loss is flat at the end, and the row-permutation null distribution of
+    the final imbalance (spec §7.2).
+    """
+    ss = [np.random.SeedSequence([seed, k]) for k in range(5)]
+    net0 = init_network(setup.n, np.random.default_rng(ss[0]), setup.rec_scale)
+    task = _task(setup)
+    u_val, t_val, _ = generate_trials(task, np.random.default_rng(ss[3]), 2)
+    net, hist = train(net0, task, cfg, np.random.default_rng(ss[1]), (u_val, t_val))
+    u_test, t_test, _ = generate_trials(task, np.random.default_rng(ss[4]), 10)
+    r2 = heldout_r2(net, u_test, t_test, cfg.dt, cfg.substeps)
+    r2_init = heldout_r2(net0, u_test, t_test, cfg.dt, cfg.substeps)
+    c_final = net.J**2
+    g_final = float(np.linalg.norm(imbalance(c_final)))
+    null = imbalance_null(c_final, n_permutations, np.random.default_rng(ss[2]))
+    val = hist["val_loss"]
+    k = max(1, val.size // 5)
+    late, before = float(np.mean(val[-k:])), float(np.mean(val[-2 * k : -k]))
+    vr2 = hist["val_r2"]
+    r2_change = float(np.mean(vr2[-k:]) - np.mean(vr2[-2 * k : -k]))
     it = ("iteration",)
     ds = xr.Dataset(
         {
@@ -294,9 +362,25 @@ def rnn_train(setup: RNNSetup, cfg: TrainConfig, seed: int) -> tuple[xr.Dataset,
             "cost": _var(it, hist["cost"], "recurrent cost sum J^2"),
             "imbalance_norm": _var(it, hist["imbalance_norm"], "imbalance norm |g| (p=2, J)"),
             "q_norm": _var(it, hist["q_norm"], "conserved-quantity norm |Q|"),
+            "val_loss": _var(it, val, "validation loss (noiseless RMSE, fixed trials)"),
+            "heldout_r2": _var((), r2, "held-out R^2 of the trained network"),
+            "heldout_r2_initial": _var((), r2_init, "held-out R^2 of the initial network"),
+            "val_r2": _var(it, vr2, "validation R^2 (noiseless, fixed trials)"),
+            "loss_late_change": _var(
+                (), (late - before) / before, "relative change of val loss over the last fifth"
+            ),
+            "r2_late_change": _var((), r2_change, "change of validation R^2 over the last fifth"),
+            "imbalance_final": _var((), g_final, "final imbalance |g| (p=2, J)"),
+            "cost_final": _var((), float(c_final.sum()), "final recurrent cost sum J^2"),
+            "imbalance_null_mean": _var((), float(null.mean()), "null |g|: mean over row permutations"),
+            "imbalance_null_p05": _var((), float(np.quantile(null, 0.05)), "null |g|: 5th percentile"),
+            "imbalance_null_p95": _var((), float(np.quantile(null, 0.95)), "null |g|: 95th percentile"),
+            "imbalance_null_rank": _var(
+                (), float(np.mean(null <= g_final)), "fraction of the null below the final |g|"
+            ),
         },
         coords={
-            "iteration": _var(it, hist["iteration"], "SGD iteration"),
+            "iteration": _var(it, hist["iteration"], "training iteration"),
             **_sweep_coords(arm=cfg.arm, lam=float(cfg.l2_lambda or cfg.balance_rate), seed=seed),
         },
     )
@@ -320,14 +404,19 @@ def rnn_robustness(
     dt: float = 0.1,
     substeps: int = 10,
     gain_floor: float = 0.01,
+    silent_gain: float = 0.05,
 ) -> xr.Dataset:
-    """Balance a trained network with the robustness cost; task loss vs neural noise for both.
+    """Balance a trained network; task loss vs neural noise for the original and two balanced ones.
 
     Gains r_j come from a noiseless run on ``n_trial_sets`` fresh training sets; evaluation uses
     another ``n_trial_sets`` held-out sets and the same noise realisations for every network.
-    Two balanced versions (spec §2.5): gains floored at ``gain_floor`` (the main result), and no
-    floor with dead neurons (r = 0) frozen, where nearly silent neurons get very large outgoing
-    and readout weights.
+    ``balanced``: the paper's recurrent robustness cost r_j J_ij^2 (gains floored at
+    ``gain_floor``, dead neurons frozen); its flaw is that a nearly silent neuron can take a huge
+    h, whose readout weights (and so its injected noise at the output) grow by e^h: the readout
+    is from x, so a silent neuron's noise reaches the output whatever its gain.
+    ``balanced_pinned``: the same cost with the silent neurons (r_j < ``silent_gain``) kept at
+    h = 0 and mean h = 0 over the others (:func:`balance_pinned`), so balancing cannot amplify
+    silent neurons nor rescale the whole network.
     """
     net = RateNetwork(state["J"], state["W_in"], state["b"], state["W_out"])
     task = _task(setup)
@@ -337,47 +426,95 @@ def rnn_robustness(
     gains = mean_gains(net, u_fit, dt, substeps)
     opts = SolverOptions(tol=1e-10, max_iter=200, dead="freeze", on_missing="warn")
     start = time.perf_counter()
-    res = balance_costs(robustness_cost(net.J, gains, gain_floor=gain_floor), 2.0, "newton", opts)
+    c_rec = robustness_cost(net.J, gains, gain_floor=gain_floor)
+    res = balance_costs(c_rec, 2.0, "newton", opts)
     wall = time.perf_counter() - start
-    res_nofloor = balance_costs(robustness_cost(net.J, gains), 2.0, "newton", opts)
+    silent = gains < silent_gain
+    res_pin = balance_pinned(
+        robustness_cost(net.J, gains, gain_floor=gain_floor), silent, 2.0,
+        SolverOptions(tol=1e-10, max_iter=200),
+    )
     balanced = transform_network(net, res.h)
-    unfloored = transform_network(net, res_nofloor.h)
+    balanced_pin = transform_network(net, res_pin.h)
+    # Anti-balanced (spec §8): the same distance from h = 0 the other way, i.e. moving away from
+    # balance (the authors ran the flow backwards); it raises the cost.
+    anti = transform_network(net, -res_pin.h)
     u, target, _ = generate_trials(task, eval_rng, n_trial_sets)
     xs, y0 = forward(net, u, dt, substeps)
     _, y1 = forward(balanced, u, dt, substeps)
+    _, y2 = forward(balanced_pin, u, dt, substeps)
     x_std = float(xs[1:].std())
     sigmas = np.asarray(sigmas, float)
-    orig = noise_robustness(net, u, target, sigmas, seed, dt, substeps)
-    bal = noise_robustness(balanced, u, target, sigmas, seed, dt, substeps)
-    raw = noise_robustness(unfloored, u, target, sigmas, seed, dt, substeps)
+    curves = {
+        "original": noise_robustness(net, u, target, sigmas, seed, dt, substeps),
+        "balanced": noise_robustness(balanced, u, target, sigmas, seed, dt, substeps),
+        "balanced_pinned": noise_robustness(balanced_pin, u, target, sigmas, seed, dt, substeps),
+        "anti_balanced": noise_robustness(anti, u, target, sigmas, seed, dt, substeps),
+    }
+    labels = {"original": "original", "balanced": "balanced",
+              "balanced_pinned": "balanced, silent neurons pinned",
+              "anti_balanced": "anti-balanced (h -> -h of the pinned balance)"}
     s = ("sigma",)
+    data = {}
+    for key, curve in curves.items():
+        data[f"mse_trial_{key}"] = _var(s, curve["mse_trial"], f"task MSE per trial, {labels[key]}")
+        data[f"mse_avg_{key}"] = _var(
+            s, curve["mse_avg"], f"MSE of trial-averaged output, {labels[key]}"
+        )
+    readout = {k: float(np.sum(n_.W_out**2)) for k, n_ in
+               (("original", net), ("balanced", balanced), ("balanced_pinned", balanced_pin))}
     return xr.Dataset(
         {
-            "mse_trial_original": _var(s, orig["mse_trial"], "task MSE per trial, original"),
-            "mse_trial_balanced": _var(s, bal["mse_trial"], "task MSE per trial, balanced"),
-            "mse_avg_original": _var(s, orig["mse_avg"], "MSE of trial-averaged output, original"),
-            "mse_avg_balanced": _var(s, bal["mse_avg"], "MSE of trial-averaged output, balanced"),
-            "mse_trial_balanced_nofloor": _var(
-                s, raw["mse_trial"], "task MSE per trial, balanced without gain floor"
-            ),
-            "mse_avg_balanced_nofloor": _var(
-                s, raw["mse_avg"], "MSE of trial-averaged output, balanced without gain floor"
-            ),
+            **data,
             "gain_floor": _var((), gain_floor, "floor on the mean gains r_j"),
-            "h_max": _var((), float(res.h.max()), "largest log-scale h (floored gains)"),
-            "h_max_nofloor": _var((), float(res_nofloor.h.max()), "largest h without floor"),
+            "h_max": _var((), float(res.h.max()), "largest log-scale h (recurrent cost)"),
+            "h_max_pinned": _var((), float(res_pin.h.max()), "largest h (silent neurons pinned)"),
+            "silent_gain": _var((), silent_gain, "gain below which a neuron is pinned"),
+            "n_silent": _var((), int(silent.sum()), "neurons pinned (r_j < silent_gain)"),
             "sigma_normalised": _var(s, sigmas / x_std, "noise sigma / std(x) of original"),
             "robust_cost_before": _var((), res.cost_before, "robustness cost before"),
             "robust_cost_after": _var((), res.cost_after, "robustness cost after balancing"),
+            "robust_cost_after_pinned": _var(
+                (), res_pin.cost_after, "robustness cost after balancing, silent pinned"
+            ),
+            "robust_cost_anti": _var(
+                (), float(balanced_costs(c_rec, -res_pin.h, 2.0).sum()),
+                "robustness cost of the anti-balanced network",
+            ),
+            "readout_power_original": _var((), readout["original"], "sum W_out^2, original"),
+            "readout_power_balanced": _var((), readout["balanced"], "sum W_out^2, balanced"),
+            "readout_power_balanced_pinned": _var(
+                (), readout["balanced_pinned"], "sum W_out^2, balanced with silent pinned"
+            ),
             "frobenius_before": _var((), float(np.sum(net.J**2)), "sum J^2 before"),
             "frobenius_after": _var((), float(np.sum(balanced.J**2)), "sum J^2 after"),
             "n_dead": _var((), int(np.sum(gains == 0)), "neurons never active (r = 0)"),
             "noiseless_output_diff": _var(
-                (), float(np.max(np.abs(y1 - y0))), "max |y_balanced - y_original| without noise"
+                (), float(max(np.max(np.abs(y1 - y0)), np.max(np.abs(y2 - y0)))),
+                "max |y_balanced - y_original| without noise (both balanced networks)",
             ),
             "rel_imbalance": _var((), res.rel_imbalance, "final |g|/C of robustness balancing"),
+            "converged": _var((), bool(res.converged and res_pin.converged),
+                              "both robustness balancings converged"),
             "balance_wall_s": _var((), wall, "balancing wall time", "s"),
             "x_std": _var((), x_std, "std of x, original noiseless network"),
         },
         coords={"sigma": _var(s, sigmas, "neural noise sigma (per sqrt(tau))")},
     )
+
+
+def xor_experiment(
+    n: int, spread: float, sigma: float, seed: int, n_trials: int, t_max: float
+) -> xr.Dataset:
+    """One XOR network by construction (spec §8): MSE under noise and cost of each variant."""
+    from homeoplastic.balancing.xor import xor_network, xor_robustness
+
+    net = xor_network(n, np.random.default_rng(np.random.SeedSequence([seed, n, 8])), spread)
+    res = xor_robustness(net, sigma, t_max, n_trials=n_trials, seed=seed)
+    data = {"noiseless_error": _var((), res.noiseless_error["original"],
+                                    "noiseless final-output MSE of the original"),
+            "noiseless_diff": _var((), res.noiseless_diff, "max |y_balanced - y_original|")}
+    for k in res.mse:
+        data[f"mse_{k}"] = _var((), res.mse[k], f"final-output MSE under noise, {k}")
+        data[f"cost_{k}"] = _var((), res.cost[k], f"robustness cost, {k}")
+    return xr.Dataset(data, coords=_sweep_coords(seed=seed))

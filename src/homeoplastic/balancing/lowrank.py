@@ -9,16 +9,35 @@ robustness cost). With ``U' = D^-1 U`` and ``V' = D V``:
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
-from homeoplastic.balancing.solvers import BalanceResult, SolverOptions
+from homeoplastic.balancing.diagnostics import (
+    NoBalancedNetworkError,
+    NoBalancedNetworkWarning,
+)
+from homeoplastic.balancing.solvers import (
+    BalanceResult,
+    SolverOptions,
+    _rel_norm,
+    finish_status,
+)
 
-__all__ = ["FactoredNetwork", "balance_factored", "factored_costs_summary"]
+__all__ = [
+    "FactoredNetwork",
+    "balance_factored",
+    "factored_balanceable",
+    "factored_costs_summary",
+]
 
 LOWRANK_METHODS = ("flow", "sweeps")
+# Up to this size the existence check forms the support of J (N^2 booleans, in row blocks).
+DENSE_CHECK_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,8 @@ class FactoredNetwork:
         if U.ndim != 2 or U.shape != V.shape:
             raise ValueError(f"U and V must be 2-D of equal shape (N, r), got {U.shape}, {V.shape}")
         n = U.shape[0]
+        if n < 1 or U.shape[1] < 1:
+            raise ValueError(f"U and V must have at least one neuron and rank >= 1, got {U.shape}")
         a = np.ones(n) if a is None else np.ascontiguousarray(a, dtype=np.float64)
         b = np.ones(n) if b is None else np.ascontiguousarray(b, dtype=np.float64)
         if a.shape != (n,) or b.shape != (n,):
@@ -131,15 +152,12 @@ def _lowrank_flow(U, V, a, b, h, tol, max_iter, info):
     total = 0.0
     while True:
         total = _in_out(U, V, a, b, h, diag, inc, out, gu, gv, us, vs)
-        gn2 = 0.0
         maxdeg = 0.0
         for k in range(n):
-            g = inc[k] - out[k]
-            gn2 += g * g
             deg = inc[k] + out[k] - 2.0 * diag[k]
             if deg > maxdeg:
                 maxdeg = deg
-        rel = np.sqrt(gn2) / total if total > 0 else 0.0
+        rel = _rel_norm(inc, out, total)
         if rel < tol or it >= max_iter or maxdeg <= 0 or not np.isfinite(rel):
             break
         eta = 1.0 / (4.0 * maxdeg)
@@ -170,10 +188,7 @@ def _lowrank_sweeps(U, V, a, b, h, tol, max_sweeps, info):
     total = 0.0
     while True:
         total = _in_out(U, V, a, b, h, diag, inc, out, gu, gv, us, vs)
-        gn2 = 0.0
-        for k in range(n):
-            gn2 += (inc[k] - out[k]) ** 2
-        rel = np.sqrt(gn2) / total if total > 0 else 0.0
+        rel = _rel_norm(inc, out, total)
         if rel < tol or sweep >= max_sweeps or not np.isfinite(rel):
             break
         for k in range(n):
@@ -220,17 +235,75 @@ def factored_costs_summary(net: FactoredNetwork, h: np.ndarray) -> dict[str, np.
     return {"incoming": inc, "outgoing": out, "imbalance": inc - out, "diag": diag, "total": total}
 
 
+def factored_balanceable(net: FactoredNetwork) -> tuple[bool, str]:
+    """Whether a balanced network exists for ``J = U V^T`` (every synapse on a directed cycle).
+
+    Rank one is exact in O(N): the support is {u_i != 0} x {v_j != 0}, strongly connected iff the
+    two sets coincide. Otherwise every neuron with cost on one side needs cost on the other (O(N r^2),
+    necessary), and for N <= DENSE_CHECK_MAX the support is formed and its strongly connected
+    components checked (exact). Returns (exists, reason).
+    """
+    n = net.n
+    if net.rank == 1:
+        has_in = net.U[:, 0] != 0
+        has_out = net.V[:, 0] != 0
+        bad = np.flatnonzero(has_in != has_out)
+        if bad.size:
+            return False, (
+                f"rank-one J = u v^T with u_i != 0 but v_i == 0 (or the reverse) at neurons "
+                f"{bad[:10].tolist()}: those synapses lie on no directed cycle"
+            )
+        return True, "rank one: support {u != 0} x {v != 0} is complete on the active neurons"
+    summ = factored_costs_summary(net, np.zeros(n))
+    inc = summ["incoming"] - summ["diag"]
+    out = summ["outgoing"] - summ["diag"]
+    tiny = 1e-300
+    one_sided = np.flatnonzero((inc > tiny) != (out > tiny))
+    if one_sided.size:
+        return False, (
+            f"neurons {one_sided[:10].tolist()} have off-diagonal cost on one side only: their "
+            "synapses lie on no directed cycle"
+        )
+    if n > DENSE_CHECK_MAX:
+        return True, f"necessary condition only (N = {n} > {DENSE_CHECK_MAX})"
+    rows, cols = [], []
+    for start in range(0, n, 512):
+        block = net.U[start : start + 512] @ net.V.T != 0
+        r, c = np.nonzero(block)
+        rows.append(r + start)
+        cols.append(c)
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    off = rows != cols
+    rows, cols = rows[off], cols[off]
+    graph = csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+    _, comp = connected_components(graph, directed=True, connection="strong")
+    bad = comp[rows] != comp[cols]
+    if bad.any():
+        who = np.unique(np.concatenate([rows[bad], cols[bad]]))[:10].tolist()
+        return False, f"{int(bad.sum())} synapse(s) lie on no directed cycle (neurons {who})"
+    return True, "every synapse lies on a directed cycle"
+
+
 def balance_factored(
     net: FactoredNetwork, method: str = "sweeps", options: SolverOptions | None = None
 ) -> BalanceResult:
     """Balance ``J = U V^T`` (p = 2) without forming J; returns h (mean zero).
 
-    A generic low-rank matrix has no zero entries, so a balanced network exists whenever the cost
-    weights a, b are positive (checked in :meth:`FactoredNetwork.create`).
+    Existence is checked first (:func:`factored_balanceable`); without a balanced network the
+    options' ``on_missing`` decides (raise, warn, ignore) and the result is never ``converged``.
     """
+    if not isinstance(net, FactoredNetwork):
+        raise TypeError(f"net must be a FactoredNetwork (use FactoredNetwork.create), got {type(net)}")
     if method not in LOWRANK_METHODS:
         raise ValueError(f"method must be one of {LOWRANK_METHODS}, got {method!r}")
     opts = options or SolverOptions()
+    exists, reason = factored_balanceable(net)
+    if not exists:
+        msg = f"no balanced network exists: {reason}"
+        if opts.on_missing == "raise":
+            raise NoBalancedNetworkError(msg)
+        if opts.on_missing == "warn":
+            warnings.warn(msg, NoBalancedNetworkWarning, stacklevel=2)
     h = np.zeros(net.n)
     info = np.zeros(4)
     c_before = factored_costs_summary(net, h)["total"]
@@ -242,16 +315,26 @@ def balance_factored(
         h -= h.mean()
     wall = time.perf_counter() - start
     after = factored_costs_summary(net, h)
-    rel = float(np.linalg.norm(after["imbalance"]) / after["total"])
+    total = float(after["total"])
+    if not np.isfinite(total):
+        rel = float("nan")
+    elif total > 0:
+        rel = float(np.linalg.norm(after["imbalance"] / total))
+    else:
+        rel = 0.0
+    finite = bool(np.all(np.isfinite(h)))
+    status = finish_status(rel, opts.tol, int(info[0]), int(opts.max_iter), finite, exists)
     return BalanceResult(
         h=h,
         method=f"factored-{method}",
         iterations=int(info[0]),
         rel_imbalance=rel,
-        converged=bool(rel < 10 * opts.tol),
+        converged=status == "converged",
         cost_before=float(c_before),
-        cost_after=float(after["total"]),
+        cost_after=total,
         flow_time=float(info[2]),
         wall_s=wall,
         frozen=np.zeros(net.n, dtype=bool),
+        status=status,
+        tol=float(opts.tol),
     )

@@ -13,7 +13,13 @@ from homeoplastic.balancing.costs import _check_p, imbalance, power_law_cost, va
 from homeoplastic.balancing.diagnostics import laplacian
 from homeoplastic.balancing.solvers import SolverOptions, balance_costs
 
-__all__ = ["linear_response", "neural_sheet", "potentiate", "rebalance_after_potentiation"]
+__all__ = [
+    "linear_response",
+    "neural_sheet",
+    "potentiate",
+    "rebalance_after_potentiation",
+    "relaxation_modes",
+]
 
 
 def neural_sheet(side: int, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -87,3 +93,22 @@ def rebalance_after_potentiation(
         "dJ_rel_linear": np.where(mask, rel_lin, 0.0),
         "dJ_rel_exact": np.where(mask, rel_exact, 0.0),
     }
+
+
+def relaxation_modes(
+    J: np.ndarray, p: float = 2.0, n_modes: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slowest relaxation modes of a balanced network (spec §5, item 2; ``neural_sheet.py``).
+
+    The linearised flow relaxes a displacement dh along the eigenvectors of the Laplacian L* of
+    the symmetrised cost, mode k at rate p lambda_k. Returns the ``n_modes`` smallest non-zero
+    eigenvalues (gauge mode dropped) and the eigenvectors as rows (n_modes, N); a mode dh changes
+    each synapse by dJ_ij / J_ij = dh_j - dh_i.
+    """
+    p = _check_p(p)
+    c = power_law_cost(J, p)
+    n = c.shape[0]
+    if not 1 <= n_modes < n:
+        raise ValueError(f"n_modes must lie in [1, {n - 1}], got {n_modes}")
+    lam, vec = np.linalg.eigh(laplacian(c))
+    return lam[1 : n_modes + 1], vec[:, 1 : n_modes + 1].T

@@ -3,9 +3,11 @@
 Dynamics (spec §7.2, our [post, pre] convention): each input sample lasts tau = 1 and is
 integrated with ``substeps`` Euler steps of ``dt``; ``x <- x + dt (-x + J relu(x) + W_in u + b)``
 from x = 0, read out linearly from x at the end of every sample. Loss: RMSE over
-batch x time x outputs. Arms: ``plain`` (SGD), ``l2`` (+ lambda sum J^2, optionally on all
-weights), ``balance`` (SGD then the function-preserving multiplicative balancing step
-``J <- e^{-eta lambda G} J e^{eta lambda G}`` with G = diag(g) of the p = 2 cost of J, spec §2.7).
+batch x time x outputs. Arms: ``plain``, ``l2`` (+ lambda sum J^2, optionally on all
+weights), ``balance`` (an optimiser step, then the function-preserving multiplicative balancing
+step ``J <- e^{-eta lambda G} J e^{eta lambda G}`` with G = diag(g) of the p = 2 cost of J and
+eta the initial learning rate, spec §2.7). Optimiser: Adam (default) or SGD, on the gradient
+clipped to a global norm, with a cosine learning-rate decay to ``lr_final_factor`` x the rate.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import numpy as np
 
 from homeoplastic.balancing.costs import imbalance
 from homeoplastic.balancing.task import N_INPUTS, N_OUTPUTS, IntegrationTask, generate_trials
-from homeoplastic.balancing.transform import RateNetwork, transform_network
+from homeoplastic.balancing.transform import RateNetwork, check_run_args, transform_network
 
 __all__ = [
     "TrainConfig",
     "balance_quantity",
     "forward",
+    "heldout_r2",
+    "imbalance_null",
     "init_network",
     "loss_and_grads",
     "mean_gains",
@@ -30,15 +34,19 @@ __all__ = [
 ]
 
 ARMS = ("plain", "l2", "balance")
+OPTIMIZERS = ("adam", "sgd")
+_ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """SGD settings; rates are per iteration, lambda values dimensionless."""
+    """Optimiser settings; rates are per iteration, lambda values dimensionless."""
 
     arm: str = "plain"
     n_iterations: int = 1000
     learning_rate: float = 5e-3
+    optimizer: str = "adam"
+    lr_final_factor: float = 0.1
     clip_norm: float = 10.0
     l2_lambda: float = 0.0
     l2_all_weights: bool = False
@@ -50,12 +58,20 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.arm not in ARMS:
             raise ValueError(f"arm must be one of {ARMS}, got {self.arm!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if not (0 < self.lr_final_factor <= 1):
+            raise ValueError(f"lr_final_factor must lie in (0, 1], got {self.lr_final_factor}")
         if self.n_iterations < 1 or self.substeps < 1 or self.log_every < 1:
             raise ValueError("n_iterations, substeps and log_every must be >= 1")
-        if self.learning_rate <= 0 or self.dt <= 0 or self.clip_norm <= 0:
-            raise ValueError("learning_rate, dt and clip_norm must be > 0")
-        if self.l2_lambda < 0 or self.balance_rate < 0:
-            raise ValueError("l2_lambda and balance_rate must be >= 0")
+        for name in ("learning_rate", "dt", "clip_norm"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be finite and > 0, got {v}")
+        for name in ("l2_lambda", "balance_rate"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be finite and >= 0, got {v}")
         if self.arm == "plain" and (self.l2_lambda or self.balance_rate):
             raise ValueError("arm 'plain' takes l2_lambda = balance_rate = 0")
         if self.arm == "l2" and self.balance_rate:
@@ -92,8 +108,9 @@ def forward(
     inputs = np.asarray(inputs, dtype=np.float64)
     if inputs.ndim != 3 or inputs.shape[2] != net.W_in.shape[1]:
         raise ValueError(f"inputs must have shape (B, T, {net.W_in.shape[1]}), got {inputs.shape}")
-    if noise_sigma > 0 and rng is None:
-        raise ValueError("noise_sigma > 0 needs an explicit rng")
+    check_run_args(inputs, dt, noise_sigma, rng)
+    if int(substeps) != substeps or substeps < 1:
+        raise ValueError(f"substeps must be an integer >= 1, got {substeps}")
     b, t_len, _ = inputs.shape
     drive = inputs @ net.W_in.T + net.b  # (B, T, N)
     xs = np.empty((t_len * substeps + 1, b, net.n))
@@ -174,33 +191,71 @@ def balance_quantity(net: RateNetwork) -> np.ndarray:
     return 0.5 * (inc - out)
 
 
-def _sgd_step(
-    net: RateNetwork, grads: dict[str, np.ndarray], lr: float, clip: float
-) -> RateNetwork:
+_NAMES = ("J", "W_in", "b", "W_out")
+
+
+def _clip(grads: dict[str, np.ndarray], clip: float) -> dict[str, np.ndarray]:
     norm = np.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
-    scale = lr * min(1.0, clip / norm) if norm > 0 else lr
-    return RateNetwork(
-        J=net.J - scale * grads["J"],
-        W_in=net.W_in - scale * grads["W_in"],
-        b=net.b - scale * grads["b"],
-        W_out=net.W_out - scale * grads["W_out"],
-    )
+    if not np.isfinite(norm):
+        raise FloatingPointError("gradient is not finite: lower the learning rate")
+    scale = min(1.0, clip / norm) if norm > 0 else 1.0
+    return {k: g * scale for k, g in grads.items()}
+
+
+def _learning_rate(cfg: TrainConfig, it: int) -> float:
+    """Cosine decay from ``learning_rate`` to ``lr_final_factor * learning_rate``."""
+    frac = it / max(1, cfg.n_iterations - 1)
+    f = cfg.lr_final_factor
+    return cfg.learning_rate * (f + (1 - f) * 0.5 * (1 + np.cos(np.pi * frac)))
+
+
+def _optimizer_step(
+    net: RateNetwork, grads: dict[str, np.ndarray], cfg: TrainConfig, it: int,
+    state: dict[str, np.ndarray],
+) -> RateNetwork:
+    lr = _learning_rate(cfg, it)
+    grads = _clip(grads, cfg.clip_norm)
+    new = {}
+    for k in _NAMES:
+        g = grads[k]
+        if cfg.optimizer == "sgd":
+            step = g
+        else:
+            m = state.setdefault(f"m_{k}", np.zeros_like(g))
+            v = state.setdefault(f"v_{k}", np.zeros_like(g))
+            m *= _ADAM_B1
+            m += (1 - _ADAM_B1) * g
+            v *= _ADAM_B2
+            v += (1 - _ADAM_B2) * g * g
+            mhat = m / (1 - _ADAM_B1 ** (it + 1))
+            vhat = v / (1 - _ADAM_B2 ** (it + 1))
+            step = mhat / (np.sqrt(vhat) + _ADAM_EPS)
+        new[k] = getattr(net, k) - lr * step
+    return RateNetwork(**new)
 
 
 def train(
-    net: RateNetwork, task: IntegrationTask, cfg: TrainConfig, rng: np.random.Generator
+    net: RateNetwork,
+    task: IntegrationTask,
+    cfg: TrainConfig,
+    rng: np.random.Generator,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[RateNetwork, dict[str, np.ndarray]]:
-    """Train with SGD on fresh batches of all 8 conditions; log every ``cfg.log_every`` iterations.
+    """Train on fresh batches of all 8 conditions; log every ``cfg.log_every`` iterations.
 
     History: iteration, loss (task RMSE), objective, cost (sum J^2), imbalance_norm ||g|| of the
-    p = 2 recurrent cost, q_norm ||Q|| of :func:`balance_quantity`.
+    p = 2 recurrent cost, q_norm ||Q|| of :func:`balance_quantity`, and val_loss / val_r2, the
+    noiseless RMSE and R^2 on the fixed ``validation`` (inputs, targets) if given (the training
+    loss is one noisy batch).
     """
     n_log = cfg.n_iterations // cfg.log_every + 1
     hist = {
-        k: np.full(n_log, np.nan) for k in ("loss", "objective", "cost", "imbalance_norm", "q_norm")
+        k: np.full(n_log, np.nan)
+        for k in ("loss", "objective", "cost", "imbalance_norm", "q_norm", "val_loss", "val_r2")
     }
     hist["iteration"] = np.zeros(n_log, dtype=np.int64)
     row = 0
+    state: dict[str, np.ndarray] = {}
     for it in range(cfg.n_iterations + 1):
         u, target, _ = generate_trials(task, rng)
         obj, rmse, grads = loss_and_grads(
@@ -213,14 +268,45 @@ def train(
             hist["cost"][row] = float(np.sum(net.J**2))
             hist["imbalance_norm"][row] = float(np.linalg.norm(imbalance(net.J**2)))
             hist["q_norm"][row] = float(np.linalg.norm(balance_quantity(net)))
+            if validation is not None:
+                _, y_val = forward(net, validation[0], cfg.dt, cfg.substeps)
+                mse = float(np.mean((y_val - validation[1]) ** 2))
+                hist["val_loss"][row] = np.sqrt(mse)
+                hist["val_r2"][row] = 1.0 - mse / float(np.var(validation[1]))
             row += 1
         if it == cfg.n_iterations:
             break
-        net = _sgd_step(net, grads, cfg.learning_rate, cfg.clip_norm)
+        net = _optimizer_step(net, grads, cfg, it, state)
         if cfg.arm == "balance" and cfg.balance_rate > 0:
             g = imbalance(net.J**2)
             net = transform_network(net, cfg.learning_rate * cfg.balance_rate * g)
     return net, hist
+
+
+def heldout_r2(
+    net: RateNetwork, inputs: np.ndarray, targets: np.ndarray, dt: float = 0.1, substeps: int = 10
+) -> float:
+    """Coefficient of determination 1 - MSE / Var(target) of the noiseless outputs."""
+    _, y = forward(net, inputs, dt, substeps)
+    return float(1.0 - np.mean((y - targets) ** 2) / np.var(targets))
+
+
+def imbalance_null(
+    c: np.ndarray, n_permutations: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Null distribution of ||g|| (spec §7.2): ||g|| of ``c`` with its rows randomly permuted.
+
+    A row permutation keeps the multiset of incoming and of outgoing costs but pairs them at
+    random, i.e. the imbalance an unstructured network with these costs would have.
+    """
+    c = np.asarray(c, dtype=np.float64)
+    if n_permutations < 1:
+        raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
+    rows = c.sum(axis=1)
+    cols = c.sum(axis=0)
+    # Permuting the rows of c permutes the incoming costs and keeps the column sums.
+    perms = np.argsort(rng.random((n_permutations, rows.size)), axis=1)
+    return np.linalg.norm(rows[perms] - cols[None, :], axis=1)
 
 
 def mean_gains(

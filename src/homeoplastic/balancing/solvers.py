@@ -11,7 +11,10 @@ balanced neurons, which the flow conserves because sum_k g_k = 0):
 - ``sweeps``: per-neuron closed-form (Osborne) updates ``dh_k = ln(in_k/out_k) / (2p)``, Numba.
 - ``rank_one``: the closed form for ``J = u v^T`` (see :func:`balance_rank_one`).
 
-Convergence is ``||g|| / C < tol``.
+Convergence is ``||g / C|| < tol`` (computed on g / C, so that g^2 cannot underflow to a false
+zero), every value finite, and a balanced network existing: without one (``on_missing`` 'warn' or
+'ignore') C(h) has no minimum and a result is never ``converged``. ``status`` says why a run
+stopped: 'converged', 'max_iter' (the step cap), 'non_finite', 'no_minimum' or 'stalled'.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from homeoplastic.balancing.costs import _check_p, validate_square
+from homeoplastic.balancing.costs import _check_p, validate_cost, validate_square
 from homeoplastic.balancing.diagnostics import laplacian, require_balanceable
 
 __all__ = [
@@ -30,9 +33,12 @@ __all__ = [
     "BalanceResult",
     "SolverOptions",
     "balance_costs",
+    "balance_pinned",
     "balance_rank_one",
     "balanced_costs",
+    "finish_status",
     "flow_trajectory",
+    "rel_imbalance",
 ]
 
 METHODS = ("flow", "newton", "sweeps")
@@ -71,7 +77,9 @@ class BalanceResult:
     """Outcome of a balancing run.
 
     ``h`` log-scales (dimensionless); ``flow_time`` is the integrated flow time sum(eta) in units
-    of the balancing time constant tau_h (NaN for non-flow solvers).
+    of the balancing time constant tau_h (NaN for non-flow solvers). ``converged`` holds only if
+    ``rel_imbalance < tol``, every value is finite and a balanced network exists; ``status`` says
+    why the run stopped (see the module docstring).
     """
 
     h: np.ndarray
@@ -84,21 +92,43 @@ class BalanceResult:
     flow_time: float
     wall_s: float
     frozen: np.ndarray
+    status: str = "converged"
+    tol: float = float("nan")
+
+
+def finish_status(
+    rel: float, tol: float, iterations: int, max_iter: int, finite: bool, exists: bool,
+    stalled: bool = False,
+) -> str:
+    """Why a solver stopped; only 'converged' means the requested tolerance holds."""
+    if not finite or not np.isfinite(rel):
+        return "non_finite"
+    if not exists:
+        return "no_minimum"
+    if rel < tol:
+        return "converged"
+    if iterations >= max_iter and not stalled:
+        return "max_iter"
+    return "stalled"
 
 
 def balanced_costs(c0: np.ndarray, h: np.ndarray, p: float) -> np.ndarray:
-    """Cost matrix after the transformation: ``c0_ij exp(p (h_j - h_i))``."""
-    return c0 * np.exp(float(p) * (h[None, :] - h[:, None]))
+    """Cost matrix after the transformation: ``c0_ij exp(p (h_j - h_i))``.
+
+    A diverging h (no balanced network) gives inf/NaN entries silently; callers check finiteness.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return c0 * np.exp(float(p) * (h[None, :] - h[:, None]))
 
 
 @njit(cache=True)
-def _row_col_sums(c0, a, rows, cols):
-    """rows_i = sum_j c0_ij a_j / a_i, cols_j = sum_i c0_ij a_j / a_i, one pass over c0."""
+def _row_col_sums(c0, a, ainv, rows, cols):
+    """rows_i = sum_j c0_ij a_j ainv_i, cols_j likewise, one pass over c0 (ainv = 1 / a)."""
     n = c0.shape[0]
     for k in range(n):
         cols[k] = 0.0
     for i in range(n):
-        inv = 1.0 / a[i]
+        inv = ainv[i]
         s = 0.0
         for j in range(n):
             v = c0[i, j] * a[j] * inv
@@ -108,10 +138,31 @@ def _row_col_sums(c0, a, rows, cols):
 
 
 @njit(cache=True)
+def _rel_norm(rows, cols, total):
+    """||(rows - cols) / total||; 0 for a cost-free network, NaN if total is not finite."""
+    if not np.isfinite(total):
+        return np.nan
+    if total <= 0.0:
+        return 0.0
+    s = 0.0
+    for k in range(rows.shape[0]):
+        g = (rows[k] - cols[k]) / total
+        s += g * g
+    return np.sqrt(s)
+
+
+def rel_imbalance(c: np.ndarray) -> float:
+    """``||g / C||`` of a cost matrix (NaN if C is not finite, 0 if C = 0)."""
+    c = np.asarray(c, dtype=np.float64)
+    return float(_rel_norm(c.sum(axis=1), c.sum(axis=0), float(c.sum())))
+
+
+@njit(cache=True)
 def _flow_kernel(c0, p, h, tol, max_iter, info):
     """Explicit gradient flow on h; info <- [iterations, rel_imbalance, flow_time, cost]."""
     n = c0.shape[0]
     a = np.empty(n)
+    ainv = np.empty(n)
     rows = np.empty(n)
     cols = np.empty(n)
     sgn = 1.0 if p > 0 else -1.0
@@ -123,18 +174,16 @@ def _flow_kernel(c0, p, h, tol, max_iter, info):
     while True:
         for k in range(n):
             a[k] = np.exp(p * h[k])
-        _row_col_sums(c0, a, rows, cols)
+            ainv[k] = np.exp(-p * h[k])
+        _row_col_sums(c0, a, ainv, rows, cols)
         total = 0.0
-        gn2 = 0.0
         maxdeg = 0.0
         for k in range(n):
             total += rows[k]
-            g = rows[k] - cols[k]
-            gn2 += g * g
             deg = rows[k] + cols[k] - 2.0 * c0[k, k]
             if deg > maxdeg:
                 maxdeg = deg
-        rel = np.sqrt(gn2) / total if total > 0 else 0.0
+        rel = _rel_norm(rows, cols, total)
         if rel < tol or it >= max_iter or maxdeg <= 0 or not np.isfinite(rel):
             break
         eta = 1.0 / (2.0 * absp * maxdeg)
@@ -166,11 +215,9 @@ def _sweep_kernel(c, p, h, tol, max_sweeps, info):
                 rows[i] += c[i, j]
                 cols[j] += c[i, j]
         total = 0.0
-        gn2 = 0.0
         for k in range(n):
             total += rows[k]
-            gn2 += (rows[k] - cols[k]) ** 2
-        rel = np.sqrt(gn2) / total if total > 0 else 0.0
+        rel = _rel_norm(rows, cols, total)
         if rel < tol or sweep >= max_sweeps or not np.isfinite(rel):
             break
         for k in range(n):
@@ -212,9 +259,9 @@ def _newton(c0: np.ndarray, p: float, h: np.ndarray, tol: float, max_iter: int) 
         c = balanced_costs(c0, h, p)
         total = float(c.sum())
         g = c.sum(axis=1) - c.sum(axis=0)
-        rel = float(np.linalg.norm(g) / total) if total > 0 else 0.0
-        if rel < tol or it >= max_iter:
-            return np.array([it, rel, np.nan, total])
+        rel = rel_imbalance(c)
+        if rel < tol or it >= max_iter or not np.isfinite(rel):
+            return np.array([it, rel, np.nan, total, 0.0])
         lap = laplacian(c)
         try:
             dh = np.linalg.solve(lap + ones, g / p)
@@ -226,6 +273,8 @@ def _newton(c0: np.ndarray, p: float, h: np.ndarray, tol: float, max_iter: int) 
             if balanced_costs(c0, trial, p).sum() <= total * (1 + 1e-14):
                 break
             step *= 0.5
+        if step <= 1e-12:  # no descent left: round-off floor
+            return np.array([it, rel, np.nan, total, 1.0])
         h[:] = h + step * dh
         it += 1
 
@@ -261,9 +310,7 @@ def balance_costs(
     ``c0`` is the non-negative cost matrix of the network to balance (h = 0). Returns the
     gauge-fixed ``h`` (mean zero over non-frozen neurons when starting from h0 = 0).
     """
-    c0 = validate_square(c0, "c0")
-    if np.any(c0 < 0):
-        raise ValueError("c0 (cost matrix) must be non-negative")
+    c0 = validate_cost(c0, "c0")
     p = _check_p(p)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -272,16 +319,18 @@ def balance_costs(
     h_full = np.zeros(n) if h0 is None else np.array(h0, dtype=np.float64, copy=True)
     if h_full.shape != (n,):
         raise ValueError(f"h0 must have shape ({n},), got {h_full.shape}")
+    if not np.all(np.isfinite(h_full)):
+        raise ValueError("h0 contains NaN or infinite entries")
     frozen = _freeze_mask(c0, opts.dead)
     keep = np.flatnonzero(~frozen)
     sub = np.ascontiguousarray(c0[np.ix_(keep, keep)])
-    require_balanceable(sub, opts.on_missing)
+    existence = require_balanceable(sub, opts.on_missing) if sub.size else None
     h = np.ascontiguousarray(h_full[keep])
     mean0 = h.mean() if h.size else 0.0
     start = time.perf_counter()
-    info = np.zeros(4)
+    info = np.zeros(5)
     if h.size == 0:
-        info[:] = (0, 0.0, 0.0, 0.0)
+        info[:] = (0, 0.0, 0.0, 0.0, 0.0)
     elif method == "flow":
         _flow_kernel(sub, p, h, float(opts.tol), int(opts.max_iter), info)
     elif method == "sweeps":
@@ -295,20 +344,94 @@ def balance_costs(
     h_full[keep] = h
     c_after = balanced_costs(c0, h_full, p)
     c_after_sub = c_after[np.ix_(keep, keep)]
-    total_sub = float(c_after_sub.sum())
-    g = c_after_sub.sum(axis=1) - c_after_sub.sum(axis=0)
-    rel = float(np.linalg.norm(g) / total_sub) if total_sub > 0 else 0.0
+    rel = rel_imbalance(c_after_sub)
+    if c_after_sub.sum() == 0 and sub.sum() > 0:
+        rel = float("nan")  # the cost underflowed to zero: the relative imbalance is undefined
+    cost_after = float(c_after.sum())
+    finite = bool(np.all(np.isfinite(h_full))) and np.isfinite(cost_after)
+    exists = existence is None or existence.exists
+    status = finish_status(
+        rel, opts.tol, int(info[0]), int(opts.max_iter), finite, exists, bool(info[4])
+    )
     return BalanceResult(
         h=h_full,
         method=method,
         iterations=int(info[0]),
         rel_imbalance=rel,
-        converged=bool(rel < opts.tol * 10) and bool(np.isfinite(rel)),
+        converged=status == "converged",
         cost_before=float(c0.sum()),
-        cost_after=float(c_after.sum()),
+        cost_after=cost_after,
         flow_time=float(info[2]),
         wall_s=wall,
         frozen=frozen,
+        status=status,
+        tol=float(opts.tol),
+    )
+
+
+def balance_pinned(
+    c0: np.ndarray,
+    pinned: np.ndarray,
+    p: float = 2.0,
+    options: SolverOptions | None = None,
+) -> BalanceResult:
+    """Minimise C(h) with the ``pinned`` neurons held at h = 0 and mean h = 0 over the free ones.
+
+    Pinned neurons keep all their weights; the free neurons are rebalanced without a uniform shift
+    (a uniform shift rescales every x alike: function-preserving, but it makes any network look
+    more robust to a fixed noise, so it must not count as balancing). Projected damped Newton on
+    the free coordinates. At the optimum every free neuron has the same imbalance g_k (the
+    multiplier of the mean constraint), so convergence is ``||g_F - mean(g_F)|| / C < tol``.
+    Without pinned neurons this is :func:`balance_costs` (Newton).
+    """
+    c0 = validate_cost(c0, "c0")
+    p = _check_p(p)
+    opts = options or SolverOptions()
+    n = c0.shape[0]
+    pinned = np.asarray(pinned, dtype=bool)
+    if pinned.shape != (n,):
+        raise ValueError(f"pinned must be a boolean mask of shape ({n},), got {pinned.shape}")
+    if not pinned.any():
+        return balance_costs(c0, p, "newton", opts)
+    free = np.flatnonzero(~pinned)
+    m = free.size
+    h = np.zeros(n)
+    ones = np.full((m, m), 1.0 / m)
+    start = time.perf_counter()
+    it, rel, stalled = 0, np.inf, False
+    while True:
+        c = balanced_costs(c0, h, p)
+        total = float(c.sum())
+        g = (c.sum(axis=1) - c.sum(axis=0))[free]
+        pg = g - g.mean()
+        rel = float(np.linalg.norm(pg / total)) if total > 0 else 0.0
+        if rel < opts.tol or it >= opts.max_iter or not np.isfinite(rel):
+            break
+        lap = laplacian(c)[np.ix_(free, free)]
+        proj = np.eye(m) - ones
+        dh = np.linalg.solve(proj @ lap @ proj + ones, pg / p)
+        dh -= dh.mean()
+        step = 1.0
+        while step > 1e-12:
+            trial = h.copy()
+            trial[free] += step * dh
+            if balanced_costs(c0, trial, p).sum() <= total * (1 + 1e-14):
+                break
+            step *= 0.5
+        if step <= 1e-12:
+            stalled = True
+            break
+        h[free] += step * dh
+        it += 1
+    wall = time.perf_counter() - start
+    cost_after = float(balanced_costs(c0, h, p).sum())
+    finite = bool(np.all(np.isfinite(h))) and np.isfinite(cost_after)
+    status = finish_status(rel, opts.tol, it, int(opts.max_iter), finite, True, stalled)
+    return BalanceResult(
+        h=h, method="pinned-newton", iterations=it, rel_imbalance=rel,
+        converged=status == "converged", cost_before=float(c0.sum()), cost_after=cost_after,
+        flow_time=float("nan"), wall_s=wall, frozen=pinned.copy(), status=status,
+        tol=float(opts.tol),
     )
 
 
@@ -348,6 +471,7 @@ def balance_rank_one(
 def _flow_fixed_step(c0, p, h, dt, n_steps, record_every, out_h):
     n = c0.shape[0]
     a = np.empty(n)
+    ainv = np.empty(n)
     rows = np.empty(n)
     cols = np.empty(n)
     sgn = 1.0 if p > 0 else -1.0
@@ -361,7 +485,8 @@ def _flow_fixed_step(c0, p, h, dt, n_steps, record_every, out_h):
             break
         for k in range(n):
             a[k] = np.exp(p * h[k])
-        _row_col_sums(c0, a, rows, cols)
+            ainv[k] = np.exp(-p * h[k])
+        _row_col_sums(c0, a, ainv, rows, cols)
         for k in range(n):
             h[k] += dt * sgn * (rows[k] - cols[k])
 
@@ -376,7 +501,7 @@ def flow_trajectory(
     """
     c0 = validate_square(c0, "c0")
     p = _check_p(p)
-    if dt <= 0 or n_steps < 1 or record_every < 1:
+    if not (np.isfinite(dt) and dt > 0) or n_steps < 1 or record_every < 1:
         raise ValueError("dt must be > 0 and n_steps, record_every >= 1")
     n_rec = n_steps // record_every + 1
     out = np.zeros((n_rec, c0.shape[0]))

@@ -30,8 +30,10 @@ class IntegrationTask:
     def __post_init__(self) -> None:
         if self.n_timesteps < 1:
             raise ValueError(f"n_timesteps must be >= 1, got {self.n_timesteps}")
-        if self.sigma_ctx < 0 or self.sigma_in < 0:
-            raise ValueError("sigma_ctx and sigma_in must be >= 0")
+        for name in ("sigma_ctx", "sigma_in"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be finite and >= 0, got {v}")
 
 
 def all_conditions() -> np.ndarray:

@@ -104,6 +104,20 @@ def lax_vector_field(net: RateNetwork, g: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def check_run_args(inputs: np.ndarray, dt: float, noise_sigma: float, rng) -> None:
+    """Reject NaN/inf inputs, a non-positive or non-finite dt and a negative or NaN noise sigma."""
+    if not np.all(np.isfinite(inputs)):
+        raise ValueError("inputs contain NaN or infinite entries")
+    if inputs.size == 0:
+        raise ValueError(f"inputs must not be empty, got shape {inputs.shape}")
+    if not (np.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt must be finite and > 0, got {dt}")
+    if not (np.isfinite(noise_sigma) and noise_sigma >= 0):
+        raise ValueError(f"noise_sigma must be finite and >= 0, got {noise_sigma}")
+    if noise_sigma > 0 and rng is None:
+        raise ValueError("noise_sigma > 0 needs an explicit rng (numpy Generator)")
+
+
 def simulate_relu(
     net: RateNetwork,
     inputs: np.ndarray,
@@ -119,10 +133,7 @@ def simulate_relu(
     inputs = np.asarray(inputs, dtype=np.float64)
     if inputs.ndim != 2 or inputs.shape[1] != net.W_in.shape[1]:
         raise ValueError(f"inputs must have shape (steps, {net.W_in.shape[1]}), got {inputs.shape}")
-    if dt <= 0:
-        raise ValueError(f"dt must be > 0, got {dt}")
-    if noise_sigma > 0 and rng is None:
-        raise ValueError("noise_sigma > 0 needs an explicit rng (numpy Generator)")
+    check_run_args(inputs, dt, noise_sigma, rng)
     steps = inputs.shape[0]
     x = np.zeros((steps + 1, net.n))
     drive = inputs @ net.W_in.T + net.b[None, :]

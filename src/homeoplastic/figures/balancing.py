@@ -245,59 +245,113 @@ def perturbation_response(ds: xr.Dataset) -> Figure:
     return fig
 
 
-def rnn_training(ds: xr.Dataset) -> Figure:
-    """Task loss, recurrent cost and imbalance norm over training, one line per arm."""
-    keys = ["loss", "cost", "imbalance_norm"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+def _ci(da: xr.DataArray, ci: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean over seeds and the half-width of its ``ci`` confidence interval (t distribution)."""
+    from scipy.stats import t as student_t
+
+    if "seed" not in da.dims:
+        v = np.asarray(da.values, float)
+        return v, np.zeros_like(v), 1
+    vals = np.asarray(da.transpose("seed", ...).values, float)
+    n = int(np.sum(np.all(np.isfinite(vals.reshape(vals.shape[0], -1)), axis=1)))
+    mean = np.nanmean(vals, axis=0)
+    if n < 2:
+        return mean, np.zeros_like(mean), n
+    half = student_t.ppf(0.5 + ci / 2, n - 1) * np.nanstd(vals, axis=0, ddof=1) / np.sqrt(n)
+    return mean, half, n
+
+
+def rnn_training(ds: xr.Dataset, ci: float = 0.95) -> Figure:
+    """Validation loss, recurrent cost, normalised imbalance with its null, held-out R^2 per arm.
+
+    Lines: mean over seeds; bands: ``ci`` confidence interval of the mean. The imbalance panel
+    shows ||g||/C and, at the right edge, the row-permutation null (5-95 % range over
+    permutations, seed mean) of each arm's final network (spec §7.2).
+    """
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))
     it = ds["iteration"].values
-    for k, run in enumerate(ds["run"].values):
-        for ax, key in zip(axes, keys, strict=True):
-            da = ds[key].sel(run=run)
-            mean = da.mean("seed").values if "seed" in da.dims else da.values
-            ax.plot(it, mean, color=f"C{k}", label=str(run))
-    for ax, key in zip(axes, keys, strict=True):
+    runs = list(ds["run"].values)
+    n_seeds = ds.sizes.get("seed", 1)
+    for k, run in enumerate(runs):
+        sel = ds.sel(run=run)
+        color = f"C{k}"
+        for ax, da in (
+            (axes[0], sel["val_loss"]),
+            (axes[1], sel["cost"]),
+            (axes[2], sel["imbalance_norm"] / sel["cost"]),
+        ):
+            m, h, _ = _ci(da, ci)
+            ax.plot(it, m, color=color, label=str(run))
+            ax.fill_between(it, m - h, m + h, color=color, alpha=0.2, lw=0)
+        lo = (sel["imbalance_null_p05"] / sel["cost_final"]).mean().item()
+        hi = (sel["imbalance_null_p95"] / sel["cost_final"]).mean().item()
+        x0 = it[-1] * (1.02 + 0.03 * k)
+        axes[2].plot([x0, x0], [lo, hi], color=color, lw=5, alpha=0.6, solid_capstyle="butt")
+        m, h, _ = _ci(sel["heldout_r2"], ci)
+        axes[3].bar(k, m, yerr=h, color=color, capsize=3)
+    axes[2].text(it[-1] * 1.02, axes[2].get_ylim()[1], "null\n(rows\npermuted)", fontsize=6,
+                 va="top")
+    for ax in axes[:3]:
         ax.set_xlabel(_label(ds["iteration"]))
-        ax.set_ylabel(_label(ds[key]))
         ax.set_yscale("log")
+    axes[0].set_ylabel(_label(ds["val_loss"]))
+    axes[1].set_ylabel(_label(ds["cost"]))
+    axes[2].set_ylabel("normalised imbalance |g| / C")
     axes[0].legend(fontsize=7)
-    axes[2].set_title("recurrent imbalance |g|: falls with L2 and balancing", fontsize=9)
+    axes[3].axhline(0.9, color="0.4", ls="--", lw=0.8, label="R² = 0.9")
+    axes[3].set_xticks(range(len(runs)), [str(r) for r in runs], rotation=30, fontsize=7)
+    axes[3].set_ylabel(_label(ds["heldout_r2"]))
+    axes[3].set_ylim(min(0.0, float(ds["heldout_r2"].min())), 1.02)
+    axes[3].legend(fontsize=7)
+    fig.suptitle(f"training, {n_seeds} seeds per arm; bands and bars: {ci:.0%} CI of the mean",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def rnn_robustness(ds: xr.Dataset) -> Figure:
-    """Task loss against neural noise: original vs balanced (gain floor) vs balanced (no floor)."""
+def rnn_robustness(ds: xr.Dataset, ci: float = 0.95) -> Figure:
+    """Per-trial and trial-averaged MSE against noise / std(x): original vs balanced networks.
+
+    Lines: geometric mean over seeds; bands: ``ci`` confidence interval of the mean of log MSE.
+    Inset: total robustness cost before (C0) and after (Cf) balancing.
+    """
     runs = ds["run"].values
-    fig, axes = plt.subplots(2, len(runs), figsize=(3.6 * len(runs), 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, len(runs), figsize=(3.8 * len(runs), 7), squeeze=False)
     curves = (
-        ("original", "o-", "k"),
-        ("balanced", "s--", "C0"),
-        ("balanced_nofloor", "^:", "C3"),
+        ("original", "o-", "k", "original"),
+        ("balanced", "s--", "C0", "balanced"),
+        ("balanced_pinned", "^:", "C3", "balanced, silent pinned"),
+        ("anti_balanced", "v-.", "C1", "anti-balanced"),
     )
     for col, run in enumerate(runs):
         sel = ds.sel(run=run)
-        if "seed" in sel.dims:
-            sel = sel.mean("seed")
-        xs = sel["sigma_normalised"].values
+        xs, _, n = _ci(sel["sigma_normalised"], ci)
         for row, measure in enumerate(("mse_trial", "mse_avg")):
             ax = axes[row, col]
-            for suffix, style, color in curves:
-                key = f"{measure}_{suffix}"
-                ax.plot(
-                    xs,
-                    sel[key].values,
-                    style,
-                    color=color,
-                    ms=4,
-                    label=suffix.replace("_nofloor", " (no gain floor)"),
-                )
+            for suffix, style, color, label in curves:
+                if f"{measure}_{suffix}" not in sel:
+                    continue
+                # Geometric mean and CI of log(MSE): the seeds spread over decades.
+                m, h, _ = _ci(np.log(sel[f"{measure}_{suffix}"]), ci)
+                ax.plot(xs, np.exp(m), style, color=color, ms=3, label=label)
+                ax.fill_between(xs, np.exp(m - h), np.exp(m + h), color=color, alpha=0.15, lw=0)
             ax.set_yscale("log")
             ax.set_xlabel(_label(ds["sigma_normalised"]))
             if col == 0:
                 ax.set_ylabel(_label(ds[f"{measure}_original"]).replace(", original", ""))
             if row == 0:
-                ax.set_title(str(run))
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle("noise robustness after balancing with the robustness cost c_ij = r_j J_ij²")
+                ax.set_title(f"{run} (n = {n})", fontsize=9)
+                inset = ax.inset_axes([0.08, 0.6, 0.25, 0.33])
+                c0, e0, _ = _ci(sel["robust_cost_before"], ci)
+                cf, ef, _ = _ci(sel["robust_cost_after"], ci)
+                inset.bar([0, 1], [c0, cf], yerr=[e0, ef], color=["k", "C0"], capsize=2)
+                inset.set_xticks([0, 1], ["C₀", "C_f"], fontsize=6)
+                inset.tick_params(labelsize=6)
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(
+        f"noise robustness after balancing with c_ij = r_j J_ij²; geometric mean over seeds, "
+        f"bands: {ci:.0%} CI",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig

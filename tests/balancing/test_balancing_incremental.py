@@ -1,0 +1,128 @@
+"""Growing the balancing sweep recomputes nothing that is already there (issue 11, item 4).
+
+A tiny balancing-only config (assemblies and reduced disabled) runs to completion; then, with
+Snakemake's default rerun triggers, ``snakemake -n`` must schedule exactly the new points' jobs
+plus the sweep-level reductions after adding a seed, and only figures after a figure setting.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY = {
+    "assemblies": {"enabled": False},
+    "reduced": {"enabled": False},
+    "balancing": {
+        "sweep": {"sizes": [10], "ranks": [1, "full"], "exponents": [2.0], "seeds": [0],
+                  "flow_max_iter": 2000},
+        "perturbation": {"side": 5, "eps_sweep": [0.001, 0.01, 0.1]},
+        "two_neuron": {"t_max": 0.5, "dt": 0.01},
+        "rnn": {"n": 8, "n_timesteps": 4, "n_iterations": 20, "log_every": 5, "l2_lambdas": [1.0],
+                "balance_rates": [1.0], "seeds": [0], "n_trial_sets": 1,
+                "noise_sigmas": [0.0, 0.3], "n_permutations": 20},
+        "xor": {"n": 8, "seeds": [0], "n_trials": 2, "t_max": 5.0},
+    },
+}
+
+
+def _write(tmp: Path, name: str, cfg: dict) -> Path:
+    cfg = copy.deepcopy(cfg)
+    cfg["results_dir"] = str(tmp / "results")
+    cfg["logs_dir"] = str(tmp / "logs")
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _snakemake(configfile: Path, *extra: str) -> str:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(configfile),
+           *extra]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if res.returncode != 0:
+        raise AssertionError(res.stdout[-3000:] + res.stderr[-3000:])
+    return res.stdout + res.stderr
+
+
+def _scheduled(configfile: Path) -> dict[str, int]:
+    """Rule -> job count of a dry run ({} when nothing is to be done)."""
+    out = _snakemake(configfile, "-n")
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("bal_incremental")
+    base = _write(tmp, "base", TINY)
+    _snakemake(base)
+    assert (tmp / "results/balancing_summary.csv").stat().st_size > 0
+    assert _scheduled(base) == {}
+    return tmp
+
+
+def test_adding_a_sweep_seed_schedules_only_its_points(finished):
+    cfg = copy.deepcopy(TINY)
+    cfg["balancing"]["sweep"]["seeds"] = [0, 1]
+    assert _scheduled(_write(finished, "sweep_seed", cfg)) == {
+        "balancing_balance": 2,  # the new seed at both ranks
+        "balancing_analyze": 1,
+        "balancing_figure_sweep": 1,
+        "balancing_summary": 1,
+        "all": 1,
+    }
+
+
+def test_adding_an_rnn_seed_schedules_only_its_runs(finished):
+    cfg = copy.deepcopy(TINY)
+    cfg["balancing"]["rnn"]["seeds"] = [0, 1]
+    assert _scheduled(_write(finished, "rnn_seed", cfg)) == {
+        "balancing_train_rnn": 3,  # plain, l2 and balance arms of the new seed
+        "balancing_robustness": 3,
+        "balancing_figure_rnn": 1,
+        "balancing_summary": 1,
+        "all": 1,
+    }
+
+
+def test_a_figure_setting_reruns_only_figures(finished):
+    cfg = copy.deepcopy(TINY)
+    cfg["balancing"]["figures"] = {"dpi": 90}
+    assert _scheduled(_write(finished, "figures", cfg)) == {
+        "balancing_figure_sweep": 1,
+        "balancing_figure_two_neuron": 1,
+        "balancing_figure_perturbation": 1,
+        "balancing_figure_rnn": 1,
+        "all": 1,
+    }
+
+
+def test_adding_an_xor_seed_schedules_only_it(finished):
+    cfg = copy.deepcopy(TINY)
+    cfg["balancing"]["xor"]["seeds"] = [0, 3]
+    assert _scheduled(_write(finished, "xor_seed", cfg)) == {
+        "balancing_xor": 1,
+        "balancing_summary": 1,
+        "all": 1,
+    }
+
+
+def test_an_evaluation_setting_does_not_retrain(finished):
+    cfg = copy.deepcopy(TINY)
+    cfg["balancing"]["rnn"]["noise_sigmas"] = [0.0, 0.5]
+    assert _scheduled(_write(finished, "eval", cfg)) == {
+        "balancing_robustness": 3,
+        "balancing_figure_rnn": 1,
+        "balancing_summary": 1,
+        "all": 1,
+    }

@@ -1,0 +1,36 @@
+"""Claims table of the balancing model: each claim per configuration next to the paper's."""
+
+import csv
+import json
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")
+
+from homeoplastic.balancing.claims import (  # noqa: E402
+    COLUMNS,
+    perturbation_rows,
+    rnn_rows,
+    sweep_rows,
+    two_neuron_rows,
+    xor_rows,
+)
+from homeoplastic.store import open_store, open_sweep  # noqa: E402
+
+cfg = json.loads(snakemake.params.settings)
+inp = snakemake.input
+rows = sweep_rows(open_sweep(inp.sweep, sweep_keys=["n", "rank", "p", "seed"]).load())
+rows += two_neuron_rows(open_store(inp.two_neuron).load())
+rows += perturbation_rows(open_store(inp.perturb).load(), open_store(inp.perturb, "neurons").load(),
+                          open_store(inp.perturb, "synapses").load(),
+                          open_store(inp.perturb, "modes").load())
+if inp.train:
+    rows += rnn_rows(open_sweep(inp.train, ["run", "seed"]).load(),
+                     open_sweep(inp.robust, ["run", "seed"]).load(),
+                     cfg["r2_min"], cfg["sigma_max_normalised"])
+if inp.xor:
+    rows += xor_rows(open_sweep(inp.xor, ["seed"]).load())
+with open(snakemake.output[0], "w", newline="") as handle:
+    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+print(f"{len(rows)} rows, {sum(r['agrees'] == 'no' for r in rows)} disagree", file=sys.stderr)
