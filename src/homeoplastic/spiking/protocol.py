@@ -111,7 +111,7 @@ def network_params(section: Mapping[str, Any], sweep: Mapping[str, Any]) -> Netw
     plasticity["learning_speed"] = float(sweep["learning_speed"])
     plasticity.setdefault("start_s", protocol.warmup_s)
     overrides.setdefault("assemblies", {})["n_assemblies"] = protocol.n_assemblies
-    return NetworkParams.from_dict(overrides)
+    return NetworkParams.from_dict(overrides, where="assemblies.network")
 
 
 def check_section(section: Mapping[str, Any]) -> None:
@@ -121,6 +121,9 @@ def check_section(section: Mapping[str, Any]) -> None:
     """
     protocol = protocol_from_config(section)
     record = record_from_config(section)
+    # the overrides on their own too: the sweep replaces some of them (rule, size), silently
+    NetworkParams.from_dict(copy.deepcopy(dict(section.get("network", {}))),
+                            where="assemblies.network")
     for point in sweep_points(section):
         params = network_params(section, point)
         record.spec().validate(params.dt_ms)
