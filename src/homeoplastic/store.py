@@ -140,51 +140,73 @@ def open_sweep(
     paths: Iterable[str | os.PathLike[str]],
     sweep_keys: Iterable[str] | None = None,
     *,
-    compat: str = "override",
+    compat: str | None = None,
     scalars_only: bool = False,
 ) -> xr.Dataset:
-    """Open many stores' root datasets as one dask-backed dataset.
+    """Open many runs' stores (root datasets, one stage) as one dask-backed dataset.
 
-    Each store contributes its sweep values (root attr ``sweep_json``) as length-1 dimensions, so
-    that ``open_mfdataset`` combines the runs by coordinates into a dense sweep array.
-    ``compat="override"`` takes variables without sweep dimensions from the first store;
-    ``"no_conflicts"`` merges stores whose variable sets differ (e.g. runs with fewer stages),
-    filling what a run lacks with NaN. ``scalars_only`` keeps only each run's scalar variables,
-    for reductions over runs whose time axes differ (e.g. runs the guard stopped early).
+    The sweep values of each store (root attr ``sweep_json``; ``sweep_keys`` picks and orders
+    them, default: the first store's keys) become dimensions, followed by the stores' own
+    dimensions. Runs differ in length and in what they hold (full and short chains, runs the rate
+    guard stopped early), so the runs are stacked, not combined by coordinates: every other
+    dimension (``time``, ``snapshot_time``, ``time_spontaneous``, ...) is the union of the runs'
+    coordinate values on their common grid (the simulation clock), and a value is NaN exactly where
+    a run has none: a sweep point without a run, a variable the run's chain did not produce, a
+    time the run did not reach. Integer variables become float where such gaps exist.
+
+    ``scalars_only`` keeps only each run's scalar variables (per-run statistics). ``compat`` is
+    accepted for callers of the earlier version and ignored: every variable is taken per run, so
+    runs can no longer conflict. Raises ``KeyError`` for a store without a sweep value and
+    ``ValueError`` for two stores at the same sweep point.
     """
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("open_sweep needs at least one store")
-    keys = list(sweep_keys) if sweep_keys is not None else None
-
-    def expand(ds: xr.Dataset) -> xr.Dataset:
-        sweep = json.loads(ds.attrs.get("sweep_json", "{}"))
-        use = keys if keys is not None else sorted(sweep)
-        missing = [k for k in use if k not in sweep]
+    if compat is not None:
+        warnings.warn("open_sweep: compat is ignored (runs are stacked, so none can conflict)",
+                      DeprecationWarning, stacklevel=2)
+    datasets = [open_store(p) for p in paths]
+    sweeps = [json.loads(ds.attrs.get("sweep_json", "{}")) for ds in datasets]
+    keys = list(sweep_keys) if sweep_keys is not None else list(sweeps[0])
+    if not keys:
+        raise KeyError(f"store has no sweep values (attr sweep_json): {paths[0]}")
+    seen: dict[tuple, Path] = {}
+    coord_attrs: dict[str, dict[str, Any]] = {}
+    runs = []
+    for path, ds, sweep in zip(paths, datasets, sweeps, strict=True):
+        missing = [k for k in keys if k not in sweep]
         if missing:
-            raise KeyError(f"store has no sweep value for {missing}: {ds.encoding.get('source')}")
+            raise KeyError(f"store has no sweep value for {missing}: {path}")
+        point = tuple(sweep[k] for k in keys)
+        if point in seen:
+            raise ValueError(
+                f"two stores at the same sweep point {dict(zip(keys, point, strict=True))}: "
+                f"{seen[point]} and {path}"
+            )
+        seen[point] = path
+        for key in keys:  # keep units and long_name of the sweep coordinates
+            if key in ds.coords and key not in coord_attrs:
+                coord_attrs[key] = dict(ds[key].attrs)
+        ds = ds.drop_vars([k for k in keys if k in ds.variables])
         if scalars_only:
             ds = ds.drop_vars([k for k, v in ds.variables.items() if v.ndim > 0])
-        attrs = {k: dict(ds[k].attrs) for k in use if k in ds.coords}
-        ds = ds.drop_vars([k for k in use if k in ds.coords]).expand_dims(
-            {k: [sweep[k]] for k in use}
-        )
-        for key, values in attrs.items():  # keep units and long_name of the sweep coordinates
-            ds[key].attrs.update(values)
-        return ds
-
-    return xr.open_mfdataset(
-        [str(p) for p in paths],
-        engine="zarr",
-        combine="by_coords",
-        preprocess=expand,
-        backend_kwargs={"consolidated": CONSOLIDATED, "zarr_format": ZARR_FORMAT},
-        compat=compat,
-        coords="minimal",
+        runs.append(ds)
+    stacked = xr.concat(
+        runs,
+        dim="_run",
         data_vars="all",
+        coords="minimal",
+        compat="no_conflicts",
         join="outer",
         combine_attrs="drop_conflicts",
     )
+    points = list(seen)
+    stacked = stacked.assign_coords({key: ("_run", [p[i] for p in points])
+                                     for i, key in enumerate(keys)})
+    combined = stacked.set_index(_run=keys).unstack("_run").transpose(*keys, ...)
+    for key in keys:
+        combined[key].attrs.update(coord_attrs.get(key, {}))
+    return combined
 
 
 def _json_default(value: Any) -> Any:
