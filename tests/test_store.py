@@ -191,6 +191,11 @@ def test_any_subset_opens_and_keeps_its_values(sweep):
     assert_holds_exactly_the_stores(ds, chosen)
     one = _quiet_open_sweep(chosen[:1])
     assert_holds_exactly_the_stores(one, chosen[:1])
+    by_rule = _quiet_open_sweep(chosen, sweep_keys=["rule"])  # the other values differ not here
+    assert set(by_rule.dims) >= {"rule"} and not {"n_neurons", "seed"} & set(by_rule.coords)
+    for path in chosen:
+        rule = _sweep_point_of(path)["rule"]
+        assert float(by_rule.train_end_s.sel(rule=rule)) == float(open_store(path).train_end_s)
 
 
 def test_open_sweep_refuses_ambiguous_or_unlabelled_stores(sweep, tmp_path):

@@ -108,7 +108,8 @@ def write_store(
 def _mark_complete(store_path: Path) -> None:
     import zarr
 
-    group = zarr.open_group(store_path, mode="r+", zarr_format=ZARR_FORMAT)
+    group = zarr.open_group(store_path, mode="r+", zarr_format=ZARR_FORMAT,
+                            use_consolidated=CONSOLIDATED)
     group.attrs[COMPLETE_ATTR] = True
 
 
@@ -117,7 +118,8 @@ def is_complete(path: str | os.PathLike[str]) -> bool:
     import zarr
 
     try:
-        group = zarr.open_group(Path(path), mode="r", zarr_format=ZARR_FORMAT)
+        group = zarr.open_group(Path(path), mode="r", zarr_format=ZARR_FORMAT,
+                                use_consolidated=CONSOLIDATED)
     except Exception:
         return False
     return bool(group.attrs.get(COMPLETE_ATTR, False))
@@ -155,8 +157,8 @@ def open_sweep(
     time the run did not reach. Integer variables become float where such gaps exist.
 
     ``scalars_only`` keeps only each run's scalar variables (per-run statistics). ``compat`` is
-    accepted for callers of the earlier version and ignored: every variable is taken per run, so
-    runs can no longer conflict. Raises ``KeyError`` for a store without a sweep value and
+    accepted for callers of the earlier version and ignored: every data variable is taken per
+    run, so there is nothing to override or merge. Raises ``KeyError`` for a store without a sweep value and
     ``ValueError`` for two stores at the same sweep point.
     """
     paths = [Path(p) for p in paths]
@@ -187,7 +189,8 @@ def open_sweep(
         for key in keys:  # keep units and long_name of the sweep coordinates
             if key in ds.coords and key not in coord_attrs:
                 coord_attrs[key] = dict(ds[key].attrs)
-        ds = ds.drop_vars([k for k in keys if k in ds.variables])
+        # every sweep value is a coordinate of the result (picked) or dropped (not picked)
+        ds = ds.drop_vars([k for k in sweep if k in ds.variables and not ds[k].dims])
         if scalars_only:
             ds = ds.drop_vars([k for k, v in ds.variables.items() if v.ndim > 0])
         runs.append(ds)
@@ -203,7 +206,11 @@ def open_sweep(
     points = list(seen)
     stacked = stacked.assign_coords({key: ("_run", [p[i] for p in points])
                                      for i, key in enumerate(keys)})
-    combined = stacked.set_index(_run=keys).unstack("_run").transpose(*keys, ...)
+    if len(keys) == 1:  # one key makes a plain index, which has nothing to unstack
+        combined = stacked.swap_dims({"_run": keys[0]}).sortby(keys[0])
+    else:
+        combined = stacked.set_index(_run=keys).unstack("_run")
+    combined = combined.transpose(*keys, ...)
     for key in keys:
         combined[key].attrs.update(coord_attrs.get(key, {}))
     return combined
