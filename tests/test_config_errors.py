@@ -107,6 +107,21 @@ BAD = {
     "perturbed assembly that does not exist": (
         "assemblies: {protocol: {perturb_assembly: 9}}",
         "assemblies.protocol.perturb_assembly", "0..4"),
+    "rate bin off the time grid": (
+        "assemblies: {record: {rate_bin_ms: 0.15}}",
+        "assemblies.record.rate_bin_ms", "a multiple of dt_ms"),
+    "probe shorter than its count window": (
+        "assemblies: {probe: {on_s: 0.05}}",
+        "assemblies.probe.on_s", ">= window_s"),
+    "rate-map window off the time grid": (
+        "assemblies: {rate_dependence: {window_s: 0.00015}}",
+        "assemblies.rate_dependence.window_s", "a multiple of dt"),
+    "dt-check step the network cannot take": (
+        "assemblies: {dt_check: {dt_ms: [0.1, 0.03]}}",
+        "assemblies.dt_check.dt_ms", "multiple of dt_ms = 0.03"),
+    "dt-check seed repeated": (
+        "assemblies: {dt_check: {seeds: [3, 3]}}",
+        "assemblies.dt_check.seeds", "no item repeated"),
     "reduced model size not offered": (
         "reduced: {models: [3]}",
         "reduced.models[0]", "[2, 4]"),

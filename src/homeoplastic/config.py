@@ -142,4 +142,6 @@ def _describe(schema: Mapping[str, Any]) -> str:
         words += f", not {schema['not']['const']!r}"
     if "minItems" in schema:
         words += f" (at least {schema['minItems']} item{'s' if schema['minItems'] != 1 else ''})"
+    if schema.get("uniqueItems"):
+        words += ", no item repeated"
     return words

@@ -117,26 +117,20 @@ def network_params(section: Mapping[str, Any], sweep: Mapping[str, Any]) -> Netw
 def check_section(section: Mapping[str, Any]) -> None:
     """Validate everything the schema cannot: parameters of every sweep point, protocol timing.
 
-    Raises :class:`ParameterError` naming the key; called by the workflow before any job runs.
+    Raises :class:`ParameterError` naming the key from ``assemblies.``; called by the workflow
+    before any job runs.
     """
     protocol = protocol_from_config(section)
     record = record_from_config(section)
     # the overrides on their own too: the sweep replaces some of them (rule, size), silently
-    NetworkParams.from_dict(copy.deepcopy(dict(section.get("network", {}))),
-                            where="assemblies.network")
+    overrides = copy.deepcopy(dict(section.get("network", {})))
+    network = NetworkParams.from_dict(overrides, where="assemblies.network")
     for point in sweep_points(section):
         params = network_params(section, point)
-        record.spec().validate(params.dt_ms)
-        dt_s = params.dt_ms * 1e-3
-        for name in ("warmup_s", "stimulus_on_s", "stimulus_off_s", "spontaneous_s",
-                     "nonrecurrent_settle_s", "perturb_at_s", "perturb_duration_s",
-                     "remap_after_s"):
-            value = getattr(protocol, name)
-            if value < 0 or abs(value / dt_s - round(value / dt_s)) > 1e-6:
-                raise ParameterError(
-                    f"assemblies.protocol.{name} = {value} is invalid; allowed: >= 0 and a "
-                    f"multiple of dt = {params.dt_ms} ms"
-                )
+        _keys_under("assemblies", record.spec().validate, params.dt_ms)
+        _check_on_grid(protocol, ("warmup_s", "stimulus_on_s", "stimulus_off_s", "spontaneous_s",
+                                  "nonrecurrent_settle_s", "perturb_at_s", "perturb_duration_s",
+                                  "remap_after_s"), params.dt_ms, "assemblies.protocol")
         if not 0 <= protocol.perturb_assembly < protocol.n_assemblies:
             raise ParameterError(
                 f"assemblies.protocol.perturb_assembly = {protocol.perturb_assembly} is out of "
@@ -145,7 +139,43 @@ def check_section(section: Mapping[str, Any]) -> None:
         if protocol.perturb_at_s > protocol.perturb_duration_s:
             raise ParameterError("assemblies.protocol.perturb_at_s must be <= perturb_duration_s")
         if section.get("probe", {}).get("enabled", False):
-            probe_settings(section).validate(params.dt_ms)
+            _keys_under("assemblies", probe_settings(section).validate, params.dt_ms)
+    rate_maps = section.get("rate_dependence", {})
+    if rate_maps.get("enabled", False):
+        _check_on_grid(rate_maps, ("warmup_s", "window_s"), network.dt_ms,
+                       "assemblies.rate_dependence")
+    check = section.get("dt_check", {})
+    if check.get("enabled", False):
+        for dt_ms in check.get("dt_ms", ()):
+            try:
+                NetworkParams.from_dict({**overrides, "dt_ms": dt_ms}, where="assemblies.network")
+            except ParameterError as err:
+                raise ParameterError(f"assemblies.dt_check.dt_ms = {dt_ms} is invalid for the "
+                                     f"network: {err}") from None
+            _check_on_grid(check, ("stimulus_on_s", "stimulus_off_s"), dt_ms,
+                           "assemblies.dt_check")
+
+
+def _keys_under(root: str, check, *args) -> None:
+    """Run ``check(*args)``; a ParameterError's key (``record.x``) is named from ``root`` too."""
+    try:
+        check(*args)
+    except ParameterError as err:
+        raise ParameterError(f"{root}.{err}") from None
+
+
+def _check_on_grid(values, names, dt_ms: float, where: str) -> None:
+    """Durations (s) in ``values`` (a mapping or an object) must be >= 0 multiples of dt."""
+    dt_s = dt_ms * 1e-3
+    for name in names:
+        value = values.get(name) if isinstance(values, Mapping) else getattr(values, name)
+        if value is None:
+            continue
+        if value < 0 or abs(value / dt_s - round(value / dt_s)) > 1e-6:
+            raise ParameterError(
+                f"{where}.{name} = {value} is invalid; allowed: >= 0 and a multiple of "
+                f"dt = {dt_ms} ms"
+            )
 
 
 def _product(block: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
