@@ -65,6 +65,8 @@ def _run_chain(base: Path, n: int, rule: str, speed: float) -> tuple[dict, dict[
     paths["analyze"] = folder / "analyze.zarr"
     write_store(paths["analyze"], analysis,
                 attrs=provenance_attrs(stage="analyze", config={}, seed=1, sweep=point))
+    for path in paths.values():  # what Snakemake drops into every directory() output
+        (path / ".snakemake_timestamp").touch()
     return point, paths
 
 
@@ -209,6 +211,21 @@ def test_open_sweep_refuses_ambiguous_or_unlabelled_stores(sweep, tmp_path):
         open_sweep([bare])
     with pytest.raises(ValueError, match="at least one"):
         open_sweep([])
+
+
+def test_stores_without_consolidated_metadata_still_open_quietly(sweep, tmp_path):
+    """Stores written before the consolidated-metadata policy keep working."""
+    import zarr
+
+    (_, paths), *_ = sweep
+    old = tmp_path / "old.zarr"
+    open_store(paths["train"]).load().to_zarr(old, zarr_format=3, consolidated=False)
+    zarr.open_group(old, mode="r+", use_consolidated=False).attrs["store_complete"] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(open_store(old).rate_exc_hz,
+                                      open_store(paths["train"]).rate_exc_hz)
+    assert "consolidated_metadata" in (paths["train"] / "zarr.json").read_text()
 
 
 def test_readme_example_opens_stores_without_warnings(sweep, tmp_path):

@@ -1,8 +1,11 @@
 """Zarr stores: atomic writes, provenance attrs, and opening a sweep as one dataset.
 
-Policy (one, passed explicitly everywhere): Zarr format 3, **no consolidated metadata**. Local and
-cluster file systems list a store's few arrays quickly, and not consolidating avoids the format-3
-consolidated-metadata warning and a second metadata copy that can go stale.
+Policy (one, passed explicitly everywhere): Zarr format 3 with **consolidated metadata, written
+once** when the store is complete (nothing writes to a store after that, so the copy cannot go
+stale). Readers then never list a store's folder: ``xr.open_zarr(path)`` with no options opens it
+without warnings, even with the ``.snakemake_timestamp`` file Snakemake drops into directory
+outputs, and opening a sweep of many stores on a cluster file system reads one file per store.
+Stores written before this policy (no consolidated metadata) are still read, non-consolidated.
 
 Every store is written to a hidden temporary sibling and renamed into place only when complete, so
 a killed job never leaves a store that looks done. A store holds a main (regular) dataset at its
@@ -34,7 +37,7 @@ warnings.filterwarnings("ignore", message=r".*\.snakemake_timestamp.*")
 warnings.filterwarnings("ignore", message=r"The data type .* does not have a Zarr V3 specification")
 
 ZARR_FORMAT = 3
-CONSOLIDATED = False
+CONSOLIDATED = True
 COMPLETE_ATTR = "store_complete"
 
 
@@ -79,7 +82,8 @@ def write_store(
     """Write ``dataset`` (root) and ``groups`` to a Zarr store at ``path``, atomically.
 
     The store is assembled in a temporary sibling directory and renamed into place; the root
-    attr ``store_complete = True`` is written last. An existing store at ``path`` is replaced.
+    attr ``store_complete = True`` and then the consolidated metadata are written last. An
+    existing store at ``path`` is replaced.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -89,12 +93,13 @@ def write_store(
     tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
     root = dataset.copy()
     root.attrs = {**root.attrs, **dict(attrs or {}), COMPLETE_ATTR: False}
-    root.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED)
+    # consolidated once, at the end, so that the one copy covers every group and attribute
+    root.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
     for name, group in (groups or {}).items():
-        group.to_zarr(
-            tmp, group=name, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED
-        )
+        group.to_zarr(tmp, group=name, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
     _mark_complete(tmp)
+    if CONSOLIDATED:
+        _consolidate(tmp)
     if final.exists():
         trash = final.parent / f".{final.name}.old-{os.getpid()}"
         os.replace(final, trash)
@@ -109,8 +114,24 @@ def _mark_complete(store_path: Path) -> None:
     import zarr
 
     group = zarr.open_group(store_path, mode="r+", zarr_format=ZARR_FORMAT,
-                            use_consolidated=CONSOLIDATED)
+                            use_consolidated=False)
     group.attrs[COMPLETE_ATTR] = True
+
+
+def _consolidate(store_path: Path) -> None:
+    import zarr
+
+    with warnings.catch_warnings():  # "not part of the Zarr format 3 specification" (yet)
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+        zarr.consolidate_metadata(store_path, zarr_format=ZARR_FORMAT)
+
+
+def _is_consolidated(path: Path) -> bool:
+    """True when the store's root metadata holds the consolidated copy (stores of this policy)."""
+    try:
+        return bool(json.loads((path / "zarr.json").read_text()).get("consolidated_metadata"))
+    except (OSError, ValueError):
+        return False
 
 
 def is_complete(path: str | os.PathLike[str]) -> bool:
@@ -119,7 +140,7 @@ def is_complete(path: str | os.PathLike[str]) -> bool:
 
     try:
         group = zarr.open_group(Path(path), mode="r", zarr_format=ZARR_FORMAT,
-                                use_consolidated=CONSOLIDATED)
+                                use_consolidated=_is_consolidated(Path(path)))
     except Exception:
         return False
     return bool(group.attrs.get(COMPLETE_ATTR, False))
@@ -129,7 +150,8 @@ def open_store(path: str | os.PathLike[str], group: str | None = None) -> xr.Dat
     """Open one store (or one of its groups) lazily; refuses incomplete stores."""
     if not is_complete(path):
         raise FileNotFoundError(f"{path} is not a complete homeoplastic store")
-    return xr.open_zarr(Path(path), group=group, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+    return xr.open_zarr(Path(path), group=group, consolidated=_is_consolidated(Path(path)),
+                        zarr_format=ZARR_FORMAT)
 
 
 def load_group(path: str | os.PathLike[str], group: str) -> dict[str, np.ndarray]:
@@ -203,6 +225,8 @@ def open_sweep(
         join="outer",
         combine_attrs="drop_conflicts",
     )
+    # one chunk per run and variable: runs of different lengths were chunked differently
+    stacked = stacked.chunk({dim: 1 if dim == "_run" else -1 for dim in stacked.dims})
     points = list(seen)
     stacked = stacked.assign_coords({key: ("_run", [p[i] for p in points])
                                      for i, key in enumerate(keys)})
