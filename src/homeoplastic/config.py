@@ -1,8 +1,9 @@
 """Config validation against JSON schemas (draft 2020-12), with defaults filled in.
 
 The workflow validates each top-level section of ``config/config.yaml`` against its own schema in
-``workflow/schemas/`` before any job starts; the CLI and the library use the same function. Errors
-name the offending key (as a dotted path) and, where the schema says, the allowed values or range.
+``workflow/schemas/`` before any job starts; the CLI and the library use the same function. Each
+error names the offending key by its full dotted path (an unknown key by its own path) and says
+what is allowed: the type, the allowed values, the range, or every alternative of a ``oneOf``.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
 import math
 import numbers
 import typing
@@ -349,7 +350,7 @@ def _from_dict(cls, values: dict[str, Any], where: str):
             f"{names}: unknown parameter; allowed in {where}: {', '.join(sorted(known))}",
             key=f"{where}.{unknown[0]}",
         )
-    hints = typing.get_type_hints(cls)
+    hints = _field_types(cls)
     kwargs = {}
     for name, value in values.items():
         kind = hints[name]
@@ -366,6 +367,8 @@ def _from_dict(cls, values: dict[str, Any], where: str):
             kwargs[name] = value
     return cls(**kwargs)
 
+
+_field_types = functools.cache(typing.get_type_hints)  # annotations are strings here
 
 _TYPE_NAMES = {
     bool: "true or false (a YAML boolean, not a string or a number)",
