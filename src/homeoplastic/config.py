@@ -1,8 +1,9 @@
 """Config validation against JSON schemas (draft 2020-12), with defaults filled in.
 
 The workflow validates each top-level section of ``config/config.yaml`` against its own schema in
-``workflow/schemas/`` before any job starts; the CLI and the library use the same function. Errors
-name the offending key (as a dotted path) and, where the schema says, the allowed values or range.
+``workflow/schemas/`` before any job starts; the CLI and the library use the same function. Each
+error names the offending key by its full dotted path (an unknown key by its own path) and says
+what is allowed: the type, the allowed values, the range, or every alternative of a ``oneOf``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def validate(
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(filled), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{_dotted(where, err.absolute_path)}: {_explain(err)}" for err in errors]
+        lines = [_line(where, err) for err in errors]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     return filled
 
@@ -72,18 +73,76 @@ def _dotted(where: str, path) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
+def _line(where: str, error) -> str:
+    """One problem as ``where.key.subkey: what is wrong; allowed: ...``."""
+    path = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = schema.get("properties", {})
+        extra = [key for key in error.instance if key not in known]
+        keys = ", ".join(_dotted(where, [*path, key]) for key in extra)
+        return (f"{keys}: unknown key; allowed keys in {_dotted(where, path)}: "
+                f"{', '.join(sorted(known))}")
+    return f"{_dotted(where, path)}: {_explain(error)}"
+
+
 def _explain(error) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "additionalProperties":
-        allowed = sorted(schema.get("properties", {}))
-        return f"{error.message}; allowed keys: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{error.instance!r} is not one of the allowed values {error.validator_value}"
     if error.validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        bounds = {
-            k: schema[k]
-            for k in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
-            if k in schema
-        }
-        return f"{error.instance!r} is out of range {bounds}"
-    return error.message
+        return f"{error.instance!r} is out of range; allowed: {_describe(schema)}"
+    if error.validator in ("oneOf", "anyOf"):
+        alternatives = " or ".join(_describe(alt) for alt in error.validator_value)
+        return f"{error.instance!r} is invalid; allowed: {alternatives}"
+    if error.validator in ("type", "not", "const"):
+        return f"{error.instance!r} is invalid; allowed: {_describe(schema)}"
+    return f"{error.message}; allowed: {_describe(schema)}"
+
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def _describe(schema: Mapping[str, Any]) -> str:
+    """What a (sub)schema allows, in words: 'an integer >= 1 and <= 100000', "one of ['full']"."""
+    if not isinstance(schema, Mapping):
+        return repr(schema)
+    if "$ref" in schema:
+        return f"a value as defined in {schema['$ref']}"
+    if "enum" in schema:
+        words = f"one of {schema['enum']}"
+    elif "const" in schema:
+        words = f"exactly {schema['const']!r}"
+    elif "oneOf" in schema or "anyOf" in schema:
+        words = " or ".join(_describe(alt) for alt in schema.get("oneOf", schema.get("anyOf")))
+    else:
+        kinds = schema.get("type", [])
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        words = " or ".join(_TYPE_WORDS.get(kind, kind) for kind in kinds) or "any value"
+        if "array" in kinds and isinstance(schema.get("items"), Mapping):
+            words += f", each item {_describe(schema['items'])}"
+        if "object" in kinds and schema.get("properties"):
+            words += f" with keys {', '.join(sorted(schema['properties']))}"
+    bounds = [
+        f"{op} {schema[key]}"
+        for key, op in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
+                        ("exclusiveMaximum", "<"))
+        if key in schema
+    ]
+    if bounds:
+        words += " " + " and ".join(bounds)
+    if isinstance(schema.get("not"), Mapping) and "const" in schema["not"]:
+        words += f", not {schema['not']['const']!r}"
+    if "minItems" in schema:
+        words += f" (at least {schema['minItems']} item{'s' if schema['minItems'] != 1 else ''})"
+    if schema.get("uniqueItems"):
+        words += ", no item repeated"
+    return words

@@ -1,8 +1,11 @@
 """Zarr stores: atomic writes, provenance attrs, and opening a sweep as one dataset.
 
-Policy (one, passed explicitly everywhere): Zarr format 3, **no consolidated metadata**. Local and
-cluster file systems list a store's few arrays quickly, and not consolidating avoids the format-3
-consolidated-metadata warning and a second metadata copy that can go stale.
+Policy (one, passed explicitly everywhere): Zarr format 3 with **consolidated metadata, written
+once** when the store is complete (nothing writes to a store after that, so the copy cannot go
+stale). Readers then never list a store's folder: ``xr.open_zarr(path)`` with no options opens it
+without warnings, even with the ``.snakemake_timestamp`` file Snakemake drops into directory
+outputs, and opening a sweep of many stores on a cluster file system reads one file per store.
+Stores written before this policy (no consolidated metadata) are still read, non-consolidated.
 
 Every store is written to a hidden temporary sibling and renamed into place only when complete, so
 a killed job never leaves a store that looks done. A store holds a main (regular) dataset at its
@@ -34,7 +37,7 @@ warnings.filterwarnings("ignore", message=r".*\.snakemake_timestamp.*")
 warnings.filterwarnings("ignore", message=r"The data type .* does not have a Zarr V3 specification")
 
 ZARR_FORMAT = 3
-CONSOLIDATED = False
+CONSOLIDATED = True
 COMPLETE_ATTR = "store_complete"
 
 
@@ -79,7 +82,8 @@ def write_store(
     """Write ``dataset`` (root) and ``groups`` to a Zarr store at ``path``, atomically.
 
     The store is assembled in a temporary sibling directory and renamed into place; the root
-    attr ``store_complete = True`` is written last. An existing store at ``path`` is replaced.
+    attr ``store_complete = True`` and then the consolidated metadata are written last. An
+    existing store at ``path`` is replaced.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -89,12 +93,13 @@ def write_store(
     tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
     root = dataset.copy()
     root.attrs = {**root.attrs, **dict(attrs or {}), COMPLETE_ATTR: False}
-    root.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED)
+    # consolidated once, at the end, so that the one copy covers every group and attribute
+    root.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
     for name, group in (groups or {}).items():
-        group.to_zarr(
-            tmp, group=name, mode="w", zarr_format=ZARR_FORMAT, consolidated=CONSOLIDATED
-        )
+        group.to_zarr(tmp, group=name, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
     _mark_complete(tmp)
+    if CONSOLIDATED:
+        _consolidate(tmp)
     if final.exists():
         trash = final.parent / f".{final.name}.old-{os.getpid()}"
         os.replace(final, trash)
@@ -108,8 +113,25 @@ def write_store(
 def _mark_complete(store_path: Path) -> None:
     import zarr
 
-    group = zarr.open_group(store_path, mode="r+", zarr_format=ZARR_FORMAT)
+    group = zarr.open_group(store_path, mode="r+", zarr_format=ZARR_FORMAT,
+                            use_consolidated=False)
     group.attrs[COMPLETE_ATTR] = True
+
+
+def _consolidate(store_path: Path) -> None:
+    import zarr
+
+    with warnings.catch_warnings():  # "not part of the Zarr format 3 specification" (yet)
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+        zarr.consolidate_metadata(store_path, zarr_format=ZARR_FORMAT)
+
+
+def _is_consolidated(path: Path) -> bool:
+    """True when the store's root metadata holds the consolidated copy (stores of this policy)."""
+    try:
+        return bool(json.loads((path / "zarr.json").read_text()).get("consolidated_metadata"))
+    except (OSError, ValueError):
+        return False
 
 
 def is_complete(path: str | os.PathLike[str]) -> bool:
@@ -117,7 +139,8 @@ def is_complete(path: str | os.PathLike[str]) -> bool:
     import zarr
 
     try:
-        group = zarr.open_group(Path(path), mode="r", zarr_format=ZARR_FORMAT)
+        group = zarr.open_group(Path(path), mode="r", zarr_format=ZARR_FORMAT,
+                                use_consolidated=_is_consolidated(Path(path)))
     except Exception:
         return False
     return bool(group.attrs.get(COMPLETE_ATTR, False))
@@ -127,7 +150,8 @@ def open_store(path: str | os.PathLike[str], group: str | None = None) -> xr.Dat
     """Open one store (or one of its groups) lazily; refuses incomplete stores."""
     if not is_complete(path):
         raise FileNotFoundError(f"{path} is not a complete homeoplastic store")
-    return xr.open_zarr(Path(path), group=group, consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+    return xr.open_zarr(Path(path), group=group, consolidated=_is_consolidated(Path(path)),
+                        zarr_format=ZARR_FORMAT)
 
 
 def load_group(path: str | os.PathLike[str], group: str) -> dict[str, np.ndarray]:
@@ -140,51 +164,80 @@ def open_sweep(
     paths: Iterable[str | os.PathLike[str]],
     sweep_keys: Iterable[str] | None = None,
     *,
-    compat: str = "override",
+    compat: str | None = None,
     scalars_only: bool = False,
 ) -> xr.Dataset:
-    """Open many stores' root datasets as one dask-backed dataset.
+    """Open many runs' stores (root datasets, one stage) as one dask-backed dataset.
 
-    Each store contributes its sweep values (root attr ``sweep_json``) as length-1 dimensions, so
-    that ``open_mfdataset`` combines the runs by coordinates into a dense sweep array.
-    ``compat="override"`` takes variables without sweep dimensions from the first store;
-    ``"no_conflicts"`` merges stores whose variable sets differ (e.g. runs with fewer stages),
-    filling what a run lacks with NaN. ``scalars_only`` keeps only each run's scalar variables,
-    for reductions over runs whose time axes differ (e.g. runs the guard stopped early).
+    The sweep values of each store (root attr ``sweep_json``; ``sweep_keys`` picks and orders
+    them, default: the first store's keys) become dimensions, followed by the stores' own
+    dimensions. Runs differ in length and in what they hold (full and short chains, runs the rate
+    guard stopped early), so the runs are stacked, not combined by coordinates: every other
+    dimension (``time``, ``snapshot_time``, ``time_spontaneous``, ...) is the union of the runs'
+    coordinate values on their common grid (the simulation clock), and a value is NaN exactly where
+    a run has none: a sweep point without a run, a variable the run's chain did not produce, a
+    time the run did not reach. Integer variables become float where such gaps exist.
+
+    ``scalars_only`` keeps only each run's scalar variables (per-run statistics). ``compat`` is
+    accepted for callers of the earlier version and ignored: every data variable is taken per
+    run, so there is nothing to override or merge. Raises ``KeyError`` for a store without a sweep value and
+    ``ValueError`` for two stores at the same sweep point.
     """
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("open_sweep needs at least one store")
-    keys = list(sweep_keys) if sweep_keys is not None else None
-
-    def expand(ds: xr.Dataset) -> xr.Dataset:
-        sweep = json.loads(ds.attrs.get("sweep_json", "{}"))
-        use = keys if keys is not None else sorted(sweep)
-        missing = [k for k in use if k not in sweep]
+    if compat is not None:
+        warnings.warn("open_sweep: compat is ignored (runs are stacked, so none can conflict)",
+                      DeprecationWarning, stacklevel=2)
+    datasets = [open_store(p) for p in paths]
+    sweeps = [json.loads(ds.attrs.get("sweep_json", "{}")) for ds in datasets]
+    keys = list(sweep_keys) if sweep_keys is not None else list(sweeps[0])
+    if not keys:
+        raise KeyError(f"store has no sweep values (attr sweep_json): {paths[0]}")
+    seen: dict[tuple, Path] = {}
+    coord_attrs: dict[str, dict[str, Any]] = {}
+    runs = []
+    for path, ds, sweep in zip(paths, datasets, sweeps, strict=True):
+        missing = [k for k in keys if k not in sweep]
         if missing:
-            raise KeyError(f"store has no sweep value for {missing}: {ds.encoding.get('source')}")
+            raise KeyError(f"store has no sweep value for {missing}: {path}")
+        point = tuple(sweep[k] for k in keys)
+        if point in seen:
+            raise ValueError(
+                f"two stores at the same sweep point {dict(zip(keys, point, strict=True))}: "
+                f"{seen[point]} and {path}"
+            )
+        seen[point] = path
+        for key in keys:  # keep units and long_name of the sweep coordinates
+            if key in ds.coords and key not in coord_attrs:
+                coord_attrs[key] = dict(ds[key].attrs)
+        # every sweep value is a coordinate of the result (picked) or dropped (not picked)
+        ds = ds.drop_vars([k for k in sweep if k in ds.variables and not ds[k].dims])
         if scalars_only:
             ds = ds.drop_vars([k for k, v in ds.variables.items() if v.ndim > 0])
-        attrs = {k: dict(ds[k].attrs) for k in use if k in ds.coords}
-        ds = ds.drop_vars([k for k in use if k in ds.coords]).expand_dims(
-            {k: [sweep[k]] for k in use}
-        )
-        for key, values in attrs.items():  # keep units and long_name of the sweep coordinates
-            ds[key].attrs.update(values)
-        return ds
-
-    return xr.open_mfdataset(
-        [str(p) for p in paths],
-        engine="zarr",
-        combine="by_coords",
-        preprocess=expand,
-        backend_kwargs={"consolidated": CONSOLIDATED, "zarr_format": ZARR_FORMAT},
-        compat=compat,
-        coords="minimal",
+        runs.append(ds)
+    stacked = xr.concat(
+        runs,
+        dim="_run",
         data_vars="all",
+        coords="minimal",
+        compat="no_conflicts",
         join="outer",
         combine_attrs="drop_conflicts",
     )
+    # one chunk per run and variable: runs of different lengths were chunked differently
+    stacked = stacked.chunk({dim: 1 if dim == "_run" else -1 for dim in stacked.dims})
+    points = list(seen)
+    stacked = stacked.assign_coords({key: ("_run", [p[i] for p in points])
+                                     for i, key in enumerate(keys)})
+    if len(keys) == 1:  # one key makes a plain index, which has nothing to unstack
+        combined = stacked.swap_dims({"_run": keys[0]}).sortby(keys[0])
+    else:
+        combined = stacked.set_index(_run=keys).unstack("_run")
+    combined = combined.transpose(*keys, ...)
+    for key in keys:
+        combined[key].attrs.update(coord_attrs.get(key, {}))
+    return combined
 
 
 def _json_default(value: Any) -> Any:

@@ -91,8 +91,7 @@ def test_sweep_reduction_spans_the_sweep_axes(micro_run):
     from homeoplastic.store import open_sweep
 
     paths = sorted((micro_run / "results/assemblies").glob("*/analyze.zarr"))
-    ds = open_sweep(paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"),
-                    compat="no_conflicts")
+    ds = open_sweep(paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"))
     assert len(paths) == 3  # sweep (voltage at two speeds) plus one extra block (the ablation)
     assert ds.sizes["learning_speed"] == 2 and ds.sizes["n_neurons"] == 1 and ds.sizes["rule"] == 2
     assert np.isfinite(ds.ratio_after_training.sel(rule="voltage").values).all()

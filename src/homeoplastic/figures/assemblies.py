@@ -340,7 +340,7 @@ def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
     from homeoplastic.store import open_sweep
 
     ds = open_sweep(analysis_paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"),
-                    compat="no_conflicts", scalars_only=True)
+                    scalars_only=True)
     fig = sweep_summary(ds)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)

@@ -5,14 +5,20 @@ sections 1-5); a comment marks the few that are not from the code. Units are in 
 ``_ms``, ``_mv``, ``_pf`` (pF = nS*ms, the integrated conductance of one synaptic event), ``_ns``,
 ``_pa``, ``_hz``, ``_s``. Everything without a unit suffix is dimensionless.
 
-``NetworkParams.from_dict`` builds the parameters from the (schema-validated) config section; it
-raises :class:`ParameterError` naming the offending parameter before any compute starts.
+``NetworkParams.from_dict`` builds the parameters from a nested dict (the config's ``network``
+overrides): it checks every value's type against its field's annotation (a flag must be a real
+boolean, a number must not be a string or a list, ...) and every range, and raises
+:class:`ParameterError` naming the full key path and the allowed values before any compute starts.
 """
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import math
+import numbers
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +30,21 @@ SIZE_SCALINGS = ("mean_input", "fixed_indegree", "none")
 
 
 class ParameterError(ValueError):
-    """A model parameter is out of its allowed range."""
+    """A model parameter has the wrong type or is out of its allowed range.
+
+    ``key`` is the offending parameter's full dotted path when known (e.g.
+    ``"assemblies.network.exc.tau_m_ms"``).
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+# Where the keys of the parameters being built live in the config ("network" for the library,
+# "assemblies.network" for the workflow): range errors raised while NetworkParams validates
+# itself are named from this root. Set by NetworkParams.from_dict.
+_KEY_ROOT: contextvars.ContextVar[str] = contextvars.ContextVar("key_root", default="network")
 
 
 @dataclass(frozen=True)
@@ -283,15 +303,27 @@ class NetworkParams:
     ei_transmission: bool = True
 
     def __post_init__(self) -> None:
-        validate_params(self)
+        validate_params(self, where=_KEY_ROOT.get())
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> NetworkParams:
-        """Build from a nested dict; unknown keys raise :class:`ParameterError`."""
-        return _from_dict(cls, dict(values or {}), "network")
+    def from_dict(cls, values: dict[str, Any] | None, *, where: str = "network") -> NetworkParams:
+        """Build from a nested dict, checking every key, type and range.
+
+        An unknown key, a value of the wrong type (see :func:`check_type`) or out of range raises
+        :class:`ParameterError` naming the key as ``where.group.name`` and what is allowed.
+        """
+        if values is not None and not isinstance(values, dict):
+            raise ParameterError(f"{where} = {values!r} is invalid; allowed: a mapping of "
+                                 f"parameter groups {sorted(f.name for f in dataclasses.fields(cls))}",
+                                 key=where)
+        token = _KEY_ROOT.set(where)
+        try:
+            return _from_dict(cls, dict(values or {}), where)
+        finally:
+            _KEY_ROOT.reset(token)
 
     def replace(self, **changes: Any) -> NetworkParams:
         """A copy with top-level fields or dotted sub-fields (``"plasticity.istdp"``) changed."""
@@ -313,30 +345,72 @@ def _from_dict(cls, values: dict[str, Any], where: str):
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
+        names = ", ".join(f"{where}.{name}" for name in unknown)
         raise ParameterError(
-            f"{where}: unknown parameter(s) {unknown}; allowed: {sorted(known)}"
+            f"{names}: unknown parameter; allowed in {where}: {', '.join(sorted(known))}",
+            key=f"{where}.{unknown[0]}",
         )
+    hints = _field_types(cls)
     kwargs = {}
     for name, value in values.items():
-        factory = known[name].default_factory
-        sub_cls = type(factory()) if factory is not dataclasses.MISSING else None
-        if sub_cls is not None and dataclasses.is_dataclass(sub_cls):
+        kind = hints[name]
+        if dataclasses.is_dataclass(kind):
             if not isinstance(value, dict):
-                raise ParameterError(f"{where}.{name}: expected a mapping, got {value!r}")
-            kwargs[name] = _from_dict(sub_cls, value, f"{where}.{name}")
+                raise ParameterError(
+                    f"{where}.{name} = {value!r} is invalid; allowed: a mapping of "
+                    f"{sorted(f.name for f in dataclasses.fields(kind))}",
+                    key=f"{where}.{name}",
+                )
+            kwargs[name] = _from_dict(kind, value, f"{where}.{name}")
         else:
+            check_type(value, kind, f"{where}.{name}")
             kwargs[name] = value
     return cls(**kwargs)
 
 
+_field_types = functools.cache(typing.get_type_hints)  # annotations are strings here
+
+_TYPE_NAMES = {
+    bool: "true or false (a YAML boolean, not a string or a number)",
+    int: "an integer",
+    float: "a number (integer or decimal, not a string or a list)",
+    str: "a string",
+}
+
+
+def check_type(value: Any, kind: type, key: str) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is a ``kind`` (a field's annotation).
+
+    Strict where Python is lax: a ``bool`` field takes only ``True``/``False`` (not ``"no"`` or
+    ``0``), an ``int`` field only integers (not ``True`` or ``2.0``), a ``float`` field any real
+    number but no boolean, string or list.
+    """
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    elif kind is str:
+        ok = isinstance(value, str)
+    else:
+        raise TypeError(f"{key}: no type check for annotation {kind!r}")
+    if not ok:
+        raise ParameterError(f"{key} = {value!r} is invalid; allowed: {_TYPE_NAMES[kind]}",
+                             key=key)
+
+
 def _require(condition: bool, name: str, value: Any, allowed: str) -> None:
     if not condition:
-        raise ParameterError(f"{name} = {value!r} is invalid; allowed: {allowed}")
+        raise ParameterError(f"{name} = {value!r} is invalid; allowed: {allowed}", key=name)
 
 
-def validate_params(p: NetworkParams) -> None:
-    """Check ranges of every parameter; raise :class:`ParameterError` naming the first bad one."""
-    _require(p.dt_ms > 0 and math.isfinite(p.dt_ms), "network.dt_ms", p.dt_ms, "> 0")
+def validate_params(p: NetworkParams, where: str = "network") -> None:
+    """Check ranges of every parameter; raise :class:`ParameterError` naming the first bad one.
+
+    Keys are named from ``where`` (``"network"``, or ``"assemblies.network"`` in the workflow).
+    """
+    _require(p.dt_ms > 0 and math.isfinite(p.dt_ms), f"{where}.dt_ms", p.dt_ms, "> 0")
     positive = {
         "exc.tau_m_ms": p.exc.tau_m_ms, "exc.c_pf": p.exc.c_pf, "exc.delta_t_mv": p.exc.delta_t_mv,
         "exc.tau_thresh_ms": p.exc.tau_thresh_ms, "exc.tau_adapt_ms": p.exc.tau_adapt_ms,
@@ -355,7 +429,7 @@ def validate_params(p: NetworkParams) -> None:
         "calcium.theta_d": p.calcium.theta_d,
     }
     for name, value in positive.items():
-        _require(value > 0 and math.isfinite(value), f"network.{name}", value, "> 0")
+        _require(value > 0 and math.isfinite(value), f"{where}.{name}", value, "> 0")
     non_negative = {
         "exc.t_ref_ms": p.exc.t_ref_ms, "inh.t_ref_ms": p.inh.t_ref_ms,
         "exc.a_adapt_ns": p.exc.a_adapt_ns, "exc.b_adapt_pa": p.exc.b_adapt_pa,
@@ -378,57 +452,57 @@ def validate_params(p: NetworkParams) -> None:
         "calcium.sigma": p.calcium.sigma,
     }
     for name, value in non_negative.items():
-        _require(value >= 0 and math.isfinite(value), f"network.{name}", value, ">= 0")
+        _require(value >= 0 and math.isfinite(value), f"{where}.{name}", value, ">= 0")
     s = p.synapses
-    _require(s.tau_decay_exc_ms != s.tau_rise_exc_ms, "network.synapses.tau_decay_exc_ms",
+    _require(s.tau_decay_exc_ms != s.tau_rise_exc_ms, f"{where}.synapses.tau_decay_exc_ms",
              s.tau_decay_exc_ms, "different from tau_rise_exc_ms")
-    _require(s.tau_decay_inh_ms != s.tau_rise_inh_ms, "network.synapses.tau_decay_inh_ms",
+    _require(s.tau_decay_inh_ms != s.tau_rise_inh_ms, f"{where}.synapses.tau_decay_inh_ms",
              s.tau_decay_inh_ms, "different from tau_rise_inh_ms")
     c = p.connectivity
-    _require(isinstance(c.n_neurons, int) and c.n_neurons >= 10, "network.connectivity.n_neurons",
+    _require(isinstance(c.n_neurons, int) and c.n_neurons >= 10, f"{where}.connectivity.n_neurons",
              c.n_neurons, "an integer >= 10")
-    _require(0 < c.exc_fraction < 1, "network.connectivity.exc_fraction", c.exc_fraction,
+    _require(0 < c.exc_fraction < 1, f"{where}.connectivity.exc_fraction", c.exc_fraction,
              "0 < value < 1")
-    _require(0 < c.p_connect <= 1, "network.connectivity.p_connect", c.p_connect, "0 < p <= 1")
-    _require(c.size_scaling in SIZE_SCALINGS, "network.connectivity.size_scaling",
+    _require(0 < c.p_connect <= 1, f"{where}.connectivity.p_connect", c.p_connect, "0 < p <= 1")
+    _require(c.size_scaling in SIZE_SCALINGS, f"{where}.connectivity.size_scaling",
              c.size_scaling, str(SIZE_SCALINGS))
-    _require(c.reference_n_neurons > 0, "network.connectivity.reference_n_neurons",
+    _require(c.reference_n_neurons > 0, f"{where}.connectivity.reference_n_neurons",
              c.reference_n_neurons, "> 0")
     for name in ("j_e_to_e_pf", "j_i_to_e_pf", "j_e_to_i_pf", "j_i_to_i_pf",
                  "j_e_to_e_min_pf", "j_i_to_e_min_pf"):
         value = getattr(c, name)
-        _require(value >= 0 and math.isfinite(value), f"network.connectivity.{name}", value, ">= 0")
+        _require(value >= 0 and math.isfinite(value), f"{where}.connectivity.{name}", value, ">= 0")
     _require(c.j_e_to_e_min_pf <= c.j_e_to_e_pf <= c.j_e_to_e_max_pf,
-             "network.connectivity.j_e_to_e_pf", c.j_e_to_e_pf,
+             f"{where}.connectivity.j_e_to_e_pf", c.j_e_to_e_pf,
              f"within [j_e_to_e_min_pf, j_e_to_e_max_pf] = [{c.j_e_to_e_min_pf}, "
              f"{c.j_e_to_e_max_pf}]")
     _require(c.j_i_to_e_min_pf <= c.j_i_to_e_pf <= c.j_i_to_e_max_pf,
-             "network.connectivity.j_i_to_e_pf", c.j_i_to_e_pf,
+             f"{where}.connectivity.j_i_to_e_pf", c.j_i_to_e_pf,
              f"within [j_i_to_e_min_pf, j_i_to_e_max_pf] = [{c.j_i_to_e_min_pf}, "
              f"{c.j_i_to_e_max_pf}]")
     pl = p.plasticity
-    _require(pl.ee_rule in EE_RULES, "network.plasticity.ee_rule", pl.ee_rule, str(EE_RULES))
-    _require(pl.ee_rule in IMPLEMENTED_EE_RULES, "network.plasticity.ee_rule", pl.ee_rule,
+    _require(pl.ee_rule in EE_RULES, f"{where}.plasticity.ee_rule", pl.ee_rule, str(EE_RULES))
+    _require(pl.ee_rule in IMPLEMENTED_EE_RULES, f"{where}.plasticity.ee_rule", pl.ee_rule,
              f"{IMPLEMENTED_EE_RULES} (the others are not implemented yet)")
     _require(_divides(pl.normalisation_interval_ms, p.dt_ms),
-             "network.plasticity.normalisation_interval_ms", pl.normalisation_interval_ms,
+             f"{where}.plasticity.normalisation_interval_ms", pl.normalisation_interval_ms,
              f"a multiple of dt_ms = {p.dt_ms}")
     for name, t_ms in (("exc.t_ref_ms", p.exc.t_ref_ms), ("inh.t_ref_ms", p.inh.t_ref_ms)):
-        _require(_divides(t_ms, p.dt_ms), f"network.{name}", t_ms, f"a multiple of dt_ms = {p.dt_ms}")
+        _require(_divides(t_ms, p.dt_ms), f"{where}.{name}", t_ms, f"a multiple of dt_ms = {p.dt_ms}")
     ca = p.calcium
-    _require(ca.theta_p >= ca.theta_d, "network.calcium.theta_p", ca.theta_p,
+    _require(ca.theta_p >= ca.theta_d, f"{where}.calcium.theta_p", ca.theta_p,
              f">= theta_d = {ca.theta_d}")
-    _require(0.0 <= ca.rho_star <= 1.0, "network.calcium.rho_star", ca.rho_star, "0 <= value <= 1")
+    _require(0.0 <= ca.rho_star <= 1.0, f"{where}.calcium.rho_star", ca.rho_star, "0 <= value <= 1")
     a = p.assemblies
     _require(isinstance(a.n_assemblies, int) and a.n_assemblies >= 0,
-             "network.assemblies.n_assemblies", a.n_assemblies, "an integer >= 0")
-    _require(0 <= a.p_member <= 1, "network.assemblies.p_member", a.p_member, "0 <= p <= 1")
+             f"{where}.assemblies.n_assemblies", a.n_assemblies, "an integer >= 0")
+    _require(0 <= a.p_member <= 1, f"{where}.assemblies.p_member", a.p_member, "0 <= p <= 1")
     g = p.guard
-    _require(g.rate_max_hz > g.rate_min_hz, "network.guard.rate_max_hz", g.rate_max_hz,
+    _require(g.rate_max_hz > g.rate_min_hz, f"{where}.guard.rate_max_hz", g.rate_max_hz,
              f"> rate_min_hz = {g.rate_min_hz}")
     # Forward Euler on the fastest decay must be stable and positive.
     fastest = min(s.tau_rise_inh_ms, s.tau_rise_exc_ms, p.vstdp.tau_v_ms, p.exc.tau_m_ms)
-    _require(p.dt_ms < fastest, "network.dt_ms", p.dt_ms,
+    _require(p.dt_ms < fastest, f"{where}.dt_ms", p.dt_ms,
              f"< the fastest time constant ({fastest} ms) for a stable Euler step")
 
 

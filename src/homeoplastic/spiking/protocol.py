@@ -114,7 +114,7 @@ def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkPara
     plasticity["learning_speed"] = point.learning_speed
     plasticity.setdefault("start_s", protocol.warmup_s)
     overrides.setdefault("assemblies", {})["n_assemblies"] = protocol.n_assemblies
-    return NetworkParams.from_dict(overrides)
+    return NetworkParams.from_dict(overrides, where="assemblies.network")
 
 
 def probe_settings(section: Mapping[str, Any]):

@@ -15,6 +15,7 @@ silently miss a setting the stage uses.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import sys
@@ -154,15 +155,10 @@ def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
     protocol = proto.protocol_from_config(section)
     record = proto.record_from_config(section)
     network = proto.network_params(section, point)
-    record.spec().validate(network.dt_ms)
-    dt_s = network.dt_ms * 1e-3
-    for name in ("warmup_s", "stimulus_on_s", "stimulus_off_s", "spontaneous_s",
-                 "nonrecurrent_settle_s", "perturb_at_s", "perturb_duration_s", "remap_after_s"):
-        value = getattr(protocol, name)
-        if value < 0 or abs(value / dt_s - round(value / dt_s)) > 1e-6:
-            raise ParameterError(
-                f"assemblies.protocol.{name} = {value} is invalid; allowed: >= 0 and a "
-                f"multiple of dt = {network.dt_ms} ms")
+    _keys_under("assemblies", record.spec().validate, network.dt_ms)
+    _check_on_grid(protocol, ("warmup_s", "stimulus_on_s", "stimulus_off_s", "spontaneous_s",
+                              "nonrecurrent_settle_s", "perturb_at_s", "perturb_duration_s",
+                              "remap_after_s"), network.dt_ms, "assemblies.protocol")
     if not 0 <= protocol.perturb_assembly < protocol.n_assemblies:
         raise ParameterError(
             f"assemblies.protocol.perturb_assembly = {protocol.perturb_assembly} is out of "
@@ -172,7 +168,7 @@ def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
     probe = None
     if section.get("probe", {}).get("enabled", False):
         probe = proto.probe_settings(section)
-        probe.validate(network.dt_ms)
+        _keys_under("assemblies", probe.validate, network.dt_ms)
     if point.rule in section.get("short_chain_rules", ()):
         stages = SHORT_CHAIN
     else:
@@ -183,8 +179,58 @@ def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
 
 
 def sweep_settings(section: Mapping[str, Any]) -> dict[str, RunSettings]:
-    """Every run of the section by run id, in table order; validates every point first."""
+    """Every run of the section by run id, in table order; validates the section first."""
+    check_section(section)
     return {point.run_id: run_settings(section, point) for point in sweep_points(section)}
+
+
+def check_section(section: Mapping[str, Any]) -> None:
+    """Validate everything the schema cannot, naming the key from ``assemblies.``.
+
+    The network overrides on their own (the sweep silently replaces some of them, so a bad value
+    there would otherwise pass), every sweep point's resolved settings, and the time grids of the
+    rate maps and the dt check. Called by the workflow before any job runs.
+    """
+    overrides = copy.deepcopy(dict(section.get("network", {})))
+    network = NetworkParams.from_dict(overrides, where="assemblies.network")
+    for point in sweep_points(section):
+        run_settings(section, point)
+    rate_maps = section.get("rate_dependence", {})
+    if rate_maps.get("enabled", False):
+        _check_on_grid(rate_maps, ("warmup_s", "window_s"), network.dt_ms,
+                       "assemblies.rate_dependence")
+    check = section.get("dt_check", {})
+    if check.get("enabled", False):
+        for dt_ms in check.get("dt_ms", ()):
+            try:
+                NetworkParams.from_dict({**overrides, "dt_ms": dt_ms}, where="assemblies.network")
+            except ParameterError as err:
+                raise ParameterError(f"assemblies.dt_check.dt_ms = {dt_ms} is invalid for the "
+                                     f"network: {err}") from None
+            _check_on_grid(check, ("stimulus_on_s", "stimulus_off_s"), dt_ms,
+                           "assemblies.dt_check")
+
+
+def _keys_under(root: str, check, *args) -> None:
+    """Run ``check(*args)``; a ParameterError's key (``record.x``) is named from ``root`` too."""
+    try:
+        check(*args)
+    except ParameterError as err:
+        raise ParameterError(f"{root}.{err}") from None
+
+
+def _check_on_grid(values, names, dt_ms: float, where: str) -> None:
+    """Durations (s) in ``values`` (a mapping or an object) must be >= 0 multiples of dt."""
+    dt_s = dt_ms * 1e-3
+    for name in names:
+        value = values.get(name) if isinstance(values, Mapping) else getattr(values, name)
+        if value is None:
+            continue
+        if value < 0 or abs(value / dt_s - round(value / dt_s)) > 1e-6:
+            raise ParameterError(
+                f"{where}.{name} = {value} is invalid; allowed: >= 0 and a multiple of "
+                f"dt = {dt_ms} ms"
+            )
 
 
 def _json(value: Mapping[str, Any]) -> str:
