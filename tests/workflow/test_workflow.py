@@ -76,7 +76,7 @@ def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
 
 
 def test_users_open_stores_with_xarray_and_find_provenance(micro_run):
-    ds = xr.open_zarr(micro_run / "results/assemblies" / RUN / "train.zarr", consolidated=False)
+    ds = xr.open_zarr(micro_run / "results/assemblies" / RUN / "train.zarr")
     assert ds.attrs["stage"] == "train"
     assert json.loads(ds.attrs["sweep_json"])["n_neurons"] == 500
     assert json.loads(ds.attrs["config_json"])["assemblies"]["protocol"]["n_assemblies"] == 3
