@@ -4,7 +4,9 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
 
 0. Stimulus events due at this step change the members' external rates (the code's
    ``t_prev < t_on <= t`` test), so the new rate drives this very step.
-1. Row normalisation of E->E every ``norm_steps`` (spec 4), before any cell moves, as in the code.
+1. Every ``norm_steps`` (absolute steps): the deferred voltage LTP of the ending epoch is applied
+   to every E->E synapse (:class:`LazyLtp`), then the rows are normalised (spec 4), before any
+   cell moves, as in the code.
 2. Phase 1, every cell in index order (E then I): decay the iSTDP trace; draw this step's external
    Poisson kicks; advance the rise/decay variables of the E and I conductances with the kicks and
    the recurrent input that arrived from the previous step (the one-step delay of spec 2.4); for E
@@ -17,7 +19,11 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
    pushes its weights before its own iSTDP/LTD run.
 3b. Triplet or calcium E->E rule (whichever is selected), after the transmission of all of this
    step's spikes: see :func:`_triplet_step` and :func:`_calcium_step` for their own order.
-4. Voltage LTP for the listed E cells, with presynaptic traces that include this step's spikes.
+4. Voltage LTP for the listed E cells, with presynaptic traces that include this step's spikes,
+   deferred: each listed cell adds one term to its cumulative factor, and a synapse receives the
+   sum when it is next read (its presynaptic cell's spike in phase 2, before transmission and
+   LTD; the end of the epoch; the end of the run). Exact up to the rounding of sums
+   (:class:`LazyLtp`); spikes are those of applying it every step.
 5. Run guard: update the smoothed E rate and stop when it leaves its band.
 
 The authors' code interleaves phases 2-4 cell by cell, so a cell processed later in a step sees
@@ -228,6 +234,47 @@ def rule_constants(params: NetworkParams) -> dict:
         ca_sigma=ca.sigma,
         ca_inv_tau_rho_per_ms=p.plasticity.learning_speed / (ca.tau_rho_s * 1000.0),
         ca_rho_star=ca.rho_star, ca_noise=bool(ca.noise),
+    )
+
+
+class LazyLtp(NamedTuple):
+    """Deferred voltage LTP of E->E synapses (exact in exact arithmetic; see :func:`_ltp_flush`).
+
+    The LTP increment of synapse j -> i at step t is F_i(t) x_j(t): a post-cell factor times the
+    presynaptic trace. Between two spikes of j, the trace only decays, x_j(t) = xi_j f^(t - e0 + 1)
+    (f = 1 - dt/tau_x, e0 the epoch's first step), so the sum of increments over any stretch of
+    steps is xi_j (C_i(t2) - C_i(t1)), with the per-post cumulative sum
+    C_i(t) = sum_{e0 <= t' <= t} F_i(t') f^(t' - e0 + 1). Each LTP step then costs one update of
+    C_i per cell above theta_LTP instead of one per incoming synapse; a synapse is brought up to
+    date only when it is read: at a spike of its presynaptic cell (before transmission and LTD),
+    at the end of every epoch (absolute steps that are multiples of ``norm_steps``, before the
+    normalisation), and at the end of a run. The upper bound commutes with non-negative
+    increments (min(min(w + a, M) + b, M) = min(w + a + b, M) for a, b >= 0), so clipping on
+    catch-up equals clipping every step; only the rounding of the sums differs (~1e-15
+    relative). Kernel calls inside a run do not flush, so chunking cannot change a result.
+
+    cum    float64[N_E]            C_i at the last step it changed
+    hist   float64[N_E, L + 1]     hist[i, k] = C_i(e0 + k - 1), valid for k <= last[i]
+    last   int64[N_E]              last valid column of hist (C_i is constant after it)
+    seg    int64[N_E]              first step not yet applied to presynaptic cell j's synapses
+    xi     float64[N_E]            x_j(t) = xi_j f^(t - e0 + 1) for t >= seg[j]
+    epoch  int64[1]                e0
+    """
+
+    cum: np.ndarray
+    hist: np.ndarray
+    last: np.ndarray
+    seg: np.ndarray
+    xi: np.ndarray
+    epoch: np.ndarray
+
+
+def new_lazy_ltp(n_exc: int, norm_steps: int, step: int) -> LazyLtp:
+    """An empty deferred-LTP state whose epoch starts at absolute ``step``."""
+    return LazyLtp(
+        cum=np.zeros(n_exc), hist=np.zeros((n_exc, norm_steps + 1)),
+        last=np.zeros(n_exc, dtype=np.int64), seg=np.full(n_exc, step, dtype=np.int64),
+        xi=np.zeros(n_exc), epoch=np.array([step], dtype=np.int64),
     )
 
 
@@ -624,6 +671,90 @@ def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: n
 
 
 
+# ------------------------------------------------------------------------------- lazy voltage LTP
+# (the state's arrays are passed one by one: fields of a tuple read inside a loop cost ~6x here)
+@njit(inline="always")
+def _ltp_c(hist, last, cum, i, col):  # pragma: no cover - compiled
+    """C_i(e0 + col - 1): the stored column, or the current sum if C_i has not changed since."""
+    if col <= last[i]:
+        return hist[i, col]
+    return cum[i]
+
+
+@njit(inline="always")
+def _ltp_add(hist, last, cum, i, col, inc):  # pragma: no cover - compiled
+    """Add ``inc`` (= F_i(t) f^col, col = t - e0 + 1) to C_i and store it in column ``col``."""
+    c = cum[i]
+    for m in range(last[i] + 1, col):
+        hist[i, m] = c
+    c += inc
+    cum[i] = c
+    hist[i, col] = c
+    last[i] = col
+
+
+@njit(cache=True)
+def _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max, out,
+               same):  # pragma: no cover - compiled
+    """Bring every E->E synapse up to date into ``out`` (``same``: ``out`` is ``weight_pf``).
+
+    Rows of post cells whose C_i never changed in this epoch have nothing pending: skipped in
+    place, copied unchanged otherwise.
+    """
+    for i in range(post_ptr.size - 1):
+        start = post_ptr[i]
+        stop = post_ptr[i + 1]
+        last_i = last[i]
+        if last_i == 0:
+            if not same:
+                for s in range(start, stop):
+                    out[s] = weight_pf[s]
+            continue
+        c_now = cum[i]
+        for s in range(start, stop):
+            j = pre_idx[s]
+            col = seg[j] - e0
+            a = c_now - (hist[i, col] if col <= last_i else c_now)
+            w = weight_pf[s]
+            if a != 0.0:
+                w = min(w + xi[j] * a, w_max)
+            out[s] = w
+
+
+@njit(cache=True)
+def _ltp_begin(cum, hist, last, seg, xi, epoch, x_trace, step):  # pragma: no cover - compiled
+    """Start an epoch at ``step`` (nothing may be pending): x_j(step - 1) = xi_j."""
+    epoch[0] = step
+    for j in range(cum.size):
+        cum[j] = 0.0
+        last[j] = 0
+        hist[j, 0] = 0.0
+        seg[j] = step
+        xi[j] = x_trace[j]
+
+
+@njit(cache=True)
+def _ltp_restart(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, epoch, x_trace, w_max,
+                 step):  # pragma: no cover - compiled
+    _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, epoch[0], w_max,
+               weight_pf, True)
+    _ltp_begin(cum, hist, last, seg, xi, epoch, x_trace, step)
+
+
+def ltp_flush_and_restart(post_ptr: np.ndarray, pre_idx: np.ndarray, weight_pf: np.ndarray,
+                          lz: LazyLtp, x_trace: np.ndarray, w_max: float, step: int) -> None:
+    """Apply all deferred LTP in place and start a new epoch at ``step`` (end or start of a run)."""
+    _ltp_restart(post_ptr, pre_idx, weight_pf, lz.cum, lz.hist, lz.last, lz.seg, lz.xi, lz.epoch,
+                 x_trace, w_max, step)
+
+
+def ltp_materialise(post_ptr: np.ndarray, pre_idx: np.ndarray, weight_pf: np.ndarray,
+                    lz: LazyLtp, w_max: float, out: np.ndarray) -> None:
+    """Up-to-date E->E weights into ``out`` without touching the state (recording mid-run)."""
+    _ltp_flush(post_ptr, pre_idx, weight_pf, lz.cum, lz.hist, lz.last, lz.seg, lz.xi,
+               int(lz.epoch[0]), w_max, out, False)
+
+
 @njit(cache=True)
 def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
     """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
@@ -678,6 +809,7 @@ def _advance(
     ltp_list,
     kicks,
     rs,
+    lz,
 ):  # pragma: no cover - compiled
     """Advance the network by up to ``n_steps`` steps.
 
@@ -688,6 +820,7 @@ def _advance(
     spike_*   out buffers; spikes are appended from index 0
     ltp_list  int32[N_E]  scratch
     rs        RuleState   traces of the triplet rule, per-synapse state of the calcium rule
+    lz        LazyLtp     deferred voltage LTP (weights of E->E are brought up to date when read)
     Returns (status, steps_done, n_spikes_written).
     """
     n_exc = k.n_exc
@@ -746,6 +879,23 @@ def _advance(
     ref_i = k.i_ref_steps
     theta_ltp = k.theta_ltp_mv
     theta_ltd = k.theta_ltd_mv
+    lazy = k.ee_rule == RULE_VOLTAGE
+    norm_steps = k.norm_steps
+    # f^m and f^-m, m = 0..norm_steps + 1, for the deferred LTP (f = 1 - dt/tau_x, as x decays)
+    f_pow = np.empty(norm_steps + 2)
+    f_inv = np.empty(norm_steps + 2)
+    f_pow[0] = 1.0
+    f_inv[0] = 1.0
+    for m in range(1, norm_steps + 2):
+        f_pow[m] = f_pow[m - 1] * f_x
+        f_inv[m] = f_inv[m - 1] / f_x
+    w_max_ee = k.j_ee_max_pf
+    lz_cum = lz.cum
+    lz_hist = lz.hist
+    lz_last = lz.last
+    lz_seg = lz.seg
+    lz_xi = lz.xi
+    lz_epoch = lz.epoch
     n_spikes = 0
     capacity = spike_step.size
     status = STATUS_DONE
@@ -770,7 +920,10 @@ def _advance(
             e_ptr += 1
         clock[1] = e_ptr
         plastic = step >= k.plastic_start_step
-        # 1. normalisation
+        # 1. end of a deferred-LTP epoch (every norm_steps, normalisation or not), normalisation
+        if lazy and step % norm_steps == 0 and lz_epoch[0] != step:
+            _ltp_restart(ee.post_ptr, ee.pre_idx, ee.weight_pf, lz_cum, lz_hist, lz_last, lz_seg,
+                         lz_xi, lz_epoch, x_tr, w_max_ee, step)
         if k.norm_on and step % k.norm_steps == 0:
             _normalise_rows(ee.post_ptr, ee.weight_pf, nrn.ee_row_target_pf,
                             k.j_ee_min_pf, k.j_ee_max_pf)
@@ -847,6 +1000,22 @@ def _advance(
             if cell < n_exc:
                 n_exc_spikes += 1
                 j = cell
+                if lazy:
+                    # bring j's outgoing synapses up to date (steps seg[j] .. step - 1), then
+                    # restart j's stretch with the trace that includes this spike's jump
+                    e0 = lz_epoch[0]
+                    col_now = step - e0
+                    col_seg = lz_seg[j] - e0
+                    xi_j = lz_xi[j]
+                    for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
+                        post = ee.pre_post[q]
+                        a = (_ltp_c(lz_hist, lz_last, lz_cum, post, col_now)
+                             - _ltp_c(lz_hist, lz_last, lz_cum, post, col_seg))
+                        if a != 0.0:
+                            syn = ee.pre_syn[q]
+                            ee.weight_pf[syn] = min(ee.weight_pf[syn] + xi_j * a, w_max_ee)
+                    lz_seg[j] = step
+                    lz_xi[j] = x_tr[j] * f_inv[col_now + 1]
                 if k.ee_transmission:
                     for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
                         nrn.pend_exc_pf[ee.pre_post[q]] += ee.weight_pf[ee.pre_syn[q]]
@@ -897,15 +1066,13 @@ def _advance(
         elif k.ee_rule == RULE_CALCIUM:
             _calcium_step(step, spike_cell, first_spike, n_spikes, n_exc, ee, rs, k, ca_key)
         # 4. voltage LTP for cells above theta_LTP
-        if plastic and k.ee_rule == RULE_VOLTAGE:
+        # (deferred: one term of C_i per listed cell; see LazyLtp)
+        if plastic and lazy:
+            col = step - lz_epoch[0] + 1
             for n in range(n_ltp):
                 i = ltp_list[n]
                 factor = dt * k.a_ltp * (v[i] - k.theta_ltp_mv) * (nrn.vbar_mv[i] - k.theta_ltd_mv)
-                for syn in range(ee.post_ptr[i], ee.post_ptr[i + 1]):
-                    w = ee.weight_pf[syn] + factor * nrn.x_trace[ee.pre_idx[syn]]
-                    if w > k.j_ee_max_pf:
-                        w = k.j_ee_max_pf
-                    ee.weight_pf[syn] = w
+                _ltp_add(lz_hist, lz_last, lz_cum, i, col, factor * f_pow[col])
         clock[0] = step + 1
         done += 1
         if bad:
