@@ -126,6 +126,10 @@ class Simulation:
         if rule_state is None or not kernels.rule_state_fits(rule_state, params, n_ee):
             rule_state = kernels.new_rule_state(params, n_ee, int(clock[0]))
         self.rule_state = rule_state
+        self.profile_cycles = np.zeros(0, dtype=np.uint64)
+        """Cycles per kernel phase (kernels.PHASES), accumulated when sized len(PHASES)."""
+        self.kernel_seconds = 0.0
+        """Wall seconds spent inside kernel calls (the rest of a run is recording)."""
         self.lazy_ltp = lazy_ltp if lazy_ltp is not None and self._lazy_fits(lazy_ltp) else \
             self._new_lazy_ltp()
         self._derive()
@@ -369,12 +373,14 @@ class Simulation:
             target = min(end, now + chunk_steps)
             if snap_steps:
                 target = min(target, start + ((now - start) // snap_steps + 1) * snap_steps)
+            t_kernel = time.perf_counter()
             status, done, n_spk = kernels._advance(
                 target - now, k, self.neurons, ee, ie, ei, ii, ev_step, ev_group, ev_rate,
                 self.group_ptr, self.group_members, self.clock, self.rng_state, self.guard,
                 spike_step, spike_cell, self._ltp_scratch, self._kicks, self.rule_state,
-                self.lazy_ltp,
+                self.lazy_ltp, self.profile_cycles,
             )
+            self.kernel_seconds += time.perf_counter() - t_kernel
             self._collect(rec, spike_step[:n_spk], spike_cell[:n_spk], record.spikes)
             rec.steps_done = int(self.clock[0] - start)
             if status == kernels.STATUS_BUFFER_FULL:

@@ -50,7 +50,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, uint64
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from homeoplastic.spiking.params import NetworkParams
 
@@ -67,6 +70,42 @@ RULE_TRIPLET = 2
 RULE_CALCIUM = 3
 RULE_CODES = {"none": RULE_NONE, "voltage": RULE_VOLTAGE, "triplet": RULE_TRIPLET,
               "calcium": RULE_CALCIUM}
+
+PHASES = ("stimulus", "normalisation", "poisson", "e_update", "i_update", "delivery",
+          "ltd_istdp", "triplet_calcium", "ltp", "guard")
+"""Phases of :func:`_advance` timed with the cycle counter when its ``prof`` array is non-empty."""
+(PH_STIM, PH_NORM, PH_POISSON, PH_E, PH_I, PH_DELIVERY, PH_LTD_ISTDP, PH_RULE, PH_LTP,
+ PH_GUARD) = range(len(PHASES))
+
+
+@intrinsic
+def _cycles(typingctx):  # pragma: no cover - compiled
+    """The CPU's time-stamp counter (LLVM readcyclecounter; constant rate on x86)."""
+    sig = types.uint64()
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(64), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return sig, codegen
+
+
+@njit(inline="always")
+def _tick(prof, phase, t0):  # pragma: no cover - compiled
+    """Add the cycles since ``t0`` to ``prof[phase]`` and return now (no-op when disabled)."""
+    if prof.size == 0:
+        return t0
+    t1 = _cycles()
+    prof[phase] += t1 - t0
+    return t1
+
+
+@njit(cache=True)
+def cycle_count():  # pragma: no cover - compiled
+    """The time-stamp counter now (for calibrating :data:`PHASES` timings)."""
+    return _cycles()
+
 
 CA_NOISE_SALT = np.uint64(0x632BE59BD9B4E019)
 """Mixed into the run's key to give the calcium noise its own counter-based stream."""
@@ -674,14 +713,6 @@ def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: n
 # ------------------------------------------------------------------------------- lazy voltage LTP
 # (the state's arrays are passed one by one: fields of a tuple read inside a loop cost ~6x here)
 @njit(inline="always")
-def _ltp_c(hist, last, cum, i, col):  # pragma: no cover - compiled
-    """C_i(e0 + col - 1): the stored column, or the current sum if C_i has not changed since."""
-    if col <= last[i]:
-        return hist[i, col]
-    return cum[i]
-
-
-@njit(inline="always")
 def _ltp_add(hist, last, cum, i, col, inc):  # pragma: no cover - compiled
     """Add ``inc`` (= F_i(t) f^col, col = t - e0 + 1) to C_i and store it in column ``col``."""
     c = cum[i]
@@ -714,10 +745,9 @@ def _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max
         for s in range(start, stop):
             j = pre_idx[s]
             col = seg[j] - e0
-            a = c_now - (hist[i, col] if col <= last_i else c_now)
             w = weight_pf[s]
-            if a != 0.0:
-                w = min(w + xi[j] * a, w_max)
+            if col < last_i:
+                w = min(w + xi[j] * (c_now - hist[i, col]), w_max)
             out[s] = w
 
 
@@ -810,6 +840,7 @@ def _advance(
     kicks,
     rs,
     lz,
+    prof,
 ):  # pragma: no cover - compiled
     """Advance the network by up to ``n_steps`` steps.
 
@@ -821,6 +852,7 @@ def _advance(
     ltp_list  int32[N_E]  scratch
     rs        RuleState   traces of the triplet rule, per-synapse state of the calcium rule
     lz        LazyLtp     deferred voltage LTP (weights of E->E are brought up to date when read)
+    prof      uint64[P]   cycles per phase (:data:`PHASES`) are added here; size 0: no timing
     Returns (status, steps_done, n_spikes_written).
     """
     n_exc = k.n_exc
@@ -905,6 +937,7 @@ def _advance(
             status = STATUS_BUFFER_FULL
             break
         step = clock[0]
+        tc = _cycles() if prof.size else uint64(0)
         # 0. stimulus events due now
         e_ptr = clock[1]
         while e_ptr < ev_step.size and ev_step[e_ptr] <= step:
@@ -919,6 +952,7 @@ def _advance(
                 _fill_cdf(rate * dt_s, nrn.ext_cdf[cell])
             e_ptr += 1
         clock[1] = e_ptr
+        tc = _tick(prof, PH_STIM, tc)
         plastic = step >= k.plastic_start_step
         # 1. end of a deferred-LTP epoch (every norm_steps, normalisation or not), normalisation
         if lazy and step % norm_steps == 0 and lz_epoch[0] != step:
@@ -927,8 +961,10 @@ def _advance(
         if k.norm_on and step % k.norm_steps == 0:
             _normalise_rows(ee.post_ptr, ee.weight_pf, nrn.ee_row_target_pf,
                             k.j_ee_min_pf, k.j_ee_max_pf)
+        tc = _tick(prof, PH_NORM, tc)
         # 2. phase 1: integrate every cell (E cells, then I cells)
         _draw_kicks(key, step, ext_rate, ext_cdf, dt_s, kicks)
+        tc = _tick(prof, PH_POISSON, tc)
         first_spike = n_spikes
         n_ltp = 0
         bad = False
@@ -970,6 +1006,7 @@ def _advance(
                 if v_new > theta_ltp and vb > theta_ltd:
                     ltp_list[n_ltp] = i
                     n_ltp += 1
+        tc = _tick(prof, PH_E, tc)
         for i in range(n_exc, n_all):
             y_tr[i] *= f_y
             g_e, g_i = _conductances(i, kicks[i] * j_ext_i, nrn, f_re, f_de, f_ri, f_di,
@@ -993,6 +1030,7 @@ def _advance(
                 if not (v_new == v_new):
                     bad = True
                 v[i] = v_new
+        tc = _tick(prof, PH_I, tc)
         # 3. phase 2: transmission and spike-triggered plasticity
         n_exc_spikes = 0
         for s_idx in range(first_spike, n_spikes):
@@ -1003,15 +1041,16 @@ def _advance(
                 if lazy:
                     # bring j's outgoing synapses up to date (steps seg[j] .. step - 1), then
                     # restart j's stretch with the trace that includes this spike's jump
+                    # (C_i now is cum[i]: no LTP of this step yet; a row whose C_i has not
+                    # changed since col_seg has nothing pending, and hist is not touched)
                     e0 = lz_epoch[0]
                     col_now = step - e0
                     col_seg = lz_seg[j] - e0
                     xi_j = lz_xi[j]
                     for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
                         post = ee.pre_post[q]
-                        a = (_ltp_c(lz_hist, lz_last, lz_cum, post, col_now)
-                             - _ltp_c(lz_hist, lz_last, lz_cum, post, col_seg))
-                        if a != 0.0:
+                        if lz_last[post] > col_seg:
+                            a = lz_cum[post] - lz_hist[post, col_seg]
                             syn = ee.pre_syn[q]
                             ee.weight_pf[syn] = min(ee.weight_pf[syn] + xi_j * a, w_max_ee)
                     lz_seg[j] = step
@@ -1022,6 +1061,7 @@ def _advance(
                 if k.ei_transmission:
                     for q in range(ei.pre_ptr[j], ei.pre_ptr[j + 1]):
                         nrn.pend_exc_pf[n_exc + ei.pre_post[q]] += ei.weight_pf[ei.pre_syn[q]]
+                tc = _tick(prof, PH_DELIVERY, tc)
                 if plastic:
                     if k.istdp_on:
                         # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
@@ -1041,12 +1081,14 @@ def _advance(
                                 if w < k.j_ee_min_pf:
                                     w = k.j_ee_min_pf
                                 ee.weight_pf[syn] = w
+                tc = _tick(prof, PH_LTD_ISTDP, tc)
             else:
                 j = cell - n_exc
                 for q in range(ie.pre_ptr[j], ie.pre_ptr[j + 1]):
                     nrn.pend_inh_pf[ie.pre_post[q]] += ie.weight_pf[ie.pre_syn[q]]
                 for q in range(ii.pre_ptr[j], ii.pre_ptr[j + 1]):
                     nrn.pend_inh_pf[n_exc + ii.pre_post[q]] += ii.weight_pf[ii.pre_syn[q]]
+                tc = _tick(prof, PH_DELIVERY, tc)
                 if plastic and k.istdp_on:
                     # I cell j fired: w += eta*(y_post - alpha_post), clipped to the bounds
                     for q in range(ie.pre_ptr[j], ie.pre_ptr[j + 1]):
@@ -1060,11 +1102,13 @@ def _advance(
                         elif w > k.j_ie_max_pf:
                             w = k.j_ie_max_pf
                         ie.weight_pf[syn] = w
+                tc = _tick(prof, PH_LTD_ISTDP, tc)
         # 3b. triplet / calcium E->E rule, after all of this step's transmission
         if k.ee_rule == RULE_TRIPLET:
             _triplet_step(spike_cell, first_spike, n_spikes, n_exc, plastic, ee, rs, k)
         elif k.ee_rule == RULE_CALCIUM:
             _calcium_step(step, spike_cell, first_spike, n_spikes, n_exc, ee, rs, k, ca_key)
+        tc = _tick(prof, PH_RULE, tc)
         # 4. voltage LTP for cells above theta_LTP
         # (deferred: one term of C_i per listed cell; see LazyLtp)
         if plastic and lazy:
@@ -1073,6 +1117,7 @@ def _advance(
                 i = ltp_list[n]
                 factor = dt * k.a_ltp * (v[i] - k.theta_ltp_mv) * (nrn.vbar_mv[i] - k.theta_ltd_mv)
                 _ltp_add(lz_hist, lz_last, lz_cum, i, col, factor * f_pow[col])
+        tc = _tick(prof, PH_LTP, tc)
         clock[0] = step + 1
         done += 1
         if bad:
@@ -1087,6 +1132,7 @@ def _advance(
             ):
                 status = STATUS_GUARD
                 break
+        _tick(prof, PH_GUARD, tc)
     return status, done, n_spikes
 
 
