@@ -394,26 +394,59 @@ def _poisson_inverse(u, lam, row):  # pragma: no cover - compiled
     return _poisson_tail(u, lam, row)
 
 
+TWO_53 = 9007199254740992.0
+ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
 @njit(inline="always")
-def _draw_kicks(key, step, ext_rate_hz, ext_cdf, dt_s, kicks):  # pragma: no cover - compiled
+def _cdf_threshold(c):  # pragma: no cover - compiled
+    """Threshold T on the raw 64-bit draw z with (z > T) == (uniform(z) > c), exactly.
+
+    The uniform is m 2^-53 with m = z >> 11 (exact in float64), and c 2^53 is exact, so
+    u > c <=> m > floor(c 2^53) <=> z >= (floor(c 2^53) + 1) 2^11 (c >= 0: a CDF value).
+    """
+    scaled = c * TWO_53
+    if scaled >= TWO_53 - 1.0:
+        return ALL_ONES  # m <= 2^53 - 1 never exceeds it
+    return ((uint64(math.floor(scaled)) + uint64(1)) << uint64(11)) - uint64(1)
+
+
+@njit(inline="always")
+def _fill_thresholds(cdf_row, thr, cell):  # pragma: no cover - compiled
+    for k in range(CDF_LEN):
+        thr[k, cell] = _cdf_threshold(cdf_row[k])
+
+
+@njit(inline="always")
+def _draw_kicks(key, step, thr, ext_rate_hz, ext_cdf, dt_s, kicks):  # pragma: no cover - compiled
     """External Poisson kick counts of every cell for one step.
 
     Randomness is counter-based: cell i at step n uses the uniform at position n * N + i of the
     run's SplitMix64 stream. A draw is a pure function of (key, step, cell), so the loop has no
     carried state (it vectorises), and a resumed or re-chunked run draws exactly the same numbers.
-    The first four CDF comparisons are branch-free (P(count >= 4) = 1e-3 at 4.5 kHz); the rare
-    tail is finished in a second pass.
+    The first four CDF comparisons are branch-free integer comparisons of the raw 64-bit draw
+    against ``thr[k, i]`` (:func:`_cdf_threshold`: the same counts as comparing the uniform with
+    the CDF); P(count >= 4) = 1e-3 at 4.5 kHz, and that rare tail is finished in a second pass.
     """
     n = kicks.size
     base = uint64(step) * uint64(n)
     for i in range(n):
-        u = _counter_uniform(key, base + uint64(i))
-        row = ext_cdf[i]
-        kicks[i] = (u > row[0]) + (u > row[1]) + (u > row[2]) + (u > row[3])
+        z = _mix64(key + (base + uint64(i)) * GOLDEN)
+        kicks[i] = ((z > thr[0, i]) + (z > thr[1, i]) + (z > thr[2, i])
+                    + (z > thr[3, i]))
     for i in range(n):
         if kicks[i] == CDF_LEN:
             u = _counter_uniform(key, base + uint64(i))
             kicks[i] = _poisson_tail(u, ext_rate_hz[i] * dt_s, ext_cdf[i])
+
+
+@njit(cache=True)
+def _thresholds(ext_cdf):  # pragma: no cover - compiled
+    """Integer thresholds thr[k, i] of every cell's CDF table (see :func:`_cdf_threshold`)."""
+    thr = np.empty((CDF_LEN, ext_cdf.shape[0]), dtype=np.uint64)
+    for i in range(ext_cdf.shape[0]):
+        _fill_thresholds(ext_cdf[i], thr, i)
+    return thr
 
 
 @njit(cache=True)
@@ -428,6 +461,20 @@ def uniform_draws(key, first_counter, out):  # pragma: no cover - compiled
     """Fill ``out`` with the stream's uniforms from position ``first_counter`` (for tests)."""
     for i in range(out.size):
         out[i] = _counter_uniform(key, uint64(first_counter) + uint64(i))
+
+
+@njit(cache=True)
+def raw_draws(key, first_counter, out):  # pragma: no cover - compiled
+    """The raw 64-bit words behind :func:`uniform_draws` (for tests)."""
+    for i in range(out.size):
+        out[i] = _mix64(uint64(key) + (uint64(first_counter) + uint64(i)) * GOLDEN)
+
+
+@njit(cache=True)
+def cdf_thresholds(cdf_values, out):  # pragma: no cover - compiled
+    """:func:`_cdf_threshold` of each value (for tests)."""
+    for i in range(cdf_values.size):
+        out[i] = _cdf_threshold(cdf_values[i])
 
 
 @njit(cache=True)
@@ -928,6 +975,7 @@ def _advance(
     lz_seg = lz.seg
     lz_xi = lz.xi
     lz_epoch = lz.epoch
+    thr = _thresholds(ext_cdf)
     n_spikes = 0
     capacity = spike_step.size
     status = STATUS_DONE
@@ -950,6 +998,7 @@ def _advance(
                     rate = 0.0
                 nrn.ext_rate_hz[cell] = rate
                 _fill_cdf(rate * dt_s, nrn.ext_cdf[cell])
+                _fill_thresholds(nrn.ext_cdf[cell], thr, cell)
             e_ptr += 1
         clock[1] = e_ptr
         tc = _tick(prof, PH_STIM, tc)
@@ -963,7 +1012,7 @@ def _advance(
                             k.j_ee_min_pf, k.j_ee_max_pf)
         tc = _tick(prof, PH_NORM, tc)
         # 2. phase 1: integrate every cell (E cells, then I cells)
-        _draw_kicks(key, step, ext_rate, ext_cdf, dt_s, kicks)
+        _draw_kicks(key, step, thr, ext_rate, ext_cdf, dt_s, kicks)
         tc = _tick(prof, PH_POISSON, tc)
         first_spike = n_spikes
         n_ltp = 0
@@ -1178,8 +1227,9 @@ def bin_group_counts(
 def kick_counts(key, first_step, ext_rate_hz, ext_cdf, dt_s, out):  # pragma: no cover - compiled
     """External kick counts ``out[step, cell]`` exactly as :func:`_advance` draws them (tests)."""
     kicks = np.zeros(ext_rate_hz.size, dtype=np.int64)
+    thr = _thresholds(ext_cdf)
     for s in range(out.shape[0]):
-        _draw_kicks(key, first_step + s, ext_rate_hz, ext_cdf, dt_s, kicks)
+        _draw_kicks(key, first_step + s, thr, ext_rate_hz, ext_cdf, dt_s, kicks)
         out[s, :] = kicks
 
 
