@@ -1,11 +1,20 @@
 """Engine speed: wall seconds per simulated second, synaptic events per second, memory.
 
-    python benchmarks/engine.py --n-neurons 5000 --sim-seconds 5           # all plasticity on
-    python benchmarks/engine.py --n-neurons 5000 --sim-seconds 5 --static  # no plasticity
+    python benchmarks/engine.py --n-neurons 5000 --sim-seconds 5             # all plasticity on
+    python benchmarks/engine.py --n-neurons 5000 --sim-seconds 5 --static    # no plasticity
+    python benchmarks/engine.py --n-neurons 5000 --sim-seconds 5 --rule triplet   # or calcium
+    python benchmarks/engine.py --n-neurons 5000 --sim-seconds 2 --profile   # time per phase
+    python benchmarks/engine.py --scaling --sim-seconds 1                    # N = 1000..20000
 
-Prints one JSON line. Plasticity is on for the whole timed window (it starts at t = 0 and a
-0.5 s warm-up runs before timing). ``compile_s`` is a cold Numba compile: the script points
-NUMBA_CACHE_DIR at an empty folder unless ``--warm-cache`` is given.
+Prints JSON lines. Plasticity is on for the whole timed window (it starts at t = 0 and a 0.5 s
+warm-up runs before timing); ``--rule`` picks the E->E rule (iSTDP and normalisation stay on).
+``compile_s`` is a cold Numba compile: the script points NUMBA_CACHE_DIR at an empty folder
+unless ``--warm-cache`` is given. ``--profile`` adds one line per phase of the kernel step,
+timed with the CPU's cycle counter (calibrated against the wall clock), in seconds per
+simulated second; ``recording`` is the time spent outside the kernel. ``--scaling`` prints one
+line per network size with the cost per synapse (``ns_per_synapse_per_sim_s``). Every line
+gives peak RSS, the bytes per synapse of the synapse arrays and, with ``--checkpoint-size``,
+the size of a checkpoint written at the end.
 """
 
 from __future__ import annotations
@@ -14,33 +23,34 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+SCALING_SIZES = (1000, 2000, 5000, 10000, 20000)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n-neurons", type=int, default=5000)
-    parser.add_argument("--sim-seconds", type=float, default=5.0)
-    parser.add_argument("--static", action="store_true", help="all plasticity off")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--warm-cache", action="store_true", help="reuse Numba's on-disk cache")
-    args = parser.parse_args()
-    if not args.warm_cache:
-        os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="numba-bench-")
+def _dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
+
+def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
+    """Build, warm up and time one network; the result line (and phase lines when profiling)."""
     import numpy as np
 
+    from homeoplastic.spiking import kernels
     from homeoplastic.spiking.engine import RecordSpec, Simulation
     from homeoplastic.spiking.params import NetworkParams
 
-    plasticity = {"start_s": 0.0}
+    plasticity: dict = {"start_s": 0.0}
     if args.static:
         plasticity.update(ee_rule="none", istdp=False, normalisation=False)
+    else:
+        plasticity.update(ee_rule=args.rule)
     params = NetworkParams.from_dict(
-        {"connectivity": {"n_neurons": args.n_neurons}, "plasticity": plasticity,
+        {"connectivity": {"n_neurons": n_neurons}, "plasticity": plasticity,
          "guard": {"enabled": False}}
     )
     t0 = time.perf_counter()
@@ -51,9 +61,13 @@ def main() -> int:
     sim.run(0.001, record=record, progress=False)  # first call compiles the kernels
     compile_s = time.perf_counter() - t0
     sim.run(0.5, record=record, progress=False)  # warm-up past the initial transient
-    t0 = time.perf_counter()
+    if args.profile:
+        sim.profile_cycles = np.zeros(len(kernels.PHASES), dtype=np.uint64)
+    sim.kernel_seconds = 0.0
+    c0, t0 = kernels.cycle_count(), time.perf_counter()
     rec = sim.run(args.sim_seconds, record=record, progress=False)
     wall = time.perf_counter() - t0
+    cycles_per_s = float(kernels.cycle_count() - c0) / wall
 
     n_exc = params.connectivity.n_exc
     cells = np.concatenate(rec.spike_cells)
@@ -64,23 +78,73 @@ def main() -> int:
     out_degree[n_exc:] += np.diff(sim.pathways["i_to_i"].pre_ptr)
     events = int(out_degree[cells].sum())
     n_syn = sum(p.weight_pf.size for p in sim.pathways.values())
+    syn_bytes = sum(a.nbytes for p in sim.pathways.values() for a in p
+                    if a.size == p.weight_pf.size)
     result = {
         "benchmark": "engine",
-        "n_neurons": args.n_neurons,
+        "n_neurons": n_neurons,
         "plastic": not args.static,
+        "rule": "none" if args.static else args.rule,
         "sim_seconds": args.sim_seconds,
         "wall_s_per_sim_s": wall / args.sim_seconds,
+        "ns_per_synapse_per_sim_s": wall / args.sim_seconds / n_syn * 1e9,
         "rate_e_hz": float(np.sum(cells < n_exc) / (n_exc * args.sim_seconds)),
         "rate_i_hz": float(np.sum(cells >= n_exc) / (params.connectivity.n_inh * args.sim_seconds)),
         "synaptic_events_per_wall_s": events / wall,
         "n_synapses": n_syn,
+        "synapse_array_bytes_per_synapse": syn_bytes / n_syn,
         "build_s": build_s,
         "compile_s": compile_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "load_avg_1min": os.getloadavg()[0],
         "status": rec.status,
         "python": sys.version.split()[0],
     }
-    print(json.dumps(result))
+    if args.checkpoint_size:
+        folder = Path(tempfile.mkdtemp(prefix="engine-ckpt-"))
+        try:
+            sim.save_checkpoint(folder / "c.zarr", rec, "benchmark")
+            result["checkpoint_mb"] = _dir_bytes(folder) / 2**20
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    if args.profile:
+        lines = []
+        timed = 0.0
+        for name, cyc in zip(kernels.PHASES, sim.profile_cycles, strict=True):
+            seconds = float(cyc) / cycles_per_s
+            timed += seconds
+            lines.append({"phase": name, "s_per_sim_s": seconds / args.sim_seconds})
+        lines.append({"phase": "untimed_in_kernel",
+                      "s_per_sim_s": (sim.kernel_seconds - timed) / args.sim_seconds})
+        lines.append({"phase": "recording",
+                      "s_per_sim_s": (wall - sim.kernel_seconds) / args.sim_seconds})
+        for line in lines:
+            print(json.dumps({"benchmark": "engine_profile", "n_neurons": n_neurons,
+                              "rule": result["rule"], **line}))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n-neurons", type=int, default=5000)
+    parser.add_argument("--sim-seconds", type=float, default=5.0)
+    parser.add_argument("--static", action="store_true", help="all plasticity off")
+    parser.add_argument("--rule", choices=("voltage", "triplet", "calcium"), default="voltage",
+                        help="E->E rule when plastic (default: voltage)")
+    parser.add_argument("--profile", action="store_true", help="also print time per phase")
+    parser.add_argument("--scaling", action="store_true",
+                        help=f"one line per N in {SCALING_SIZES} (ignores --n-neurons)")
+    parser.add_argument("--checkpoint-size", action="store_true",
+                        help="write a checkpoint at the end and print its size")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warm-cache", action="store_true", help="reuse Numba's on-disk cache")
+    args = parser.parse_args()
+    if not args.warm_cache:
+        os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="numba-bench-")
+    sizes = SCALING_SIZES if args.scaling else (args.n_neurons,)
+    for n in sizes:
+        print(json.dumps(run_one(args, n)), flush=True)
     return 0
 
 

@@ -16,7 +16,7 @@ in which the post cell fires (it fires for sure when V > V_T + 16 mV), to exerci
 for coincident pre and post spikes. The spike times of all cells except the post cell are read
 from the engine's record and replayed in Brian2 with ``SpikeGeneratorGroup``.
 
-Where Brian2's update order differs from the engine's (kernels.py docstring) and how it is handled:
+Where Brian2's update order differs from the engine's (kernels/step.py docstring) and how it is handled:
 
 1. Conductances / delay. Brian2 integrates all equations of a step from the old values and runs
    ``on_pre`` in the "synapses" slot after that; the engine first advances x_rise/x_decay (adding

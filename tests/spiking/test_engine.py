@@ -285,3 +285,19 @@ def test_schema_minimum_size_is_the_cli_minimum():
     schema = Path(__file__).resolve().parents[2] / "workflow/schemas/assemblies.schema.yaml"
     text = yaml.safe_load(schema.read_text())
     assert text["properties"]["sweep"]["properties"]["n_neurons"]["items"]["minimum"] == MIN_NEURONS
+
+
+def test_profiling_times_the_phases_and_changes_nothing():
+    from homeoplastic.spiking import kernels
+
+    plain = Simulation.build(_small(), 3)
+    timed = Simulation.build(_small(), 3)
+    timed.profile_cycles = np.zeros(len(kernels.PHASES), dtype=np.uint64)
+    plain.run(0.4, _schedule(), RECORD, progress=False)
+    timed.run(0.4, _schedule(), RECORD, progress=False)
+    _assert_same_state(plain, timed)
+    cycles = dict(zip(kernels.PHASES, timed.profile_cycles.tolist(), strict=True))
+    for phase in ("poisson", "e_update", "i_update", "delivery", "normalisation", "ltp"):
+        assert cycles[phase] > 0, phase
+    assert cycles["triplet_calcium"] < cycles["e_update"]  # no triplet/calcium rule selected
+    assert plain.profile_cycles.size == 0

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .helpers import quiet_sim, step
+from homeoplastic.spiking.engine import RecordSpec, Simulation
+from homeoplastic.spiking.params import NetworkParams
+
+from .helpers import quiet_sim, spikes_of, step
 
 
 def _synapse(pathway, pre: int, post: int) -> int:
@@ -246,3 +249,42 @@ def test_blocked_transmission_silences_epsps_but_not_plasticity():
     step(open_sim)
     targets_i = ei.post_idx[ei.pre_idx == pre]
     assert np.all(open_sim.neurons.pend_exc_pf[n_exc + targets_i] > 0)
+
+
+def _driven(**vstdp) -> Simulation:
+    """A 400-cell driven network, all plasticity on from t = 0."""
+    return Simulation.build(NetworkParams.from_dict({
+        "connectivity": {"n_neurons": 400}, "plasticity": {"start_s": 0.0},
+        "guard": {"enabled": False}, "vstdp": vstdp,
+    }), 11)
+
+
+def test_deferred_ltp_equals_ltp_applied_every_step():
+    """One 60-ms run defers LTP (applied at presynaptic spikes, every 20-ms epoch, run end);
+    600 one-step runs apply it every step (each run ends with a flush). Same spikes, same
+    weights to rounding, and the snapshots taken mid-run see the deferred LTP."""
+    n_steps = 600
+    lazy = _driven()
+    rec = lazy.run(n_steps * 1e-4, record=RecordSpec(rate_bin_ms=0.1, weight_interval_s=0.0137,
+                                                       chunk_s=0.0031), progress=False)
+    eager = _driven()
+    eager_steps, eager_cells, within = [], [], {}
+    for _ in range(n_steps):
+        r = step(eager)
+        s, c = spikes_of(r)
+        eager_steps.append(s)
+        eager_cells.append(c)
+        within[int(eager.clock[0])] = eager.assembly_weights()[1]
+    s_lazy, c_lazy = spikes_of(rec)
+    assert s_lazy.size > 100  # an active network: LTP, LTD and iSTDP all happen
+    np.testing.assert_array_equal(s_lazy, np.concatenate(eager_steps))
+    np.testing.assert_array_equal(c_lazy, np.concatenate(eager_cells))
+    w_lazy = lazy.pathways["e_to_e"].weight_pf
+    w_eager = eager.pathways["e_to_e"].weight_pf
+    np.testing.assert_allclose(w_lazy, w_eager, rtol=1e-12, atol=0)
+    for at, value in zip(rec.snap_steps[1:], rec.snap_w_within[1:], strict=True):
+        assert value == pytest.approx(within[at], rel=1e-13)
+    # LTP did change weights: without it the result is measurably different
+    no_ltp = _driven(a_ltp_pf_per_mv2=0.0)
+    no_ltp.run(n_steps * 1e-4, record=RecordSpec(rate_bin_ms=0.1), progress=False)
+    assert np.max(np.abs(no_ltp.pathways["e_to_e"].weight_pf - w_lazy)) > 1e-6

@@ -97,6 +97,24 @@ def test_engine_kick_counts_match_each_cells_rate_and_are_independent():
     np.testing.assert_array_equal(later, counts[5000:5010])
 
 
+def test_integer_thresholds_compare_exactly_like_the_uniforms():
+    """(z > T(c)) == (u(z) > c) for every draw, including c equal to a draw's own uniform and
+    its neighbours one step of 2^-53 away (an off-by-one in T shows there)."""
+    z = np.empty(20_000, dtype=np.uint64)
+    kernels.raw_draws(np.uint64(5), 0, z)
+    u = np.empty(z.size)
+    kernels.uniform_draws(np.uint64(5), 0, u)
+    np.testing.assert_array_equal((z >> np.uint64(11)).astype(np.float64) * 2.0**-53, u)
+    ulp = 2.0**-53
+    values = np.concatenate([u[:300], u[:300] - ulp, u[:300] + ulp,
+                             [0.0, ulp, 0.5, 1.0 - ulp, 1.0, 1.0 + 2 * ulp],
+                             poisson_tables(np.array([4500.0, 1.0, 2e5]), 1e-4).ravel()])
+    thresholds = np.empty(values.size, dtype=np.uint64)
+    kernels.cdf_thresholds(values, thresholds)
+    for c, t in zip(values, thresholds, strict=True):
+        np.testing.assert_array_equal(z > t, u > c, err_msg=f"c = {c!r}")
+
+
 def test_uniform_stream_is_uniform():
     out = np.empty(200_000)
     kernels.uniform_draws(np.uint64(1), 0, out)

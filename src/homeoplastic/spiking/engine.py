@@ -25,7 +25,7 @@ import xarray as xr
 from homeoplastic import __version__
 from homeoplastic.spiking import kernels
 from homeoplastic.spiking.connectivity import Pathway, build_pathway, groups_to_csr
-from homeoplastic.spiking.kernels import KernelConstants, NeuronState, RuleState
+from homeoplastic.spiking.kernels import KernelConstants, LazyLtp, NeuronState, RuleState
 from homeoplastic.spiking.network import (
     PATHWAYS,
     build_assemblies,
@@ -110,6 +110,7 @@ class Simulation:
         clock: np.ndarray,
         guard: np.ndarray,
         rule_state: RuleState | None = None,
+        lazy_ltp: LazyLtp | None = None,
     ) -> None:
         self.params = params
         self.seed = int(seed)
@@ -125,6 +126,12 @@ class Simulation:
         if rule_state is None or not kernels.rule_state_fits(rule_state, params, n_ee):
             rule_state = kernels.new_rule_state(params, n_ee, int(clock[0]))
         self.rule_state = rule_state
+        self.profile_cycles = np.zeros(0, dtype=np.uint64)
+        """Cycles per kernel phase (kernels.PHASES), accumulated when sized len(PHASES)."""
+        self.kernel_seconds = 0.0
+        """Wall seconds spent inside kernel calls (the rest of a run is recording)."""
+        self.lazy_ltp = lazy_ltp if lazy_ltp is not None and self._lazy_fits(lazy_ltp) else \
+            self._new_lazy_ltp()
         self._derive()
 
     # ------------------------------------------------------------------ construction
@@ -162,6 +169,36 @@ class Simulation:
         self.ee_no_shared = ~shares
         self._ltp_scratch = np.zeros(max(n_exc, 1), dtype=np.int32)
         self._kicks = np.zeros(self.params.connectivity.n_neurons, dtype=np.int64)
+
+    def _norm_steps(self) -> int:
+        p = self.params
+        return steps_of(p.plasticity.normalisation_interval_ms, p.dt_ms,
+                        "plasticity.normalisation_interval_ms")
+
+    def _new_lazy_ltp(self) -> LazyLtp:
+        return kernels.new_lazy_ltp(self.params.connectivity.n_exc, self._norm_steps(),
+                                    int(self.clock[0]))
+
+    def _lazy_fits(self, lz: LazyLtp) -> bool:
+        return lz.hist.shape == (self.params.connectivity.n_exc, self._norm_steps() + 1)
+
+    def _flush_ltp(self) -> None:
+        """Apply the deferred voltage LTP to the E->E weights and start a new epoch now."""
+        ee = self.pathways["e_to_e"]
+        if not self._lazy_fits(self.lazy_ltp):
+            # normalisation interval changed between runs: nothing is pending after a run
+            self.lazy_ltp = self._new_lazy_ltp()
+        kernels.ltp_flush_and_restart(ee.post_ptr, ee.pre_idx, ee.weight_pf, self.lazy_ltp,
+                                      self.neurons.x_trace, scaled_weights(self.params)
+                                      ["e_to_e_max"], int(self.clock[0]))
+
+    def current_ee_weights(self) -> np.ndarray:
+        """E->E weights with the deferred LTP applied (a copy; the state is not changed)."""
+        ee = self.pathways["e_to_e"]
+        out = np.empty_like(ee.weight_pf)
+        kernels.ltp_materialise(ee.post_ptr, ee.pre_idx, ee.weight_pf, self.lazy_ltp,
+                                scaled_weights(self.params)["e_to_e_max"], out)
+        return out
 
     @property
     def n_groups(self) -> int:
@@ -304,6 +341,7 @@ class Simulation:
                   f"({rec.steps_done} of {rec.n_steps} steps done)", file=sys.stderr, flush=True)
         else:
             rec = self._new_record(n_steps, record)
+            self._flush_ltp()  # a run starts with nothing deferred (weights may have been set)
         start = rec.start_step
         ev_step, ev_group, ev_rate = schedule.to_events(
             dt_ms=p.dt_ms, duration_s=duration_s, n_groups=self.n_groups, start_step=start
@@ -335,11 +373,14 @@ class Simulation:
             target = min(end, now + chunk_steps)
             if snap_steps:
                 target = min(target, start + ((now - start) // snap_steps + 1) * snap_steps)
+            t_kernel = time.perf_counter()
             status, done, n_spk = kernels._advance(
                 target - now, k, self.neurons, ee, ie, ei, ii, ev_step, ev_group, ev_rate,
                 self.group_ptr, self.group_members, self.clock, self.rng_state, self.guard,
                 spike_step, spike_cell, self._ltp_scratch, self._kicks, self.rule_state,
+                self.lazy_ltp, self.profile_cycles,
             )
+            self.kernel_seconds += time.perf_counter() - t_kernel
             self._collect(rec, spike_step[:n_spk], spike_cell[:n_spk], record.spikes)
             rec.steps_done = int(self.clock[0] - start)
             if status == kernels.STATUS_BUFFER_FULL:
@@ -370,6 +411,7 @@ class Simulation:
                     print(f"{label}: checkpoint at t = {self.time_s:.3f} s, "
                           f"E rate {self._recent_rate(rec):.2f} Hz, wall {rec.wall_seconds:.1f} s",
                           file=sys.stderr, flush=True)
+        self._flush_ltp()  # weights are up to date between runs
         if rec.status == "running":
             rec.status = "completed"
         if bar is not None:
@@ -416,7 +458,9 @@ class Simulation:
         seconds = last.size * rec.rate_bin_steps * rec.dt_ms * 1e-3
         return float(last.sum()) / (self.params.connectivity.n_exc * seconds) if seconds else 0.0
 
-    def assembly_weights(self) -> tuple[np.ndarray, float, float, np.ndarray]:
+    def assembly_weights(
+        self, ee_weight_pf: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float, float, np.ndarray]:
         """Mean E->E weight for every (pre group, post group), within, between, and I->E.
 
         Groups are the assemblies plus "outside any assembly" (last). Within is the mean of the
@@ -427,13 +471,14 @@ class Simulation:
         sums = np.zeros((n_g, n_g))
         counts = np.zeros((n_g, n_g), dtype=np.int64)
         ee = self.pathways["e_to_e"]
-        kernels.assembly_weight_means(ee.pre_idx, ee.post_idx, ee.weight_pf, self.cell_group_ptr,
+        w_ee = ee.weight_pf if ee_weight_pf is None else ee_weight_pf
+        kernels.assembly_weight_means(ee.pre_idx, ee.post_idx, w_ee, self.cell_group_ptr,
                                       self.cell_group_ids, n_g, sums, counts)
         with np.errstate(invalid="ignore", divide="ignore"):
             matrix = sums / counts
         diag = np.diag(matrix)[: self.n_assemblies]
         within = float(np.nanmean(diag)) if np.isfinite(diag).any() else float("nan")
-        w_between = ee.weight_pf[self.ee_no_shared]
+        w_between = w_ee[self.ee_no_shared]
         between = float(w_between.mean()) if w_between.size else float("nan")
         ie = self.pathways["i_to_e"]
         per_cell_sum = np.bincount(ie.post_idx, weights=ie.weight_pf,
@@ -447,7 +492,7 @@ class Simulation:
         return matrix, within, between, ie_groups[: self.n_assemblies]
 
     def _snapshot(self, rec: RunRecord) -> None:
-        matrix, within, between, ie_groups = self.assembly_weights()
+        matrix, within, between, ie_groups = self.assembly_weights(self.current_ee_weights())
         rec.snap_steps.append(int(self.clock[0]))
         rec.snap_w_groups.append(matrix)
         rec.snap_w_within.append(within)
@@ -479,6 +524,11 @@ class Simulation:
         data["ca_last_ms"] = ("ca_synapse", rs.ca_last_ms)
         data["ca_queue"] = (("ca_slot", "ca_queue_entry"), rs.ca_queue)
         data["ca_queue_len"] = ("ca_slot", rs.ca_queue_len)
+        lz = self.lazy_ltp
+        for name in ("cum", "last", "seg", "xi"):
+            data[f"ltp_{name}"] = ("exc_cell", getattr(lz, name))
+        data["ltp_hist"] = (("exc_cell", "ltp_column"), lz.hist)
+        data["ltp_epoch"] = ("ltp_epoch_field", lz.epoch)
         data["group_ptr"] = ("group_edge", self.group_ptr)
         data["group_members"] = ("group_entry", self.group_members)
         data["rng_state"] = ("rng_word", self.rng_state)
@@ -520,10 +570,14 @@ class Simulation:
             RuleState(**{f: np.ascontiguousarray(arr[f]).copy() for f in RuleState._fields})
             if all(f in arr for f in RuleState._fields) else None  # older stores: fresh state
         )
+        lazy_ltp = (
+            LazyLtp(**{f: np.ascontiguousarray(arr[f"ltp_{f}"]).copy() for f in LazyLtp._fields})
+            if all(f"ltp_{f}" in arr for f in LazyLtp._fields) else None  # older: none deferred
+        )
         sim = cls(saved, int(state.attrs["seed"]), pathways, arr["group_ptr"],
                   arr["group_members"], neurons, arr["rng_state"].astype(np.uint64).copy(),
                   arr["clock"].astype(np.int64).copy(), arr["guard_rate_hz"].astype(float).copy(),
-                  rule_state)
+                  rule_state, lazy_ltp)
         tracked = int(state.attrs.get("n_assemblies", sim.n_assemblies))
         if tracked != sim.n_assemblies:
             sim.track_groups(tracked)
@@ -575,7 +629,9 @@ def _state_units(name: str) -> str:
     for suffix, unit in (("_mv", "mV"), ("_pf", "pF"), ("_pa", "pA"), ("_hz", "Hz")):
         if name.endswith(suffix):
             return unit
-    return {"x_trace": "1/ms", "ref_left": "steps", "clock": "steps", "ca_last_ms": "ms"}.get(
+    return {"x_trace": "1/ms", "ref_left": "steps", "clock": "steps", "ca_last_ms": "ms",
+            "ltp_cum": "pF ms", "ltp_hist": "pF ms", "ltp_xi": "1/ms", "ltp_seg": "steps",
+            "ltp_epoch": "steps", "ltp_last": "steps"}.get(
         name, "1")
 
 

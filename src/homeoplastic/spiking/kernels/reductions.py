@@ -1,0 +1,75 @@
+"""Passes over whole weight arrays: row normalisation, assembly means, binned counts."""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
+    """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
+    n_post = post_ptr.size - 1
+    for i in range(n_post):
+        start = post_ptr[i]
+        stop = post_ptr[i + 1]
+        n_in = stop - start
+        if n_in == 0:
+            continue
+        # four interleaved partial sums: a fixed summation order (bit-reproducible on every
+        # machine) that breaks the add-latency chain of a plain running sum
+        acc0 = 0.0
+        acc1 = 0.0
+        acc2 = 0.0
+        acc3 = 0.0
+        s = start
+        while s + 4 <= stop:
+            acc0 += weight_pf[s]
+            acc1 += weight_pf[s + 1]
+            acc2 += weight_pf[s + 2]
+            acc3 += weight_pf[s + 3]
+            s += 4
+        while s < stop:
+            acc0 += weight_pf[s]
+            s += 1
+        total = (acc0 + acc1) + (acc2 + acc3)
+        shift = (total - row_target_pf[i]) / n_in
+        for s in range(start, stop):
+            weight_pf[s] = min(max(weight_pf[s] - shift, w_min), w_max)
+
+
+@njit(cache=True)
+def assembly_weight_means(
+    pre_idx, post_idx, weight_pf, cell_group_ptr, cell_groups, n_groups, out_sum, out_count
+):  # pragma: no cover - compiled
+    """Sum and count E->E weights for every (pre group, post group) pair.
+
+    A cell in several groups counts once for each; ``cell_groups`` lists each cell's groups in
+    CSR form (a cell in no assembly belongs to the "outside" group ``n_groups - 1``).
+    """
+    out_sum[:, :] = 0.0
+    out_count[:, :] = 0
+    for s in range(weight_pf.size):
+        j = pre_idx[s]
+        i = post_idx[s]
+        w = weight_pf[s]
+        for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
+            ga = cell_groups[a]
+            for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
+                gb = cell_groups[b]
+                out_sum[ga, gb] += w
+                out_count[ga, gb] += 1
+
+
+@njit(cache=True)
+def bin_group_counts(
+    spike_step, spike_cell, first_step, bin_steps, cell_group_ptr, cell_groups, out
+):  # pragma: no cover - compiled
+    """Add spike counts per (time bin, group) into ``out`` for E cells (a cell counts per group)."""
+    n_cells = cell_group_ptr.size - 1
+    for s in range(spike_step.size):
+        c = spike_cell[s]
+        if c >= n_cells:
+            continue
+        b = (spike_step[s] - first_step) // bin_steps
+        for a in range(cell_group_ptr[c], cell_group_ptr[c + 1]):
+            out[b, cell_groups[a]] += 1
