@@ -153,11 +153,10 @@ def _say_what_is_missing(axes, paths: Mapping[str, str | Path]) -> None:
     """Write into an empty panel which stages it needs and that this run does not have them."""
     for (row, col), stages in _PANEL_STAGES.items():
         ax = axes[row, col]
-        if ax.has_data():
-            continue
         missing = [s for s in stages if s not in paths]
-        text = ("no data" if not missing else
-                f"this run has no {', '.join(missing)} stage\n(short chain, or skipped after a "
+        if len(missing) < len(stages):  # some of its data is there (reference lines are not data)
+            continue
+        text = (f"this run has no {', '.join(missing)} stage\n(short chain, or skipped after a "
                 "guard stop)")
         ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4")
 

@@ -350,7 +350,7 @@ def store_status(path: str) -> tuple[str, str]:
         reason = json.loads(attrs.get("abort_reason_json", "{}"))
         text = (f"{attrs.get('stage', '?')} aborted at t = {reason.get('sim_time_s', float('nan')):.3f} s: "
                 f"{reason.get('checker', '?')} {reason.get('metric', '')} = "
-                f"{reason.get('value', float('nan')):.3g} outside {reason.get('bounds_hz', '?')} Hz")
+                f"{reason.get('value', float('nan')):.4g} outside {reason.get('bounds_hz', '?')} Hz")
         return status, text
     return status, str(attrs.get("skipped_because", ""))
 
