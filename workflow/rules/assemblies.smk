@@ -244,7 +244,7 @@ rule assemblies_probe_after:
 rule assemblies_analyze:
     """Per-run statistics from the run's stage stores."""
     wildcard_constraints:
-        run="|".join(ASM_RUNS) or "no-such-run",
+        run=ASM_RUN_REGEX,
     input:
         unpack(asm_run_stores),
     output:
@@ -265,7 +265,7 @@ rule assemblies_analyze:
 
 rule assemblies_figure_run:
     wildcard_constraints:
-        run="|".join(ASM_RUNS) or "no-such-run",
+        run=ASM_RUN_REGEX,
     input:
         unpack(asm_run_stores),
         analysis=f"{ASM_DIR}/{{run}}/analyze.zarr",

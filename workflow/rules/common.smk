@@ -54,6 +54,7 @@ if ASM.get("enabled", False):
 else:
     ASM_SWEEP, ASM_SETTINGS = None, {}
 ASM_RUNS = list(ASM_SETTINGS)
+ASM_RUN_REGEX = "|".join(ASM_RUNS) or "no-such-run"  # wildcard constraint: any run of the sweep
 
 
 def asm_store(run, stage):

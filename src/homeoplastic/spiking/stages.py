@@ -372,7 +372,7 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
     for name, path in inputs.items():
         status, reason = store_status(path)
         if status in ("aborted", "skipped"):
-            because = reason if status == "aborted" else reason or f"input {name} was skipped"
+            because = reason or f"input {name} was skipped"
             _write_skipped(ctx, output, because)
             _log(f"{stage} {ctx.point.run_id}: SKIPPED, not simulated: {because}")
             return "skipped"

@@ -80,13 +80,6 @@ def sweep_table(section: Mapping[str, Any]) -> pd.DataFrame:
     return table
 
 
-def run_id(point: SweepPoint | Mapping[str, Any]) -> str:
-    """The run folder name of a point (a :class:`SweepPoint` or a mapping of the sweep keys)."""
-    if not isinstance(point, SweepPoint):
-        point = SweepPoint.from_mapping(point)
-    return point.run_id
-
-
 _RUN_ID = re.compile(
     r"^n_neurons~(?P<n_neurons>\d+)_rule~(?P<rule>[A-Za-z0-9_]+)"
     r"_learning_speed~(?P<learning_speed>[0-9.eE+-]+)_seed~(?P<seed>\d+)$"
@@ -94,7 +87,7 @@ _RUN_ID = re.compile(
 
 
 def parse_run_id(text: str) -> SweepPoint:
-    """Inverse of :func:`run_id`, for tools that start from a path."""
+    """Inverse of :attr:`SweepPoint.run_id`, for tools that start from a run folder's name."""
     match = _RUN_ID.match(text)
     if match is None:
         raise ParameterError(
