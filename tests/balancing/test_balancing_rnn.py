@@ -159,3 +159,24 @@ def test_imbalance_null_permutes_rows():
     expected = sorted({round(float(np.linalg.norm(rows[list(p)] - cols)), 12)
                        for p in itertools.permutations(range(3))})
     assert sorted({round(float(v), 12) for v in null}) == expected
+
+
+def test_training_batches_hold_batch_sets_fresh_sets_of_all_conditions():
+    """One iteration with ``batch_sets = 3`` steps on the gradient of 3 x 8 fresh trials.
+
+    Reproduced by hand from the same random stream; a trainer that ignored ``batch_sets`` (one set
+    of 8 trials) would step elsewhere.
+    """
+    net = _small_net(3)
+    cfg = TrainConfig(arm="plain", n_iterations=1, batch_sets=3, optimizer="sgd",
+                      learning_rate=0.05, lr_final_factor=1.0, clip_norm=1e9, substeps=3,
+                      dt=1 / 3)
+    trained, _ = train(net, SMALL, cfg, np.random.default_rng(11))
+    u, target, _ = generate_trials(SMALL, np.random.default_rng(11), 3)
+    assert u.shape[0] == 24
+    _, _, grads = loss_and_grads(net, u, target, 1 / 3, 3)
+    for name in ("J", "W_in", "b", "W_out"):
+        np.testing.assert_allclose(getattr(trained, name),
+                                   getattr(net, name) - 0.05 * grads[name], rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="batch_sets"):
+        TrainConfig(batch_sets=0)

@@ -34,7 +34,7 @@ _rnn = BAL["rnn"]
 # Training sees only its own keys, so changing the evaluation settings does not retrain.
 _RNN_SETUP_KEYS = ("n", "n_timesteps", "sigma_in", "sigma_ctx", "rec_scale")
 _RNN_TRAIN_KEYS = _RNN_SETUP_KEYS + (
-    "n_iterations", "learning_rate", "optimizer", "lr_final_factor", "clip_norm", "dt",
+    "n_iterations", "batch_sets", "learning_rate", "optimizer", "lr_final_factor", "clip_norm", "dt",
     "substeps", "log_every", "n_permutations",
 )
 _RNN_EVAL_KEYS = _RNN_SETUP_KEYS + (

@@ -22,7 +22,8 @@ cfg = TrainConfig(arm=w.arm, n_iterations=c["n_iterations"], learning_rate=c["le
                   optimizer=c["optimizer"], lr_final_factor=c["lr_final_factor"],
                   clip_norm=c["clip_norm"], l2_lambda=lam if w.arm == "l2" else 0.0,
                   balance_rate=lam if w.arm == "balance" else 0.0, dt=c["dt"],
-                  substeps=c["substeps"], log_every=c["log_every"])
+                  substeps=c["substeps"], log_every=c["log_every"],
+                  batch_sets=c["batch_sets"])
 start = time.perf_counter()
 ds, groups = rnn_train(setup, cfg, seed, c["n_permutations"])
 sweep = {"arm": w.arm, "lam": lam, "seed": seed, "run": f"{w.arm} λ={lam:g}"}

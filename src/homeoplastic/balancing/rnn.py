@@ -40,7 +40,11 @@ _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser settings; rates are per iteration, lambda values dimensionless."""
+    """Optimiser settings; rates are per iteration, lambda values dimensionless.
+
+    ``batch_sets``: fresh sets of all 8 conditions per training batch (gradient noise falls as
+    1/batch_sets).
+    """
 
     arm: str = "plain"
     n_iterations: int = 1000
@@ -54,6 +58,7 @@ class TrainConfig:
     dt: float = 0.1
     substeps: int = 10
     log_every: int = 10
+    batch_sets: int = 1
 
     def __post_init__(self) -> None:
         if self.arm not in ARMS:
@@ -62,8 +67,8 @@ class TrainConfig:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if not (0 < self.lr_final_factor <= 1):
             raise ValueError(f"lr_final_factor must lie in (0, 1], got {self.lr_final_factor}")
-        if self.n_iterations < 1 or self.substeps < 1 or self.log_every < 1:
-            raise ValueError("n_iterations, substeps and log_every must be >= 1")
+        if min(self.n_iterations, self.substeps, self.log_every, self.batch_sets) < 1:
+            raise ValueError("n_iterations, substeps, log_every and batch_sets must be >= 1")
         for name in ("learning_rate", "dt", "clip_norm"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
@@ -241,7 +246,7 @@ def train(
     rng: np.random.Generator,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[RateNetwork, dict[str, np.ndarray]]:
-    """Train on fresh batches of all 8 conditions; log every ``cfg.log_every`` iterations.
+    """Train on fresh batches of ``cfg.batch_sets`` sets of all 8 conditions; log every ``cfg.log_every``.
 
     History: iteration, loss (task RMSE), objective, cost (sum J^2), imbalance_norm ||g|| of the
     p = 2 recurrent cost, q_norm ||Q|| of :func:`balance_quantity`, and val_loss / val_r2, the
@@ -257,7 +262,7 @@ def train(
     row = 0
     state: dict[str, np.ndarray] = {}
     for it in range(cfg.n_iterations + 1):
-        u, target, _ = generate_trials(task, rng)
+        u, target, _ = generate_trials(task, rng, cfg.batch_sets)
         obj, rmse, grads = loss_and_grads(
             net, u, target, cfg.dt, cfg.substeps, cfg.l2_lambda, cfg.l2_all_weights
         )
