@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib.ticker import MaxNLocator
 
 from homeoplastic.store import open_store
 
@@ -282,6 +283,7 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
     _label_axes(axes[1, 0], "assembly rank (most active first)",
                 "members' spontaneous rate / mean over assemblies [1]",
                 "winner-take-all without iSTDP (Fig. 3)", ref=1.0)
+    axes[1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))  # ranks are whole numbers
     ax = axes[1, 1]
     names = [r for r, ds in runs.items() if "w_within_change_recurrent" in ds and r not in stopped]
     x = np.arange(len(names))
