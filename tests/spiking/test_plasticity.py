@@ -288,3 +288,38 @@ def test_deferred_ltp_equals_ltp_applied_every_step():
     no_ltp = _driven(a_ltp_pf_per_mv2=0.0)
     no_ltp.run(n_steps * 1e-4, record=RecordSpec(rate_bin_ms=0.1), progress=False)
     assert np.max(np.abs(no_ltp.pathways["e_to_e"].weight_pf - w_lazy)) > 1e-6
+
+
+def test_istdp_without_bounds_passes_both_bounds_but_not_zero():
+    """``istdp_bounded = false`` (the paper's non-recurrent control) removes the clipping to
+    [j_i_to_e_min_pf, j_i_to_e_max_pf]; only the physical floor of 0 pF stays."""
+    c = quiet_sim().params.connectivity
+    unbounded = {"plasticity": {"start_s": 0.0, "normalisation": False, "istdp_bounded": False}}
+    sim = quiet_sim(**unbounded)
+    ie, n_exc = sim.pathways["i_to_e"], sim.params.connectivity.n_exc
+    pre_i, post_e, syn = _some_synapse(ie)
+    ie.weight_pf[syn] = c.j_i_to_e_max_pf - 0.01
+    sim.neurons.y_trace[post_e] = 5.0
+    sim.neurons.v_mv[n_exc + pre_i] = -40.0
+    step(sim)
+    dt, tau_y = sim.params.dt_ms, sim.params.istdp.tau_y_ms
+    alpha = 2 * sim.params.istdp.target_rate_hz * 1e-3 * tau_y
+    expected = c.j_i_to_e_max_pf - 0.01 + sim.params.istdp.eta_pf * (5.0 * (1 - dt / tau_y) - alpha)
+    assert ie.weight_pf[syn] == pytest.approx(expected, rel=1e-12) and expected > c.j_i_to_e_max_pf
+    # a silent post depresses below the old minimum, down to 0 pF and no further
+    sim2 = quiet_sim(**unbounded)
+    ie2 = sim2.pathways["i_to_e"]
+    ie2.weight_pf[syn] = 0.5 * sim2.params.istdp.eta_pf * alpha
+    sim2.neurons.v_mv[n_exc + pre_i] = -40.0
+    step(sim2)
+    assert ie2.weight_pf[syn] == 0.0
+
+
+def test_nonrecurrent_control_removes_istdp_bounds_by_default():
+    from homeoplastic.spiking.protocol import Protocol, nonrecurrent_params
+
+    params = quiet_sim().params
+    assert params.plasticity.istdp_bounded
+    assert not nonrecurrent_params(params, Protocol()).plasticity.istdp_bounded
+    kept = nonrecurrent_params(params, Protocol(nonrecurrent_istdp_bounds=True))
+    assert kept.plasticity.istdp_bounded

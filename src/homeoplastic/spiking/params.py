@@ -245,10 +245,14 @@ class PlasticityParams:
     ``"none"`` freezes E->E);
     ``learning_speed`` multiplies every plasticity amplitude (E->E and iSTDP); the paper's
     protocols switch plasticity on after ``start_s`` = 10 s (the authors' code used 1 s).
+    ``istdp_bounded`` clips iSTDP's I->E weights to [``j_i_to_e_min_pf``, ``j_i_to_e_max_pf``];
+    false removes both bounds, as the paper's non-recurrent control does ("removed synaptic bounds
+    for inhibitory STDP"), keeping only the physical floor of 0 pF (a conductance).
     """
 
     ee_rule: str = "voltage"
     istdp: bool = True
+    istdp_bounded: bool = True
     normalisation: bool = True
     normalisation_interval_ms: float = 20.0
     start_s: float = 10.0

@@ -62,6 +62,7 @@ class Protocol:
     nonrecurrent_settle_s: float = 200.0
     nonrecurrent_rate_window_s: float = 0.0
     nonrecurrent_block_e_to_i: bool = True
+    nonrecurrent_istdp_bounds: bool = False
     perturb_assembly: int = 0
     perturb_fraction: float = 0.1
     perturb_at_s: float = 15.0
@@ -189,10 +190,13 @@ def nonrecurrent_params(params: NetworkParams, protocol) -> NetworkParams:
 
     The paper: "excitatory spikes did not cause EPSPs in postsynaptic targets", so E->I is blocked
     too unless ``nonrecurrent_block_e_to_i`` is false (E->E only, the spec's narrower reading).
+    iSTDP's weight bounds are removed unless ``nonrecurrent_istdp_bounds`` (paper Methods: "removed
+    synaptic bounds for inhibitory STDP"), so every cell's inhibition can reach its target rate.
     """
     ext = params.external
     return params.replace(**{
         "ee_transmission": False,
+        "plasticity.istdp_bounded": protocol.nonrecurrent_istdp_bounds,
         "ei_transmission": not protocol.nonrecurrent_block_e_to_i,
         "external.rate_to_e_hz": ext.rate_to_e_hz + protocol.nonrecurrent_extra_rate_to_e_hz,
         "external.rate_to_i_hz": ext.rate_to_i_hz + protocol.nonrecurrent_extra_rate_to_i_hz,

@@ -36,7 +36,8 @@ from homeoplastic.store import open_store, provenance_attrs, write_store
 _COMMON = ("warmup_s", "n_assemblies")  # the network itself depends on them (plasticity start, groups)
 _STIMULUS = ("stimulus_rate_hz", "stimulus_on_s", "stimulus_off_s")
 _NONRECURRENT = ("nonrecurrent_extra_rate_to_e_hz", "nonrecurrent_extra_rate_to_i_hz",
-                 "nonrecurrent_settle_s", "nonrecurrent_rate_window_s", "nonrecurrent_block_e_to_i")
+                 "nonrecurrent_settle_s", "nonrecurrent_rate_window_s", "nonrecurrent_block_e_to_i",
+                 "nonrecurrent_istdp_bounds")
 _PERTURB = ("perturb_assembly", "perturb_fraction", "perturb_at_s", "perturb_duration_s")
 RECORD_KEYS = ("rate_bin_ms", "weight_interval_s", "keep_spikes")
 """Record settings that change a stage's store."""
