@@ -323,3 +323,28 @@ def test_nonrecurrent_control_removes_istdp_bounds_by_default():
     assert not nonrecurrent_params(params, Protocol()).plasticity.istdp_bounded
     kept = nonrecurrent_params(params, Protocol(nonrecurrent_istdp_bounds=True))
     assert kept.plasticity.istdp_bounded
+
+
+def test_settle_summary_measures_the_final_quarter_against_the_targets():
+    """The control's settle check: per-cell rates over the last quarter of the bins only, E cells
+    only, against each cell's own target."""
+    from homeoplastic.spiking.engine import RunRecord
+    from homeoplastic.spiking.protocol import settle_summary
+
+    bin_steps, start = 10_000, 500  # 1-s bins at dt = 0.1 ms
+    end = start + 8 * bin_steps
+    final = end - 2 * bin_steps  # the last quarter of 8 bins
+    steps = np.r_[np.full(2, final), np.full(4, final + 1), np.full(8, end - 1),
+                  np.full(50, start + 1), np.full(30, final + 5)]
+    cells = np.r_[np.zeros(2), np.ones(4), np.full(8, 2), np.full(50, 3), np.full(30, 4)]
+    rec = RunRecord(start_step=start, n_steps=8 * bin_steps, dt_ms=0.1, rate_bin_steps=bin_steps,
+                    n_assemblies=1, counts_exc=np.arange(8.0) * 4, counts_inh=np.zeros(8),
+                    counts_groups=np.zeros((8, 2)), spike_steps=[steps.astype(np.int64)],
+                    spike_cells=[cells.astype(np.int32)])
+    trace, attrs = settle_summary(rec, np.array([1.0, 2.0, 3.0, 0.0]))
+    assert attrs["settle_window_s"] == pytest.approx(2.0)
+    assert attrs["settle_rate_exc_hz"] == pytest.approx((1 + 2 + 4 + 0) / 4)
+    assert attrs["settle_target_rate_exc_hz"] == pytest.approx(1.5)
+    assert attrs["settle_cell_rate_error"] == pytest.approx((1.0 / 4) / 1.5)
+    np.testing.assert_allclose(trace.rate_exc_hz.values, np.arange(8.0))  # 4 cells, 1-s bins
+    np.testing.assert_allclose(trace.time.values, np.arange(1, 9.0))

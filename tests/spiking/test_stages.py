@@ -128,3 +128,29 @@ def test_a_guard_stop_skips_every_later_stage_and_analyze_says_why(tmp_path, cap
     assert float(ds.run_completed) == 0.0
     assert "ratio_after_training" not in ds  # training never ran
     assert list(ds.attrs["skipped_stages"]) == ["train", "spontaneous_recurrent"]
+
+
+def test_the_control_stores_its_settle_against_the_targets_without_istdp_bounds(tmp_path):
+    """The control settles (E->E frozen) with iSTDP unbounded, and its store says how close the E
+    cells came to their targets; analyze turns that into the summary's rate-match quantity."""
+    run = run_settings(_section(nonrecurrent_settle_s=0.25), SweepPoint(200, "voltage", 1.0, 1))
+    stores = {}
+    for stage in ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent"):
+        inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
+        stores[stage] = str(tmp_path / f"{stage}.zarr")
+        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]) == "completed"
+    control = open_store(stores["spontaneous_nonrecurrent"])
+    assert control.attrs["settle_s"] == pytest.approx(0.25)
+    settle = open_store(stores["spontaneous_nonrecurrent"], group="settle")
+    assert settle.time.values[-1] == pytest.approx(0.25) and settle.rate_exc_hz.size == 1
+    assert control.attrs["settle_rate_exc_hz"] == pytest.approx(float(settle.rate_exc_hz[0]),
+                                                                 rel=1e-9)
+    state = open_store(stores["spontaneous_nonrecurrent"], group="state")
+    assert not NetworkParams.from_dict(json.loads(state.attrs["params_json"])).plasticity.istdp_bounded
+    out = str(tmp_path / "analyze.zarr")
+    analysis = {"reactivation_threshold_factor": 4.0, "reactivation_min_hz": 10.0,
+                "train_rate_bin_s": 0.1}
+    analyze_stage({"sweep": run.point.as_dict(), "analysis": analysis}, stores, out)
+    ds = open_store(out)
+    assert float(ds.settle_rate_over_target) == pytest.approx(
+        control.attrs["settle_rate_exc_hz"] / control.attrs["settle_target_rate_exc_hz"])

@@ -113,6 +113,15 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         data["w_within_rel_nonrecurrent"] = xr.Variable(
             "time_nonrecurrent", within / within[0] - 1.0,
             {"units": "1", "long_name": "within weight relative to the control's start, minus 1"})
+        settle = open_store(paths["spontaneous_nonrecurrent"]).attrs
+        if "settle_rate_exc_hz" in settle:
+            scalar("settle_rate_exc_hz", settle["settle_rate_exc_hz"], "Hz",
+                   "control's E rate at the end of its settle (final quarter)")
+            scalar("settle_rate_over_target", settle["settle_rate_exc_hz"]
+                   / max(settle["settle_target_rate_exc_hz"], 1e-12), "1",
+                   "control's E rate at the end of its settle / mean iSTDP target")
+            scalar("settle_cell_rate_error", settle["settle_cell_rate_error"], "1",
+                   "mean |cell rate - its target| / mean target at the end of the settle")
     if "simulate" in paths:
         base = open_store(paths["simulate"])
         half = base.time.size // 2

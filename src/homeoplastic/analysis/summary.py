@@ -65,6 +65,10 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("4", "recurrent network keeps its assemblies", "w_within_change_recurrent",
           "within weights stable or growing; check: relative change >= -2%", _HOMEOSTATIC,
           lambda v: v >= -0.02),
+    Claim("4", "the control fires at the intact network's rates before E->E STDP starts",
+          "settle_rate_over_target",
+          "rates reach their targets in the settle (paper: 200 s, matched rates); "
+          "check: E rate / mean target within 0.9-1.1", _HOMEOSTATIC, lambda v: 0.9 <= v <= 1.1),
     Claim("4", "non-recurrent control loses them faster", "within_decay_control_minus_intact",
           "control decays faster; check: difference > 0", _HOMEOSTATIC, lambda v: v > 0.0),
     Claim("4", "recurrent network heals a 10% cut", "recovery_fraction_recurrent",

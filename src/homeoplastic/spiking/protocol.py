@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import xarray as xr
 
 from homeoplastic.spiking.engine import RecordSpec, RunRecord, Simulation
 from homeoplastic.spiking.params import NetworkParams, ParameterError
@@ -243,15 +244,57 @@ def stage_spontaneous_nonrecurrent(ctx: StageContext, inputs: Mapping[str, str],
     settle = params.replace(**{"plasticity.ee_rule": "none"})
     sim = _load(inputs["previous"], settle)
     n_exc = params.connectivity.n_exc
-    sim.set_istdp_target_rates(
-        per_cell_rates(inputs["recurrent"], n_exc, protocol.nonrecurrent_rate_window_s))
+    targets_hz = per_cell_rates(inputs["recurrent"], n_exc, protocol.nonrecurrent_rate_window_s)
+    sim.set_istdp_target_rates(targets_hz)
+    groups, attrs = {}, {}
     if protocol.nonrecurrent_settle_s > 0:
-        sim.run(protocol.nonrecurrent_settle_s, None, RecordSpec(spikes=False), progress=None,
-                label=_label(ctx, "settle"))
+        srec = sim.run(protocol.nonrecurrent_settle_s, None,
+                       RecordSpec(spikes=True, rate_bin_ms=1000.0, weight_interval_s=0.0),
+                       progress=None, label=_label(ctx, "settle"))
+        groups["settle"], attrs = settle_summary(srec, targets_hz)
     sim.set_params(params)
     rec = _run(ctx, sim, protocol.spontaneous_s, None, out_path,
                _label(ctx, "spontaneous-nonrecurrent"))
-    return _finish(ctx, out_path, sim, rec, mode="nonrecurrent")
+    return _finish(ctx, out_path, sim, rec, extra_groups=groups, mode="nonrecurrent", **attrs)
+
+
+def settle_summary(rec: RunRecord, targets_hz: np.ndarray) -> tuple[xr.Dataset, dict[str, float]]:
+    """How close the control's E cells came to their iSTDP targets while it settled.
+
+    Returns the settle's E rate per bin (time from the settle's start) and attrs over its final
+    quarter (at least one bin): the mean E rate, the mean target, and the mean absolute per-cell
+    rate error relative to the mean target (which includes the Poisson count noise of the window).
+    """
+    n_exc = targets_hz.size
+    dt_s = rec.dt_ms * 1e-3
+    done = rec.steps_done or rec.n_steps  # a guard stop ends the settle early
+    edges = np.minimum(np.arange(0, done + rec.rate_bin_steps, rec.rate_bin_steps), done)
+    edges = np.unique(edges)  # bin edges in steps from the start; the last bin may be short
+    n_bins = edges.size - 1
+    rate_hz = rec.counts_exc[:n_bins] / (n_exc * np.diff(edges) * dt_s)
+    last = max(1, n_bins // 4)
+    window_s = (edges[-1] - edges[-1 - last]) * dt_s
+    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
+    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int64)
+    keep = (steps >= rec.start_step + edges[-1 - last]) & (cells < n_exc)
+    cell_hz = np.bincount(cells[keep], minlength=n_exc) / window_s
+    mean_target = float(targets_hz.mean())
+    trace = xr.Dataset(
+        {"rate_exc_hz": ("time", rate_hz, {"units": "Hz", "long_name": "E rate while settling"}),
+         "target_rate_exc_hz": ((), mean_target,
+                                {"units": "Hz", "long_name": "mean iSTDP target of the E cells"})},
+        coords={"time": ("time", edges[1:] * dt_s,
+                         {"units": "s", "long_name": "time since the settle began (bin ends)",
+                          "time_axis": "phase-relative"})},
+    )
+    attrs = {
+        "settle_s": float(edges[-1] * dt_s),
+        "settle_window_s": float(window_s),
+        "settle_rate_exc_hz": float(cell_hz.mean()),
+        "settle_target_rate_exc_hz": mean_target,
+        "settle_cell_rate_error": float(np.abs(cell_hz - targets_hz).mean() / max(mean_target, 1e-12)),
+    }
+    return trace, attrs
 
 
 def within_synapses(sim: Simulation, assembly: int) -> np.ndarray:
