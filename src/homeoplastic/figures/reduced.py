@@ -39,6 +39,7 @@ def rates_figure(ds: xr.Dataset) -> Figure:
     )
     t = run["time"].values
     pairs = [(1, 1), (2, 1)] if m == 2 else [(1, 3), (1, 2)]
+    w_max = float(run["weights"].max())
     for col, cond in enumerate(conds):
         ax = axes[0, col]
         for pop in run["pop"].values:
@@ -46,19 +47,23 @@ def rates_figure(ds: xr.Dataset) -> Figure:
         ax.axhline(float(_theta(run)), color="0.5", ls=":", lw=0.8, label="theta")
         ax.set_title(_LABELS.get(cond, cond), fontsize=10)
         ax.set_ylabel("rate x = n/N (1)")
-        ax.legend(fontsize=7, loc="upper right", ncol=2)
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.3)  # headroom: the legend sits above the traces
+        ax.legend(fontsize=7, loc="upper right", ncol=3)
         ax = axes[1, col]
         for post, pre in pairs:
             dw = run["delta_w"].sel(condition=cond, post=post, pre=pre)
             ax.plot(t, dw, lw=1.0, label=f"ΔW{post}{pre}")
         ax.axhline(0.0, color="0.5", lw=0.6)
         ax.set_xlabel("time (population time constants)")
-        ax.set_ylabel("weight change (1)")
-        ax.legend(fontsize=8)
+        ax.set_ylabel("weight drive η∫(D - row mean) dt (1)")
+        ax.set_ylim(top=ax.get_ylim()[1] + 0.3 * np.ptp(ax.get_ylim()))
+        ax.legend(fontsize=8, loc="upper left", ncol=2)
     fig.suptitle(
         f"{m}-population model, N = {float(run['n']):g} (2-pop units), "
-        f"eta = {float(run['eta']):g}, seed {int(run['seed'])}",
-        fontsize=11,
+        f"eta = {float(run['eta']):g}, seed {int(run['seed'])}. Bottom: the change the rates would "
+        f"drive with the weights held fixed\n(row sums held, bounds ignored), so it can pass the "
+        f"weight range [0, w_max = {w_max:g}]: its sign and slope show the direction of learning",
+        fontsize=10,
     )
     fig.tight_layout()
     return fig
@@ -151,25 +156,54 @@ def field_figure(ds: xr.Dataset) -> Figure:
     return fig
 
 
+_ESTIMATOR_LABELS = {
+    "wkb_slaved": "WKB, other population slaved",
+    "exact_slaved": "exact 1-D passage, other slaved",
+    "wkb_frozen": "WKB, other population frozen",
+    "exact_frozen": "exact 1-D passage, other frozen",
+}
+_TRANSITION_TITLES = {
+    "out_of_low_low": "escape from (low, low): an assembly ignites",
+    "out_of_high_low": "escape from (high, low): leaving the one-active state",
+}
+
+
 def escape_figure(ds: xr.Dataset) -> Figure:
     """Transition rates of the trained 2-population model against N: metastable-chain
-    estimators (lines) and direct Gillespie escape times (points, +-2 SE), mean over seeds."""
+    estimators (open markers) and direct Gillespie escape times (black, +-2 SE), mean over seeds.
+
+    Estimators are drawn side by side around each N so that equal values stay visible; with a
+    single N the x axis is categorical (estimator), with several it is log N.
+    """
     run = ds.isel(m=0, eta=0).load()
-    n = run["n"].values
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=False)
-    styles = {"wkb_slaved": "-", "exact_slaved": "--", "wkb_frozen": "-.", "exact_frozen": ":"}
+    n = np.atleast_1d(run["n"].values)
+    single = n.size == 1
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=False)
+    markers = {"wkb_slaved": "o", "exact_slaved": "s", "wkb_frozen": "^", "exact_frozen": "v"}
+    offsets = np.linspace(-0.3, 0.3, len(markers) + 1)
     for ax, tr in zip(axes, run["transition"].values, strict=True):
         rates = run["escape_rate"].sel(transition=tr)
-        for est, ls in styles.items():
-            ax.plot(n, rates.sel(estimator=est).mean("seed"), ls, marker=".", label=est)
+        for k, (est, marker) in enumerate(markers.items()):
+            x = np.full(n.size, offsets[k]) if single else n * np.exp(0.04 * offsets[k])
+            ax.plot(x, rates.sel(estimator=est).mean("seed"), marker=marker, ms=7, mfc="none",
+                    ls="none" if single else "-", lw=0.8, label=_ESTIMATOR_LABELS[est])
         g = rates.sel(estimator="gillespie").mean("seed")
         se = run["escape_rate_se"].sel(transition=tr, estimator="gillespie").mean("seed")
-        ax.errorbar(n, g, yerr=2 * se, fmt="o", color="k", label="Gillespie escape times")
+        xg = np.full(n.size, offsets[-1]) if single else n * np.exp(0.04 * offsets[-1])
+        ax.errorbar(xg, g, yerr=2 * se, fmt="o", color="k", ms=6, capsize=3,
+                    label="Gillespie escape times (+-2 SE)")
         ax.set_yscale("log")
-        ax.set_xlabel("system size N (1)")
+        if single:
+            ax.set_xticks([])
+            ax.set_xlim(-0.6, 0.6)
+            ax.set_xlabel(f"estimators side by side, N = {n[0]:g}")
+        else:
+            ax.set_xscale("log")
+            ax.set_xlabel("system size N (1)")
         ax.set_ylabel("escape rate (1/tau)")
-        ax.set_title(str(tr).replace("_", " "), fontsize=10)
-        ax.legend(fontsize=7)
-    fig.suptitle("Trained 2-population model: transition rates", fontsize=11)
+        ax.set_title(_TRANSITION_TITLES.get(str(tr), str(tr).replace("_", " ")), fontsize=10)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle("Trained 2-population model: transition rates, chain estimators vs Gillespie",
+                 fontsize=11)
     fig.tight_layout()
     return fig
