@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from homeoplastic.config import load_schema, validate
-from homeoplastic.spiking.params import NetworkParams
+from homeoplastic.spiking.params import NetworkParams, ParameterError
 from homeoplastic.spiking.stages import (
+    CONTROL_CHAIN,
     FULL_CHAIN,
+    SHORT_CHAIN,
     STAGE_TABLE,
     STAGES,
     StageContext,
@@ -154,3 +156,33 @@ def test_the_control_stores_its_settle_against_the_targets_without_istdp_bounds(
     ds = open_store(out)
     assert float(ds.settle_rate_over_target) == pytest.approx(
         control.attrs["settle_rate_exc_hz"] / control.attrs["settle_target_rate_exc_hz"])
+
+
+def test_rule_protocol_changes_only_that_rules_runs():
+    """Per-rule protocol keys: the triplet runs train longer, the voltage runs' params (and so
+    their stores) stay exactly as they were; a bad key names its place."""
+    sweep = {"n_neurons": [200], "rule": ["voltage", "triplet"], "learning_speed": [1.0],
+             "seed": [1]}
+    base = {**_section(), "sweep": sweep}
+    own = {**base, "rule_protocol": {"triplet": {"repetitions": 3}}}
+    before, after = sweep_settings(validate(base, SCHEMA, where="assemblies")), \
+        sweep_settings(validate(own, SCHEMA, where="assemblies"))
+    for run_id, run in after.items():
+        rule = run.point.rule
+        assert run.protocol.repetitions == (3 if rule == "triplet" else 1)
+        for stage in run.stages:
+            same = stage_params(run, stage) == stage_params(before[run_id], stage)
+            assert same == (rule == "voltage" or STAGES[stage].name == "simulate"
+                            or "repetitions" not in STAGES[stage].protocol_keys), (rule, stage)
+    bad = {**base, "rule_protocol": {"triplet": {"repetition": 3}}}
+    with pytest.raises(ParameterError, match=r"assemblies\.rule_protocol\.triplet.*repetition"):
+        sweep_settings(validate(bad, SCHEMA, where="assemblies"))
+
+
+def test_control_chain_rules_stop_after_the_control():
+    section = {**_section(), "control_chain_rules": ["voltage"]}
+    run = run_settings(validate(section, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+    assert run.stages == CONTROL_CHAIN == (*SHORT_CHAIN, "spontaneous_nonrecurrent")
+    both = {**section, "short_chain_rules": ["voltage"]}
+    with pytest.raises(ParameterError, match="short_chain_rules and control_chain_rules"):
+        run_settings(validate(both, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))

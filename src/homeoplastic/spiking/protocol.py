@@ -85,8 +85,14 @@ class RecordSettings:
                           weight_interval_s=self.weight_interval_s, chunk_s=self.chunk_s)
 
 
-def protocol_from_config(section: Mapping[str, Any]) -> Protocol:
-    return _dataclass_from(Protocol, section.get("protocol", {}), "assemblies.protocol")
+def protocol_from_config(section: Mapping[str, Any], rule: str | None = None) -> Protocol:
+    """The section's protocol, with ``rule_protocol[rule]``'s keys replacing the shared ones."""
+    shared = _dataclass_from(Protocol, section.get("protocol", {}), "assemblies.protocol")
+    own = dict(section.get("rule_protocol", {}).get(rule, {})) if rule is not None else {}
+    if not own:
+        return shared
+    return _dataclass_from(Protocol, {**section.get("protocol", {}), **own},
+                           f"assemblies.rule_protocol.{rule}")
 
 
 def record_from_config(section: Mapping[str, Any]) -> RecordSettings:
@@ -104,8 +110,8 @@ def _dataclass_from(cls, values: Mapping[str, Any], where: str):
 def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkParams:
     """NetworkParams of one sweep point: config overrides, then the sweep values."""
     overrides = copy.deepcopy(dict(section.get("network", {})))
-    protocol = protocol_from_config(section)
     rule = point.rule
+    protocol = protocol_from_config(section, rule)
     if rule not in RULE_VARIANTS:
         raise ParameterError(
             f"assemblies.sweep.rule = {rule!r} is invalid; allowed: {sorted(RULE_VARIANTS)}"

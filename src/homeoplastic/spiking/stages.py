@@ -124,6 +124,8 @@ FULL_CHAIN = ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecu
 """Every stage of the full chain, each after the stages it reads."""
 SHORT_CHAIN = ("simulate", "train", "spontaneous_recurrent")
 """Stages of runs whose rule is in ``short_chain_rules`` (ablations that show what breaks)."""
+CONTROL_CHAIN = (*SHORT_CHAIN, "spontaneous_nonrecurrent")
+"""Stages of runs whose rule is in ``control_chain_rules``: intact vs non-recurrent (Fig. 5b)."""
 PROBE_CHAIN = ("probe_before", "probe_after")
 """Probe stages, added to the full chain when ``probe.enabled``."""
 
@@ -153,7 +155,7 @@ def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
     Raises :class:`ParameterError` naming the key: parameters of the network, protocol timing on
     the time step, the probe protocol.
     """
-    protocol = proto.protocol_from_config(section)
+    protocol = proto.protocol_from_config(section, point.rule)
     record = proto.record_from_config(section)
     network = proto.network_params(section, point)
     _keys_under("assemblies", record.spec().validate, network.dt_ms)
@@ -170,8 +172,14 @@ def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
     if section.get("probe", {}).get("enabled", False):
         probe = proto.probe_settings(section)
         _keys_under("assemblies", probe.validate, network.dt_ms)
-    if point.rule in section.get("short_chain_rules", ()):
+    short, control = section.get("short_chain_rules", ()), section.get("control_chain_rules", ())
+    if point.rule in short and point.rule in control:
+        raise ParameterError(f"assemblies: rule {point.rule!r} is in both short_chain_rules and "
+                             "control_chain_rules; allowed: at most one of them")
+    if point.rule in short:
         stages = SHORT_CHAIN
+    elif point.rule in control:
+        stages = CONTROL_CHAIN
     else:
         stages = FULL_CHAIN + (PROBE_CHAIN if probe is not None else ())
     return RunSettings(point=point, network=network, protocol=protocol, record=record,
