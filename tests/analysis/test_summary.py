@@ -115,3 +115,23 @@ def test_a_run_the_guard_stopped_says_so_in_every_row():
     absent = next(r for r in mine if r["quantity"] == "w_within_change_recurrent")
     assert absent["agrees"] == "not measured (run stopped early)"
     assert {r["run_status"] for r in rows if r["run"] == "ok"} == {"completed"}
+
+
+def test_checks_are_sharper_at_the_paper_scale_and_each_row_names_its_scale():
+    """A post-training rate of 1.0 Hz passes the reduced-scale band but not the paper's 1.2-2.4 Hz
+    at N = 5000, speed 1; weak assemblies (ratio 2) fail formation for voltage, pass for calcium."""
+    def rows_of(n, speed, rule="voltage", **values):
+        ds = _analysis(rule, speed, **values).assign_coords(n_neurons=n)
+        return {r["claim"]: r for r in summary_rows({"x": ds})}
+
+    reduced = rows_of(2000, 4.0, rate_exc_post_training_hz=1.0, ratio_after_training=2.0)
+    paper = rows_of(5000, 1.0, rate_exc_post_training_hz=1.0, ratio_after_training=2.0)
+    rate = "post-training spontaneous E rate"
+    assert reduced[rate]["agrees"] == "yes" and reduced[rate]["scale"] == "reduced (N = 2000, speed 4)"
+    assert paper[rate]["agrees"] == "no" and paper[rate]["scale"] == "paper"
+    assert "1.2-2.4" in paper[rate]["paper"]
+    assert rows_of(5000, 1.0, rate_exc_post_training_hz=1.7)[rate]["agrees"] == "yes"
+    assert reduced["training forms assemblies"]["agrees"] == "no"
+    calcium = rows_of(2000, 4.0, rule="calcium", ratio_after_training=2.0)
+    assert calcium["training forms assemblies (weakly for calcium)"]["agrees"] == "yes"
+    assert "training forms assemblies" not in calcium
