@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.spiking.engine import Simulation
-from homeoplastic.spiking.params import NetworkParams, ParameterError
-from homeoplastic.spiking.probe import (
+from homeoplastic.spiking.experiments.probe import (
     ProbeSettings,
     frozen_params,
     probe_simulation,
-    probe_summary,
     run_probe,
 )
+from homeoplastic.spiking.params import NetworkParams, ParameterError
 
 PARAMS = NetworkParams.from_dict({
     "connectivity": {"n_neurons": 500},

@@ -1,7 +1,8 @@
 """Per-run statistics of the assembly chain: weight ratios, rates, reactivations, recovery.
 
 ``analyze_run`` reads the stores of one sweep point and returns a small regular dataset whose
-variables combine across runs (``open_mfdataset``) into the sweep figures.
+variables combine across runs (``open_mfdataset``) into the sweep figures; ``analyze_stage`` is
+the workflow's analyze step (stage statuses, sweep coordinates, provenance) around it.
 """
 
 from __future__ import annotations
@@ -9,11 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from homeoplastic.store import open_store
+from homeoplastic.analysis.probe import probe_summary
+from homeoplastic.spiking.runs import with_sweep_coords
+from homeoplastic.spiking.stages import store_status
+from homeoplastic.spiking.sweep import SweepPoint
+from homeoplastic.store import open_store, provenance_attrs, write_store
 
 
 def smoothed(values: np.ndarray, bin_ms: float, window_ms: float) -> np.ndarray:
@@ -201,8 +207,6 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         scalar("remap_w_within_old_change", relative_change(w_old), "1",
                "relative change of the old assemblies' within weight during remapping")
     if "probe_before" in paths and "probe_after" in paths:
-        from homeoplastic.spiking.probe import probe_summary
-
         numbers = probe_summary(open_store(paths["probe_before"]), open_store(paths["probe_after"]))
         for name, value in numbers.items():
             units = "Hz" if "_hz_" in name else "1"
@@ -210,3 +214,31 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     ds = xr.Dataset(data, coords=coords)
     ds.attrs["stores_json"] = json.dumps({k: str(v) for k, v in paths.items()})
     return ds
+
+
+def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], output: str) -> None:
+    """Per-run statistics (:func:`analyze_run`) written as a store with provenance.
+
+    Stages that were skipped after a guard stop count as absent; the store says which stage
+    stopped the run and why (attrs ``run_status``, ``run_stopped_because``) and carries
+    ``run_completed`` (1 or 0) so sweep figures can mark stopped runs.
+    """
+    settings = json.loads(params) if isinstance(params, str) else dict(params)
+    point = SweepPoint.from_mapping(settings["sweep"])
+    present, stopped, skipped = {}, [], []
+    for stage, path in stores.items():
+        status, reason = store_status(path)
+        if status == "skipped":
+            skipped.append(stage)
+            continue
+        present[stage] = path
+        if status != "completed":
+            stopped.append(reason)
+    ds = analyze_run(present, settings["analysis"])
+    ds["run_completed"] = xr.Variable((), float(not stopped), {
+        "units": "1", "long_name": "1 when every stage completed (0: the rate guard stopped it)"})
+    ds = with_sweep_coords(ds, point.as_dict())
+    write_store(output, ds, attrs=provenance_attrs(
+        stage="analyze", config={"assemblies": settings}, seed=point.seed, sweep=point.as_dict(),
+        run_status="completed" if not stopped else "aborted",
+        run_stopped_because="; ".join(stopped), skipped_stages=skipped))

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from homeoplastic.spiking.runs import assembly_members
 from homeoplastic.store import open_store
 
 STAGE_COLOURS = {"simulate": "0.5", "train": "tab:orange", "spontaneous_recurrent": "tab:blue",
@@ -41,12 +42,8 @@ def _raster(ax, path, seconds: float, n_cells: int, title: str) -> None:
     """Last ``seconds`` of a store's spikes, E cells ordered by assembly (members repeat)."""
     root = open_store(path)
     spikes = open_store(path, group="spikes")
-    state = open_store(path, group="state")
     dt_s = float(root.attrs["dt_ms"]) * 1e-3
-    ptr = state.group_ptr.values
-    members = state.group_members.values
-    n_asm = int(state.attrs["n_assemblies"])
-    order = np.concatenate([members[ptr[a]:ptr[a + 1]] for a in range(n_asm)])[:n_cells]
+    order = np.concatenate(assembly_members(path))[:n_cells]
     row_of = {}
     for row, cell in enumerate(order):
         row_of.setdefault(int(cell), []).append(row)

@@ -3,7 +3,7 @@
 Panels: member rates around the stimulus, mean-matched Fano factor over time (all recorded cells
 and stimulated members), ROC area over time,
 noise correlations of same- and different-assembly pairs, gain curves, pattern completion. Input
-datasets are the outputs of :func:`homeoplastic.spiking.probe.run_probe`.
+datasets are the outputs of :func:`homeoplastic.spiking.experiments.probe.run_probe`.
 """
 
 from __future__ import annotations

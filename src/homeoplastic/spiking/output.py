@@ -108,7 +108,7 @@ def summarise(sim: Simulation, rec: RunRecord) -> dict[str, float | str]:
     ds = record_dataset(sim, rec)
     steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
     cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
-    from homeoplastic.analysis.spikes import isi_cv, isi_cv2, population_fano
+    from homeoplastic.stats.spikes import isi_cv, isi_cv2, population_fano
 
     n_exc = sim.params.connectivity.n_exc
     sim_s = rec.steps_done * rec.dt_ms * 1e-3

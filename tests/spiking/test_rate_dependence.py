@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from homeoplastic.analysis.rate_dependence import RateMapSettings, rate_dependence
 from homeoplastic.figures.rules import plot_rate_dependence
+from homeoplastic.spiking.experiments.rate_dependence import RateMapSettings, rate_dependence
 from homeoplastic.spiking.params import NetworkParams, ParameterError
 
 RATES = (0.2, 2.0, 40.0)

@@ -249,5 +249,5 @@ def rate_dependence(
     ds.attrs.update(w0_pf=float(w0_pf), seed=int(seed),
                     settings_json=str(dataclasses.asdict(settings)),
                     learning_speed=params.plasticity.learning_speed,
-                    method="see homeoplastic.analysis.rate_dependence")
+                    method="see homeoplastic.spiking.experiments.rate_dependence")
     return ds

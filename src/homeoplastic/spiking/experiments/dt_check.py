@@ -114,21 +114,3 @@ def dt_check(settings: DtCheckSettings = DtCheckSettings(),
                "n_neurons": settings.n_neurons, "learning_speed": settings.learning_speed,
                "tolerance_spreads": TOLERANCE_SPREADS},
     )
-
-
-def dt_check_rows(ds: xr.Dataset) -> list[dict[str, object]]:
-    """Rows of ``results/summary.csv``: each finer dt against the coarsest, in seed spreads."""
-    coarse = float(ds.dt_ms[0])
-    rows: list[dict[str, object]] = []
-    for dt in ds.dt_ms.values[1:]:
-        for name, what in (("ratio", "within/between after training"), ("rate", "E rate")):
-            shift = float(ds[f"{name}_shift_in_spreads"].sel(dt_ms=dt))
-            rows.append({
-                "run": "dt_check", "rule": "voltage", "n_neurons": ds.attrs["n_neurons"],
-                "learning_speed": ds.attrs["learning_speed"], "figure": "S",
-                "claim": f"dt = {dt:g} ms gives the same {what} as {coarse:g} ms",
-                "quantity": f"{name}_shift_dt{dt:g}_in_seed_spreads", "measured": f"{shift:.4g}",
-                "units": "1", "paper": f"results do not depend on dt (supplementary); check: "
-                f"< {TOLERANCE_SPREADS:g} seed spreads",
-                "agrees": "yes" if shift < TOLERANCE_SPREADS else "no"})
-    return rows
