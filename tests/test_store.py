@@ -221,6 +221,7 @@ def test_stores_without_consolidated_metadata_still_open_quietly(sweep, tmp_path
     old = tmp_path / "old.zarr"
     open_store(paths["train"]).load().to_zarr(old, zarr_format=3, consolidated=False)
     zarr.open_group(old, mode="r+", use_consolidated=False).attrs["store_complete"] = True
+    (old / ".snakemake_timestamp").touch()  # what Snakemake drops into directory() outputs
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(open_store(old).rate_exc_hz,
@@ -236,6 +237,8 @@ def test_readme_example_opens_stores_without_warnings(sweep, tmp_path):
     assert "open_zarr" in code
     (_, paths), *_ = sweep
     code = re.sub(r'^run = ".*"$', f'run = "{paths["train"].parent}"', code, flags=re.M)
+    for store in paths.values():  # as Snakemake leaves them: a timestamp in every store
+        (store / ".snakemake_timestamp").touch()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -245,3 +248,28 @@ def test_readme_example_opens_stores_without_warnings(sweep, tmp_path):
         exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["train"].attrs["stage"] == "train"
     assert namespace["spikes"].sizes["spike"] > 0
+
+
+def test_importing_the_library_changes_no_global_state():
+    """No warning filters, no matplotlib backend, no pyplot from importing store, models, figures."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings\n"
+        "import numpy, numpy.polynomial, scipy.stats, scipy.sparse.csgraph, xarray, zarr, numba\n"
+        "import matplotlib.figure, yaml, jsonschema\n"  # third-party filters are theirs
+        "before = list(warnings.filters)\n"
+        "import homeoplastic.store, homeoplastic.analysis.assemblies, homeoplastic.cli\n"
+        "import homeoplastic.figures.assemblies, homeoplastic.figures.balancing\n"
+        "import homeoplastic.figures.probe, homeoplastic.figures.reduced, homeoplastic.figures.rules\n"
+        "import matplotlib\n"
+        "assert warnings.filters == before, [f for f in warnings.filters if f not in before]\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "chosen = dict.__getitem__(matplotlib.rcParams, 'backend')\n"
+        "assert chosen is matplotlib.rcsetup._auto_backend_sentinel, chosen\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr

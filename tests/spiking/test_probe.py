@@ -132,8 +132,6 @@ def test_bad_settings_name_the_key():
 
 
 def test_figure_is_written(probed, tmp_path):
-    import matplotlib.pyplot as plt
-
     from homeoplastic.figures.probe import plot_probe
 
     ds, _, _ = probed
@@ -141,4 +139,3 @@ def test_figure_is_written(probed, tmp_path):
     assert (tmp_path / "probe.png").stat().st_size > 10_000
     for ax in fig.axes:
         assert "[" in ax.get_ylabel()
-    plt.close(fig)

@@ -6,14 +6,11 @@ seed). Time is in population time constants (tau); rates x = n/N and weights are
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+
+from homeoplastic.figures import subplots
 
 _SWEEP = ("m", "n", "eta", "seed")
 _LABELS = {
@@ -34,7 +31,7 @@ def rates_figure(ds: xr.Dataset) -> Figure:
     run = _first_run(ds).load()
     m = int(run["m"])
     conds = list(run["condition"].values)
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         2, len(conds), figsize=(5.2 * len(conds), 5.6), sharex=True, squeeze=False, height_ratios=[1.4, 1.0]
     )
     t = run["time"].values
@@ -80,7 +77,7 @@ def field_figure(ds: xr.Dataset) -> Figure:
     """
     ns = ds["n"].values
     etas = ds["eta"].values
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         len(etas),
         len(ns),
         figsize=(4.6 * len(ns) + 1.5, 4.4 * len(etas) + 0.8),
@@ -156,7 +153,7 @@ def escape_figure(ds: xr.Dataset) -> Figure:
     estimators (lines) and direct Gillespie escape times (points, +-2 SE), mean over seeds."""
     run = ds.isel(m=0, eta=0).load()
     n = run["n"].values
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=False)
+    fig, axes = subplots(1, 2, figsize=(10, 4), sharey=False)
     styles = {"wkb_slaved": "-", "exact_slaved": "--", "wkb_frozen": "-.", "exact_frozen": ":"}
     for ax, tr in zip(axes, run["transition"].values, strict=True):
         rates = run["escape_rate"].sel(transition=tr)

@@ -75,7 +75,10 @@ def _bipartite_sim(params: NetworkParams, n_side: int, w0_pf: float, seed: int) 
         "assemblies.n_assemblies": 0,
         "guard.enabled": False,
     })
-    assert p.connectivity.n_exc == n_exc
+    if p.connectivity.n_exc != n_exc:  # round(n * fraction) can miss for huge n
+        raise ParameterError(f"rate_dependence: the bipartite network needs {n_exc} E cells but "
+                             f"exc_fraction rounds to {p.connectivity.n_exc}; lower n_replicas "
+                             f"or the number of rates")
     pre = np.repeat(np.arange(n_side), n_side)
     post = n_side + np.tile(np.arange(n_side), n_side)
     empty = np.zeros(0, dtype=np.int32)
