@@ -11,9 +11,17 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+_SUBPLOT_KEYS = ("sharex", "sharey", "squeeze", "width_ratios", "height_ratios", "subplot_kw",
+                 "gridspec_kw")
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
-             constrained_layout: bool = False, **kwargs: Any) -> tuple[Figure, Any]:
-    """``pyplot.subplots`` without pyplot: a free-standing Figure and its axes (same arguments)."""
-    fig = Figure(figsize=figsize, layout="constrained" if constrained_layout else None)
-    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
+    """``pyplot.subplots`` without pyplot: a free-standing Figure and its axes.
+
+    The same arguments: grid keywords (``sharex``, ``squeeze``, ``height_ratios``, ...) go to
+    :meth:`Figure.subplots`, every other keyword (``figsize``, ``layout``, ``constrained_layout``,
+    ``dpi``, ...) to :class:`Figure`.
+    """
+    grid = {key: kwargs.pop(key) for key in _SUBPLOT_KEYS if key in kwargs}
+    fig = Figure(**kwargs)
+    return fig, fig.subplots(nrows, ncols, **grid)
