@@ -43,6 +43,12 @@ CONSOLIDATED = True
 COMPLETE_ATTR = "store_complete"
 
 
+def variable(dims: str | tuple[str, ...], values: Any, units: str, long_name: str,
+             **attrs: Any) -> xr.Variable:
+    """An xarray variable with the ``units`` and ``long_name`` every stored variable carries."""
+    return xr.Variable(dims, values, attrs={"units": units, "long_name": long_name, **attrs})
+
+
 def provenance_attrs(
     *,
     stage: str,

@@ -48,6 +48,10 @@ def test_dataset_shapes_trial_table_and_units(probed):
     n_win = int((SETTINGS.pre_s + SETTINGS.on_s + SETTINGS.post_s - SETTINGS.window_s)
                 / SETTINGS.step_s + 1e-9) + 1
     assert ds["counts"].dims == ("trial", "cell", "window_time")
+    # window times count from stimulus onset, and say so (analyze.zarr's axes are absolute)
+    for axis in ("window_time", "auc_time"):
+        assert ds[axis].attrs["time_reference"] == "relative"
+        assert ds[axis].min() < 0 < ds[axis].max()
     assert ds["counts"].shape == (n_stim * per_stim, SETTINGS.max_record_cells, n_win)
     assert np.unique(ds["cell"]).size == SETTINGS.max_record_cells
     assert ds["cell"].max() < n_exc

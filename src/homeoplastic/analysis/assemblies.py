@@ -21,6 +21,12 @@ from homeoplastic.spiking.stages import store_status
 from homeoplastic.spiking.sweep import SweepPoint
 from homeoplastic.store import open_store, provenance_attrs, write_store
 
+ABSOLUTE_TIME = {"time_reference": "absolute",
+                 "comment": "simulation clock: seconds since the network was built, one clock "
+                            "for every stage of the run"}
+"""Attrs of every time axis of analyze.zarr (all are on the simulation clock, none phase-relative:
+``time_recurrent`` starts at 0 because the chain does, ``time_remap`` where remapping began)."""
+
 
 def smoothed(values: np.ndarray, bin_ms: float, window_ms: float) -> np.ndarray:
     """Boxcar average along axis 0 over ``window_ms`` (same length, edges use fewer bins)."""
@@ -99,14 +105,14 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         ratios.append(r)
     if times:
         coords["time_recurrent"] = xr.Variable(
-            "time_recurrent", np.concatenate(times), {"units": "s", "long_name": "time"})
+            "time_recurrent", np.concatenate(times), {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_ratio_recurrent"] = xr.Variable(
             "time_recurrent", np.concatenate(ratios),
             {"units": "1", "long_name": "within/between E->E weight (intact network)"})
     if "spontaneous_nonrecurrent" in paths:
         t, r = _ratio_series(paths["spontaneous_nonrecurrent"])
         coords["time_nonrecurrent"] = xr.Variable("time_nonrecurrent", t,
-                                                  {"units": "s", "long_name": "time"})
+                                                  {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_ratio_nonrecurrent"] = xr.Variable(
             "time_nonrecurrent", r,
             {"units": "1", "long_name": "within/between E->E weight (non-recurrent control)"})
@@ -140,7 +146,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         start = float(train.attrs["run_start_s"])
         coords["time_train"] = xr.Variable(
             "time_train", start + analysis["train_rate_bin_s"] * np.arange(rate_1s.size),
-            {"units": "s", "long_name": "time (start of bin)"})
+            {"units": "s", "long_name": "time (start of bin)", **ABSOLUTE_TIME})
         data["rate_exc_train_hz"] = xr.Variable(
             "time_train", rate_1s, {"units": "Hz", "long_name": "E rate during training"})
         scalar("rate_exc_train_max_hz", rate_1s.max() if rate_1s.size else np.nan, "Hz",
@@ -158,7 +164,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         scalar("w_within_change_recurrent", relative_change(within), "1",
                "relative change of the mean within-assembly weight over the spontaneous phase")
         coords["time_spontaneous"] = xr.Variable(
-            "time_spontaneous", spont.snapshot_time.values, {"units": "s", "long_name": "time"})
+            "time_spontaneous", spont.snapshot_time.values,
+            {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_within_rel_recurrent"] = xr.Variable(
             "time_spontaneous", within / within[0] - 1.0,
             {"units": "1", "long_name": "within weight relative to the phase's start, minus 1"})
@@ -192,7 +199,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             old = np.nanmean(diag[:, :n_old], axis=1) / between
             new = np.nanmean(diag[:, n_old:2 * n_old], axis=1) / between
         coords["time_remap"] = xr.Variable("time_remap", remap.snapshot_time.values,
-                                           {"units": "s", "long_name": "time"})
+                                           {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_ratio_old_remap"] = xr.Variable(
             "time_remap", old, {"units": "1", "long_name": "old assemblies: within / between"})
         data["w_ratio_new_remap"] = xr.Variable(

@@ -97,17 +97,22 @@ def dt_check(settings: DtCheckSettings = DtCheckSettings(),
     ratio_spread = max(np.nanmax(np.abs(ratio[0, 1:] - ratio[0, 0])),
                        MIN_RATIO_SPREAD * ratio[0, 0])
     rate_spread = max(np.nanmax(np.abs(rate[0, 1:] - rate[0, 0])), MIN_RATE_SPREAD * rate[0, 0])
-    coords = {"dt_ms": ("dt_ms", dts, {"units": "ms"}), "seed": list(settings.seeds)}
+    coords = {"dt_ms": ("dt_ms", dts, {"units": "ms", "long_name": "time step"}),
+              "seed": ("seed", list(settings.seeds), {"units": "1", "long_name": "seed"})}
     return xr.Dataset(
         {
-            "ratio_after_training": (("dt_ms", "seed"), ratio, {"units": "1"}),
-            "rate_exc_hz": (("dt_ms", "seed"), rate, {"units": "Hz"}),
-            "ratio_shift_in_spreads": ("dt_ms", np.abs(ratio[:, 0] - ratio[0, 0]) / ratio_spread,
-                                       {"units": "1"}),
-            "rate_shift_in_spreads": ("dt_ms", np.abs(rate[:, 0] - rate[0, 0]) / rate_spread,
-                                      {"units": "1"}),
-            "ratio_seed_spread": ((), ratio_spread, {"units": "1"}),
-            "rate_seed_spread_hz": ((), rate_spread, {"units": "Hz"}),
+            "ratio_after_training": (("dt_ms", "seed"), ratio, {
+                "units": "1", "long_name": "within/between E->E weight after training"}),
+            "rate_exc_hz": (("dt_ms", "seed"), rate, {
+                "units": "Hz", "long_name": "mean E rate over the training run"}),
+            "ratio_shift_in_spreads": ("dt_ms", np.abs(ratio[:, 0] - ratio[0, 0]) / ratio_spread, {
+                "units": "1", "long_name": "|ratio - ratio at the coarsest dt| / seed spread"}),
+            "rate_shift_in_spreads": ("dt_ms", np.abs(rate[:, 0] - rate[0, 0]) / rate_spread, {
+                "units": "1", "long_name": "|rate - rate at the coarsest dt| / seed spread"}),
+            "ratio_seed_spread": ((), ratio_spread, {
+                "units": "1", "long_name": "seed-to-seed spread of the ratio at the coarsest dt"}),
+            "rate_seed_spread_hz": ((), rate_spread, {
+                "units": "Hz", "long_name": "seed-to-seed spread of the rate at the coarsest dt"}),
         },
         coords=coords,
         attrs={"settings_json": json.dumps(dataclasses.asdict(settings)),

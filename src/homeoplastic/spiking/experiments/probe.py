@@ -44,6 +44,7 @@ from homeoplastic.stats.counts import (
     roc_auc,
     spike_counts,
 )
+from homeoplastic.store import variable as _var
 
 KINDS = ("probe", "gain", "completion")
 EPOCHS = ("before", "during")
@@ -258,10 +259,6 @@ def trial_table(
     }
 
 
-def _var(dims, values, units: str, long_name: str) -> xr.Variable:
-    return xr.Variable(dims, values, attrs={"units": units, "long_name": long_name})
-
-
 def probe_dataset(
     times_s: np.ndarray,
     cells: np.ndarray,
@@ -470,9 +467,11 @@ def probe_dataset(
             "trial": _var("trial", np.arange(n_trials), "1", "trial in presentation order"),
             "cell": _var("cell", recorded, "1", "recorded E cell index"),
             "window_time": _var("window_time", centre, "s",
-                                f"centre of the {s.window_s * 1000:g} ms window from onset"),
+                                f"centre of the {s.window_s * 1000:g} ms window from onset",
+                                time_reference="relative", comment="seconds from stimulus onset"),
             "auc_time": _var("auc_time", auc_centre, "s",
-                             f"centre of the {s.auc_window_s * 1000:g} ms window from onset"),
+                             f"centre of the {s.auc_window_s * 1000:g} ms window from onset",
+                             time_reference="relative", comment="seconds from stimulus onset"),
             "stimulus": _var("stimulus", stimuli, "1", "stimulated assembly"),
             "exc_cell": _var("exc_cell", np.arange(n_exc), "1", "E cell index"),
             "assembly": _var("assembly", np.arange(membership.shape[1]), "1", "assembly index"),

@@ -247,6 +247,7 @@ def rate_dependence(
     ds["dw_dt_pf_per_s"].attrs.update(units="pF/s", long_name="mean E->E weight change per second")
     ds["pre_rate_measured_hz"].attrs.update(units="Hz", long_name="realised presynaptic rate")
     ds["post_rate_measured_hz"].attrs.update(units="Hz", long_name="realised postsynaptic rate")
+    ds["rule"].attrs.update(units="1", long_name="E->E plasticity rule")
     ds["pre_rate_hz"].attrs.update(units="Hz", long_name="presynaptic rate")
     ds["post_rate_hz"].attrs.update(units="Hz", long_name="postsynaptic rate")
     ds.attrs.update(w0_pf=float(w0_pf), seed=int(seed),
