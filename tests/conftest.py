@@ -1,4 +1,11 @@
-"""Shared pytest configuration: pinned seeds, a quiet engine, tiny networks."""
+"""Pytest configuration shared by every test directory.
+
+Only one setting lives here: matplotlib's backend defaults to Agg (``MPLBACKEND``), so test code
+that draws through pyplot (the README example's ``.plot()``) never opens a window. The library's
+figures use free-standing ``Figure`` objects and need no backend. Fixtures live beside the tests
+that use them (``tests/workflow/conftest.py``: the micro sweep; ``tests/reduced/conftest.py``:
+the reduced models; ``tests/spiking/helpers.py``: quiet test networks).
+"""
 
 from __future__ import annotations
 

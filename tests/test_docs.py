@@ -1,10 +1,13 @@
-"""Docs match code: every model parameter and schema key is documented in config/README.md."""
+"""Docs match code: config/README.md's tables, parsed, list every key of the schemas and of the
+model's parameters, nothing else, and where a table states a default it is the code's default."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from homeoplastic.spiking.params import NetworkParams
@@ -13,30 +16,132 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "config" / "README.md").read_text()
 
 
-def _keys(obj, prefix=""):
+def _schema(name: str) -> dict:
+    return yaml.safe_load((ROOT / "workflow" / "schemas" / f"{name}.schema.yaml").read_text())
+
+
+def parse_tables(text: str) -> dict[str, list[dict[str, str]]]:
+    """Rows (column name -> cell) of every Markdown table, under the heading above it (the heading
+    text up to its first parenthesis or comma-free words, e.g. ``assemblies.probe``)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    heading, header = "", None
+    for line in text.splitlines():
+        if line.startswith("#"):
+            heading, header = line.lstrip("#").strip().split(" (")[0], None
+            continue
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if header is None:
+            header = [c.lower().split(" (")[0] for c in cells]
+        elif not all(set(c) <= set("-: ") for c in cells):
+            out.setdefault(heading, []).append(dict(zip(header, cells, strict=True)))
+    return out
+
+
+def documented(section: str) -> dict[str, str]:
+    """Key -> default cell of a section's table; a row naming several keys (```a`, `b```) with as
+    many comma-separated defaults gives each key its own."""
+    rows = TABLES[section]
+    keys: dict[str, str] = {}
+    for row in rows:
+        names = re.findall(r"`([^`]+)`", row["key"])
+        assert names, f"{section}: a row without a `key`: {row}"
+        default = row.get("default", "").strip("`")
+        parts = [d.strip() for d in default.split(",")] if len(names) > 1 else [default]
+        for name, value in zip(names, parts if len(parts) == len(names) else [default] * len(names),
+                               strict=True):
+            assert name not in keys, f"{section}: `{name}` is documented twice"
+            keys[name] = value
+    return keys
+
+
+TABLES = parse_tables(README)
+
+
+def _leaves(obj, prefix=""):
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
-            yield from _keys(value, prefix + f.name + ".")
+            yield from _leaves(value, prefix + f.name + ".")
         else:
-            yield prefix + f.name
+            yield prefix + f.name, value
 
 
-def test_every_network_parameter_is_documented():
-    missing = [k for k in _keys(NetworkParams()) if f"`{k}`" not in README]
-    assert not missing
+def _same(cell: str, value) -> bool:
+    """A table cell states ``value`` (numbers compare as numbers; True/true; lists)."""
+    try:
+        parsed = float(cell) if re.fullmatch(r"[-+]?[0-9.]+e[-+]?[0-9]+", cell) else yaml.safe_load(cell)
+    except yaml.YAMLError:
+        return False
+    if isinstance(value, tuple):
+        value = list(value)
+    if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) \
+            and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(parsed) == pytest.approx(float(value), rel=1e-9, abs=0)
+    return parsed == value
 
 
-def test_every_assembly_schema_key_is_documented():
-    schema = yaml.safe_load((ROOT / "workflow/schemas/assemblies.schema.yaml").read_text())
-    missing = [key for key in schema["properties"] if f"`{key}`" not in README
-               and f"assemblies.{key}" not in README]
-    for block in ("sweep", "protocol", "probe", "rate_dependence", "dt_check", "record",
-                  "analysis", "resources"):
-        for key in schema["properties"][block]["properties"]:
-            if key not in README:
-                missing.append(f"{block}.{key}")
-    assert not missing
+def test_the_parser_reads_the_tables_it_checks():
+    assert {"Top level", "balancing", "reduced", "assemblies.sweep", "assemblies.protocol",
+            "assemblies.network", "assemblies.probe"} <= set(TABLES)
+    assert documented("assemblies.protocol")["stimulus_off_s"] == "3"  # from "1, 3"
+    rows = parse_tables("# x\n\n| key | default |\n|---|---|\n| `a`, `b` | 1, 2 |\n")
+    assert rows == {"x": [{"key": "`a`, `b`", "default": "1, 2"}]}
+
+
+def test_every_network_parameter_is_in_the_network_table_with_its_default():
+    table = documented("assemblies.network")
+    params = dict(_leaves(NetworkParams()))
+    assert sorted(set(params) - set(table)) == [], "parameters missing from the table"
+    assert sorted(set(table) - set(params)) == [], "table rows naming no parameter"
+    wrong = {k: (table[k], v) for k, v in params.items() if not _same(table[k], v)}
+    assert wrong == {}, "table default differs from the dataclass default"
+
+
+ASSEMBLY_SECTIONS = {"sweep": "assemblies.sweep", "protocol": "assemblies.protocol",
+                     "probe": "assemblies.probe", "rate_dependence": "assemblies.rate_dependence",
+                     "dt_check": "assemblies.dt_check"}
+COMBINED = "assemblies.record, assemblies.analysis, assemblies.resources"
+
+
+@pytest.mark.parametrize("block", [*ASSEMBLY_SECTIONS, "record", "analysis", "resources"])
+def test_every_assembly_schema_key_has_exactly_one_row(block):
+    schema = _schema("assemblies")["properties"][block]["properties"]
+    if block in ASSEMBLY_SECTIONS:
+        table = set(documented(ASSEMBLY_SECTIONS[block]))
+    else:
+        table = {k.split(".", 1)[1] for k in documented(COMBINED) if k.startswith(block + ".")}
+    assert sorted(set(schema) - table) == [], f"{block}: schema keys missing from the table"
+    assert sorted(table - set(schema)) == [], f"{block}: table rows naming no schema key"
+
+
+def _flat_schema(props: dict, prefix: str = "") -> dict[str, dict]:
+    out = {}
+    for key, spec in props.items():
+        if spec.get("type") == "object" and "properties" in spec:
+            out.update(_flat_schema(spec["properties"], f"{prefix}{key}."))
+        else:
+            out[prefix + key] = spec
+    return out
+
+
+@pytest.mark.parametrize("section", ["reduced", "balancing"])
+def test_every_schema_key_of_the_other_models_has_a_row_and_no_row_is_stale(section):
+    schema = _flat_schema(_schema(section)["properties"])
+    table = documented(section)
+    assert sorted(set(schema) - set(table)) == [], f"{section}: schema keys missing"
+    assert sorted(set(table) - set(schema)) == [], f"{section}: rows naming no schema key"
+
+
+def test_reduced_and_top_level_defaults_are_the_schemas():
+    for section, schema in (("reduced", _flat_schema(_schema("reduced")["properties"])),
+                            ("Top level", _schema("config")["properties"])):
+        table = documented(section)
+        wrong = {k: (table[k], spec["default"]) for k, spec in schema.items()
+                 if k in table and "default" in spec and not _same(table[k], spec["default"])}
+        assert wrong == {}, f"{section}: table default differs from the schema's"
 
 
 def test_every_numeric_parameter_has_a_unit_suffix_or_is_dimensionless():
@@ -46,9 +151,8 @@ def test_every_numeric_parameter_has_a_unit_suffix_or_is_dimensionless():
                      "c_pre", "c_post", "theta_d", "theta_p", "gamma_d", "gamma_p", "gamma_scale",
                      "sigma", "rho_star"}
     units = ("_ms", "_mv", "_pf", "_ns", "_pa", "_hz", "_s", "_pf_per_mv", "_pf_per_mv2")
-    for key in _keys(NetworkParams()):
+    for key, value in _leaves(NetworkParams()):
         name = key.rsplit(".", 1)[-1]
-        value = eval("NetworkParams()." + key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         assert name in dimensionless or name.endswith(units), key

@@ -221,6 +221,7 @@ def test_stores_without_consolidated_metadata_still_open_quietly(sweep, tmp_path
     old = tmp_path / "old.zarr"
     open_store(paths["train"]).load().to_zarr(old, zarr_format=3, consolidated=False)
     zarr.open_group(old, mode="r+", use_consolidated=False).attrs["store_complete"] = True
+    (old / ".snakemake_timestamp").touch()  # what Snakemake drops into directory() outputs
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(open_store(old).rate_exc_hz,
@@ -245,3 +246,77 @@ def test_readme_example_opens_stores_without_warnings(sweep, tmp_path):
         exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["train"].attrs["stage"] == "train"
     assert namespace["spikes"].sizes["spike"] > 0
+
+
+def test_importing_the_library_changes_no_global_state():
+    """No warning filters, no matplotlib backend, no pyplot from importing store, models, figures."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings\n"
+        "import numpy, numpy.polynomial, scipy.stats, scipy.sparse.csgraph, xarray, zarr, numba\n"
+        "import matplotlib.figure, yaml, jsonschema\n"  # third-party filters are theirs
+        "before = list(warnings.filters)\n"
+        "import homeoplastic.store, homeoplastic.analysis.assemblies, homeoplastic.cli\n"
+        "import homeoplastic.figures.assemblies, homeoplastic.figures.balancing\n"
+        "import homeoplastic.figures.probe, homeoplastic.figures.reduced, homeoplastic.figures.rules\n"
+        "import matplotlib\n"
+        "assert warnings.filters == before, [f for f in warnings.filters if f not in before]\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "chosen = dict.__getitem__(matplotlib.rcParams, 'backend')\n"
+        "assert chosen is matplotlib.rcsetup._auto_backend_sentinel, chosen\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def _groups(path: Path) -> dict[str, xr.Dataset]:
+    import zarr
+
+    names = [None, *sorted(zarr.open_group(path, mode="r").group_keys())]
+    return {name or "/": xr.open_zarr(path, group=name) for name in names}
+
+
+def test_every_variable_of_every_group_has_units_and_long_name(sweep):
+    (_, paths), *_ = sweep
+    assert "state" in _groups(paths["train"]) and "spikes" in _groups(paths["train"])
+    for stage, path in paths.items():
+        for group, ds in _groups(path).items():
+            for name, var in ds.variables.items():
+                for key in ("units", "long_name"):
+                    assert var.attrs.get(key), f"{stage}.zarr {group} {name}: no {key}"
+                assert "undocumented" not in var.attrs["long_name"], f"{stage} {group} {name}"
+
+
+def test_spike_groups_carry_seconds_and_a_cell_index_beside_the_exact_steps(sweep):
+    (_, paths), *_ = sweep
+    for stage in ("simulate", "train"):
+        root, spikes = open_store(paths[stage]), open_store(paths[stage], group="spikes")
+        dt_s = float(root.attrs["dt_ms"]) * 1e-3
+        assert spikes.sizes["spike"] > 0
+        np.testing.assert_array_equal(spikes.i, spikes.spike_cell)
+        np.testing.assert_array_equal(spikes.t_s, spikes.spike_step.values * dt_s)
+        assert spikes.t_s.attrs["units"] == "s"
+        # the same clock as the rate bins: every spike lies inside the stage's run
+        assert float(spikes.t_s.min()) >= float(root.attrs["run_start_s"]) - 1e-12
+        assert float(spikes.t_s.max()) < float(root.attrs["run_end_s"])
+
+
+def test_time_axes_say_whether_they_are_absolute_or_relative(sweep):
+    """analyze.zarr's time axes are all on the simulation clock; the attrs say so."""
+    (_, paths), *_ = sweep
+    analysis = open_store(paths["analyze"])
+    times = [c for c in analysis.coords if analysis[c].attrs.get("units") == "s"]
+    assert {"time_recurrent", "time_spontaneous", "time_train"} <= set(times)
+    for name in times:
+        assert analysis[name].attrs["time_reference"] == "absolute", name
+    # absolute really means the run's clock: the spontaneous axis starts where training ended
+    train = open_store(paths["train"])
+    assert float(analysis.time_spontaneous[0]) == pytest.approx(float(train.attrs["run_end_s"]))
+    for stage in ("simulate", "train"):
+        ds = open_store(paths[stage])
+        assert ds.time.attrs["time_reference"] == ds.snapshot_time.attrs["time_reference"] == \
+            "absolute"

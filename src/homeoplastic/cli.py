@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from homeoplastic import __version__
+
+WORKFLOW_SIZE_SCALING = "fixed_indegree"
+"""The default config's ``assemblies.network.connectivity.size_scaling`` (a test keeps them equal):
+the CLI runs the network the workflow runs."""
+
+
+def kernels_need_compiling() -> bool:
+    """True when the engine's step kernel (compiled on every run's first step, most of the
+    first-run wait) has no on-disk Numba cache yet: the first run after an install or an edit of
+    the kernels. Only the index file is looked at; nothing is compiled or loaded here."""
+    from homeoplastic.spiking.kernels import step
+
+    cache = getattr(step._advance, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    return isinstance(index, str) and not os.path.exists(index)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -33,6 +49,9 @@ def _simulate(args: argparse.Namespace) -> int:
         {"connectivity": {"n_neurons": args.n_neurons, "size_scaling": args.size_scaling},
          "plasticity": plasticity, "guard": {"rate_max_hz": args.rate_max_hz}}
     )
+    if kernels_need_compiling():
+        print("homeoplastic: compiling the engine's kernels (first run only, about 10 s; cached "
+              "afterwards)", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     sim = Simulation.build(params, args.seed)
     build_s = time.perf_counter() - t0
@@ -85,33 +104,55 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` after every option's help, except flags and options whose help
+    already says what their absence means."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or "default:" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from homeoplastic.spiking.params import SIZE_SCALINGS
+
     parser = argparse.ArgumentParser(prog="homeoplastic", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"homeoplastic {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sim = sub.add_parser("simulate", help="run the spiking network and print a summary")
+    defaults = _DefaultsFormatter
+    sim = sub.add_parser("simulate", help="run the spiking network and print a summary",
+                         description="Run the spiking network (paper parameters otherwise) and "
+                         "print a summary: rates, irregularity, synchrony, weight ratio.",
+                         formatter_class=defaults)
     sim.add_argument("--n-neurons", type=int, default=1000, help="network size (E:I = 4:1)")
     sim.add_argument("--sim-seconds", type=float, default=2.0, help="simulated time, s")
-    sim.add_argument("--size-scaling", default="mean_input",
-                     choices=("mean_input", "fixed_indegree", "none"),
-                     help="how sizes other than 5000 stay balanced (config/README.md)")
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--size-scaling", default=WORKFLOW_SIZE_SCALING, choices=SIZE_SCALINGS,
+                     help="how sizes other than 5000 stay balanced; the default is the "
+                     "workflow's (config/README.md)")
+    sim.add_argument("--seed", type=int, default=1,
+                     help="seed of the connectivity, the assemblies and the noise")
     sim.add_argument("--static", action="store_true", help="all plasticity off")
     sim.add_argument("--stimulate", action="store_true",
                      help="present the assemblies' training stimuli (1 s on, 3 s off)")
-    sim.add_argument("--learning-speed", type=float, default=1.0)
+    sim.add_argument("--learning-speed", type=float, default=1.0,
+                     help="factor on every plasticity amplitude (1: the paper's)")
     sim.add_argument("--plasticity-start-s", type=float, default=0.0,
                      help="plasticity switches on at this time, s (paper: 10)")
     sim.add_argument("--rate-max-hz", type=float, default=60.0,
                      help="rate guard: stop when the smoothed E rate passes this, Hz (exit status 3)")
-    sim.add_argument("--out", type=Path, default=None, help="write a Zarr store here")
+    sim.add_argument("--out", type=Path, default=None,
+                     help="write a Zarr store here (default: write nothing)")
     sim.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(func=_simulate)
-    ins = sub.add_parser("inspect", help="print a store's dataset (and config)")
-    ins.add_argument("store", type=Path)
-    ins.add_argument("--group", default=None, help="spikes, state, ... (default: root)")
+    ins = sub.add_parser("inspect", help="print a store's dataset (and config)",
+                         description="Print a store written by the workflow or the CLI.",
+                         formatter_class=defaults)
+    ins.add_argument("store", type=Path, help="path of a .zarr store")
+    ins.add_argument("--group", default=None,
+                     help="spikes, state, ... (default: the root dataset)")
     ins.add_argument("--config", action="store_true", help="also print the resolved config")
     ins.set_defaults(func=_inspect)
     return parser
@@ -121,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as err:  # parameter and config errors: one clear line, no traceback
-        print(f"homeoplastic: error: {err}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        # parameter and config errors, missing stores or groups: one clear line, no traceback
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"homeoplastic: error: {message}", file=sys.stderr)
         return 2
 
 

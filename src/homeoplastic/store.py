@@ -30,15 +30,23 @@ import xarray as xr
 
 from homeoplastic import __version__
 
-# Snakemake drops a `.snakemake_timestamp` file into directory() outputs; zarr warns about it.
-warnings.filterwarnings("ignore", message=r".*\.snakemake_timestamp.*")
-# Text coordinates (labels) are stored as fixed-length UTF-32, which zarr-python reads back
-# faithfully but flags because the Zarr 3 spec has no string type yet; we accept that.
-warnings.filterwarnings("ignore", message=r"The data type .* does not have a Zarr V3 specification")
+_TIMESTAMP_WARNING = r".*\.snakemake_timestamp.*"
+"""Snakemake drops a `.snakemake_timestamp` file into directory() outputs; zarr warns about it
+when it lists a store's folder (only stores without consolidated metadata are listed)."""
+_STRING_DTYPE_WARNING = r"The data type .* does not have a Zarr V3 specification"
+"""Text coordinates (labels) are stored as fixed-length UTF-32, which zarr-python reads back
+faithfully but flags on write because the Zarr 3 spec has no string type yet; we accept that.
+Both filters are scoped to the calls that raise them (``warnings.catch_warnings``), never global."""
 
 ZARR_FORMAT = 3
 CONSOLIDATED = True
 COMPLETE_ATTR = "store_complete"
+
+
+def variable(dims: str | tuple[str, ...], values: Any, units: str, long_name: str,
+             **attrs: Any) -> xr.Variable:
+    """An xarray variable with the ``units`` and ``long_name`` every stored variable carries."""
+    return xr.Variable(dims, values, attrs={"units": units, "long_name": long_name, **attrs})
 
 
 def provenance_attrs(
@@ -94,9 +102,11 @@ def write_store(
     root = dataset.copy()
     root.attrs = {**root.attrs, **dict(attrs or {}), COMPLETE_ATTR: False}
     # consolidated once, at the end, so that the one copy covers every group and attribute
-    root.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
-    for name, group in (groups or {}).items():
-        group.to_zarr(tmp, group=name, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_STRING_DTYPE_WARNING)
+        root.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
+        for name, group in (groups or {}).items():
+            group.to_zarr(tmp, group=name, mode="w", zarr_format=ZARR_FORMAT, consolidated=False)
     _mark_complete(tmp)
     if CONSOLIDATED:
         _consolidate(tmp)
@@ -139,8 +149,10 @@ def is_complete(path: str | os.PathLike[str]) -> bool:
     import zarr
 
     try:
-        group = zarr.open_group(Path(path), mode="r", zarr_format=ZARR_FORMAT,
-                                use_consolidated=_is_consolidated(Path(path)))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_TIMESTAMP_WARNING)
+            group = zarr.open_group(Path(path), mode="r", zarr_format=ZARR_FORMAT,
+                                    use_consolidated=_is_consolidated(Path(path)))
     except Exception:
         return False
     return bool(group.attrs.get(COMPLETE_ATTR, False))
@@ -150,8 +162,10 @@ def open_store(path: str | os.PathLike[str], group: str | None = None) -> xr.Dat
     """Open one store (or one of its groups) lazily; refuses incomplete stores."""
     if not is_complete(path):
         raise FileNotFoundError(f"{path} is not a complete homeoplastic store")
-    return xr.open_zarr(Path(path), group=group, consolidated=_is_consolidated(Path(path)),
-                        zarr_format=ZARR_FORMAT)
+    with warnings.catch_warnings():  # only older, non-consolidated stores list their folder
+        warnings.filterwarnings("ignore", message=_TIMESTAMP_WARNING)
+        return xr.open_zarr(Path(path), group=group, consolidated=_is_consolidated(Path(path)),
+                            zarr_format=ZARR_FORMAT)
 
 
 def load_group(path: str | os.PathLike[str], group: str) -> dict[str, np.ndarray]:

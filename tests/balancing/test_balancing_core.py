@@ -305,3 +305,22 @@ def test_spec_table_ratios_n200_and_factored_large():
     res = balance_factored(FactoredNetwork.create(U, V), "sweeps", SolverOptions(tol=1e-9))
     np.testing.assert_allclose(res.cost_after / res.cost_before, (2 / np.pi) ** 2, rtol=0.05)
     np.testing.assert_allclose(res.h, balance_rank_one(U[:, 0], V[:, 0]), atol=1e-6)
+
+
+def test_strong_components_match_mutual_reachability_on_random_sparse_graphs():
+    """scipy's strong components give the same partition as brute-force mutual reachability."""
+    from homeoplastic.balancing.diagnostics import strongly_connected_components
+
+    rng = np.random.default_rng(11)
+    for density in (0.05, 0.1, 0.2):
+        c = rng.random((25, 25)) * (rng.random((25, 25)) < density)
+        reach = (c > 0) | np.eye(25, dtype=bool)
+        for _ in range(25):  # transitive closure by repeated squaring of the boolean matrix
+            reach = reach | ((reach.astype(int) @ reach.astype(int)) > 0)
+        mutual = reach & reach.T
+        labels = strongly_connected_components(c)
+        np.testing.assert_array_equal(labels[:, None] == labels[None, :], mutual)
+        # and existence: every off-diagonal edge inside one component
+        rows, cols = np.nonzero(c > 0)
+        off = rows != cols
+        assert check_balanceable(c).exists == bool(np.all(mutual[rows[off], cols[off]]))

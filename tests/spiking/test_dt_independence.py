@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from homeoplastic.analysis.dt_check import DtCheckSettings, dt_check, dt_check_rows
+from homeoplastic.analysis.summary import dt_check_rows
+from homeoplastic.spiking.experiments.dt_check import DtCheckSettings, dt_check
 from homeoplastic.spiking.params import ParameterError
 
 

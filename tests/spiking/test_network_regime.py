@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from homeoplastic.analysis.spikes import implied_pairwise_correlation, isi_cv2, population_fano
 from homeoplastic.spiking.engine import RecordSpec, Simulation
 from homeoplastic.spiking.params import NetworkParams
+from homeoplastic.stats.spikes import implied_pairwise_correlation, isi_cv2, population_fano
 
 
 def test_untrained_paper_network_is_asynchronous_irregular():

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.spiking.engine import Simulation
-from homeoplastic.spiking.params import NetworkParams, ParameterError
-from homeoplastic.spiking.probe import (
+from homeoplastic.spiking.experiments.probe import (
     ProbeSettings,
     frozen_params,
     probe_simulation,
-    probe_summary,
     run_probe,
 )
+from homeoplastic.spiking.params import NetworkParams, ParameterError
 
 PARAMS = NetworkParams.from_dict({
     "connectivity": {"n_neurons": 500},
@@ -48,6 +48,10 @@ def test_dataset_shapes_trial_table_and_units(probed):
     n_win = int((SETTINGS.pre_s + SETTINGS.on_s + SETTINGS.post_s - SETTINGS.window_s)
                 / SETTINGS.step_s + 1e-9) + 1
     assert ds["counts"].dims == ("trial", "cell", "window_time")
+    # window times count from stimulus onset, and say so (analyze.zarr's axes are absolute)
+    for axis in ("window_time", "auc_time"):
+        assert ds[axis].attrs["time_reference"] == "relative"
+        assert ds[axis].min() < 0 < ds[axis].max()
     assert ds["counts"].shape == (n_stim * per_stim, SETTINGS.max_record_cells, n_win)
     assert np.unique(ds["cell"]).size == SETTINGS.max_record_cells
     assert ds["cell"].max() < n_exc
@@ -132,8 +136,6 @@ def test_bad_settings_name_the_key():
 
 
 def test_figure_is_written(probed, tmp_path):
-    import matplotlib.pyplot as plt
-
     from homeoplastic.figures.probe import plot_probe
 
     ds, _, _ = probed
@@ -141,4 +143,3 @@ def test_figure_is_written(probed, tmp_path):
     assert (tmp_path / "probe.png").stat().st_size > 10_000
     for ax in fig.axes:
         assert "[" in ax.get_ylabel()
-    plt.close(fig)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from homeoplastic.analysis.assemblies import analyze_stage
 from homeoplastic.config import load_schema, validate
 from homeoplastic.spiking.params import NetworkParams, ParameterError
 from homeoplastic.spiking.stages import (
@@ -16,7 +17,6 @@ from homeoplastic.spiking.stages import (
     STAGE_TABLE,
     STAGES,
     StageContext,
-    analyze_stage,
     resources_for,
     run_settings,
     run_stage,

@@ -106,6 +106,9 @@ def test_reduced_sweep_grows_and_edits_without_recomputing_what_is_there(tmp_pat
     base = tmp_path / "reduced.yaml"
     base.write_text(yaml.safe_dump(REDUCED_ONLY))
     run_snakemake(tmp_path, configfiles=(base,))
+    # an integer size names its run n~16, not n~16.0
+    assert [p.name for p in (tmp_path / "results" / "reduced").glob("m~*")] == \
+        ["m~2_n~16_eta~0.001_seed~0"]
 
     def plan(edit: dict) -> tuple[set[str], str]:
         config = copy.deepcopy(REDUCED_ONLY)

@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from homeoplastic.config import ConfigError, load_schema, validate
+from homeoplastic.config import ConfigError, load_schema, sweep_value, validate
 
 SCHEMA_DIR = Path(workflow.basedir) / "workflow" / "schemas"
 

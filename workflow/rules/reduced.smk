@@ -9,7 +9,7 @@ RED_LOGS = f"{LOGS}/reduced"
 RED_RUN = "m~{m}_n~{n}_eta~{eta}_seed~{seed}"
 RED_WC = {
     "m": r"[24]",
-    "n": r"[0-9]+\.[0-9]+",
+    "n": r"[0-9]+(\.[0-9]+)?",
     "eta": r"[0-9.]+(e-?[0-9]+)?",
     "seed": r"[0-9]+",
 }
@@ -20,7 +20,7 @@ RED_STORES = {
     (stage, m): expand(
         f"{RED_DIR}/{RED_RUN}/{stage}.zarr",
         m=[m],
-        n=[str(float(n)) for n in RED["system_size"]],
+        n=[sweep_value(n) for n in RED["system_size"]],
         eta=[str(float(e)) for e in RED["eta"]],
         seed=RED["seeds"],
     )

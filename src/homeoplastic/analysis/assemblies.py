@@ -1,7 +1,8 @@
 """Per-run statistics of the assembly chain: weight ratios, rates, reactivations, recovery.
 
 ``analyze_run`` reads the stores of one sweep point and returns a small regular dataset whose
-variables combine across runs (``open_mfdataset``) into the sweep figures.
+variables combine across runs (``open_mfdataset``) into the sweep figures; ``analyze_stage`` is
+the workflow's analyze step (stage statuses, sweep coordinates, provenance) around it.
 """
 
 from __future__ import annotations
@@ -9,11 +10,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from homeoplastic.store import open_store
+from homeoplastic.analysis.probe import probe_summary
+from homeoplastic.spiking.runs import with_sweep_coords
+from homeoplastic.spiking.stages import store_status
+from homeoplastic.spiking.sweep import SweepPoint
+from homeoplastic.store import open_store, provenance_attrs, write_store
+
+ABSOLUTE_TIME = {"time_reference": "absolute",
+                 "comment": "simulation clock: seconds since the network was built, one clock "
+                            "for every stage of the run"}
+"""Attrs of every time axis of analyze.zarr (all are on the simulation clock, none phase-relative:
+``time_recurrent`` starts at 0 because the chain does, ``time_remap`` where remapping began)."""
 
 
 def smoothed(values: np.ndarray, bin_ms: float, window_ms: float) -> np.ndarray:
@@ -93,14 +105,14 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         ratios.append(r)
     if times:
         coords["time_recurrent"] = xr.Variable(
-            "time_recurrent", np.concatenate(times), {"units": "s", "long_name": "time"})
+            "time_recurrent", np.concatenate(times), {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_ratio_recurrent"] = xr.Variable(
             "time_recurrent", np.concatenate(ratios),
             {"units": "1", "long_name": "within/between E->E weight (intact network)"})
     if "spontaneous_nonrecurrent" in paths:
         t, r = _ratio_series(paths["spontaneous_nonrecurrent"])
         coords["time_nonrecurrent"] = xr.Variable("time_nonrecurrent", t,
-                                                  {"units": "s", "long_name": "time"})
+                                                  {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_ratio_nonrecurrent"] = xr.Variable(
             "time_nonrecurrent", r,
             {"units": "1", "long_name": "within/between E->E weight (non-recurrent control)"})
@@ -143,7 +155,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         start = float(train.attrs["run_start_s"])
         coords["time_train"] = xr.Variable(
             "time_train", start + analysis["train_rate_bin_s"] * np.arange(rate_1s.size),
-            {"units": "s", "long_name": "time (start of bin)"})
+            {"units": "s", "long_name": "time (start of bin)", **ABSOLUTE_TIME})
         data["rate_exc_train_hz"] = xr.Variable(
             "time_train", rate_1s, {"units": "Hz", "long_name": "E rate during training"})
         scalar("rate_exc_train_max_hz", rate_1s.max() if rate_1s.size else np.nan, "Hz",
@@ -161,7 +173,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         scalar("w_within_change_recurrent", relative_change(within), "1",
                "relative change of the mean within-assembly weight over the spontaneous phase")
         coords["time_spontaneous"] = xr.Variable(
-            "time_spontaneous", spont.snapshot_time.values, {"units": "s", "long_name": "time"})
+            "time_spontaneous", spont.snapshot_time.values,
+            {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_within_rel_recurrent"] = xr.Variable(
             "time_spontaneous", within / within[0] - 1.0,
             {"units": "1", "long_name": "within weight relative to the phase's start, minus 1"})
@@ -195,7 +208,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             old = np.nanmean(diag[:, :n_old], axis=1) / between
             new = np.nanmean(diag[:, n_old:2 * n_old], axis=1) / between
         coords["time_remap"] = xr.Variable("time_remap", remap.snapshot_time.values,
-                                           {"units": "s", "long_name": "time"})
+                                           {"units": "s", "long_name": "time", **ABSOLUTE_TIME})
         data["w_ratio_old_remap"] = xr.Variable(
             "time_remap", old, {"units": "1", "long_name": "old assemblies: within / between"})
         data["w_ratio_new_remap"] = xr.Variable(
@@ -210,8 +223,6 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         scalar("remap_w_within_old_change", relative_change(w_old), "1",
                "relative change of the old assemblies' within weight during remapping")
     if "probe_before" in paths and "probe_after" in paths:
-        from homeoplastic.spiking.probe import probe_summary
-
         numbers = probe_summary(open_store(paths["probe_before"]), open_store(paths["probe_after"]))
         for name, value in numbers.items():
             units = "Hz" if "_hz_" in name else "1"
@@ -219,3 +230,31 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     ds = xr.Dataset(data, coords=coords)
     ds.attrs["stores_json"] = json.dumps({k: str(v) for k, v in paths.items()})
     return ds
+
+
+def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], output: str) -> None:
+    """Per-run statistics (:func:`analyze_run`) written as a store with provenance.
+
+    Stages that were skipped after a guard stop count as absent; the store says which stage
+    stopped the run and why (attrs ``run_status``, ``run_stopped_because``) and carries
+    ``run_completed`` (1 or 0) so sweep figures can mark stopped runs.
+    """
+    settings = json.loads(params) if isinstance(params, str) else dict(params)
+    point = SweepPoint.from_mapping(settings["sweep"])
+    present, stopped, skipped = {}, [], []
+    for stage, path in stores.items():
+        status, reason = store_status(path)
+        if status == "skipped":
+            skipped.append(stage)
+            continue
+        present[stage] = path
+        if status != "completed":
+            stopped.append(reason)
+    ds = analyze_run(present, settings["analysis"])
+    ds["run_completed"] = xr.Variable((), float(not stopped), {
+        "units": "1", "long_name": "1 when every stage completed (0: the rate guard stopped it)"})
+    ds = with_sweep_coords(ds, point.as_dict())
+    write_store(output, ds, attrs=provenance_attrs(
+        stage="analyze", config={"assemblies": settings}, seed=point.seed, sweep=point.as_dict(),
+        run_status="completed" if not stopped else "aborted",
+        run_stopped_because="; ".join(stopped), skipped_stages=skipped))

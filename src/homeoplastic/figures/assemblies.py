@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from homeoplastic.figures import subplots
+from homeoplastic.spiking.runs import assembly_members
 from homeoplastic.store import open_store
 
 STAGE_COLOURS = {"simulate": "0.5", "train": "tab:orange", "spontaneous_recurrent": "tab:blue",
@@ -42,12 +41,8 @@ def _raster(ax, path, seconds: float, n_cells: int, title: str) -> None:
     """Last ``seconds`` of a store's spikes, E cells ordered by assembly (members repeat)."""
     root = open_store(path)
     spikes = open_store(path, group="spikes")
-    state = open_store(path, group="state")
     dt_s = float(root.attrs["dt_ms"]) * 1e-3
-    ptr = state.group_ptr.values
-    members = state.group_members.values
-    n_asm = int(state.attrs["n_assemblies"])
-    order = np.concatenate([members[ptr[a]:ptr[a + 1]] for a in range(n_asm)])[:n_cells]
+    order = np.concatenate(assembly_members(path))[:n_cells]
     row_of = {}
     for row, cell in enumerate(order):
         row_of.setdefault(int(cell), []).append(row)
@@ -69,9 +64,9 @@ def _raster(ax, path, seconds: float, n_cells: int, title: str) -> None:
 
 
 def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raster_seconds: float,
-                 raster_cells: int, title: str) -> plt.Figure:
+                 raster_cells: int, title: str) -> Figure:
     """Rasters before/after training, rates, weight ratio over the chain, recovery, remapping."""
-    fig, axes = plt.subplots(4, 2, figsize=(12, 14.5), constrained_layout=True)
+    fig, axes = subplots(4, 2, figsize=(12, 14.5), constrained_layout=True)
     if "simulate" in paths:
         _raster(axes[0, 0], paths["simulate"], raster_seconds, raster_cells, "before training")
     if "spontaneous_recurrent" in paths:
@@ -162,7 +157,7 @@ def _say_what_is_missing(axes, paths: Mapping[str, str | Path]) -> None:
         ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4")
 
 
-def sweep_summary(ds: xr.Dataset) -> plt.Figure:
+def sweep_summary(ds: xr.Dataset) -> Figure:
     """Weight ratio, post-training rate and maintenance against network size and learning speed.
 
     ``ds`` has dims (n_neurons, rule, learning_speed, seed) from ``open_sweep``; lines are rules
@@ -179,7 +174,7 @@ def sweep_summary(ds: xr.Dataset) -> plt.Figure:
     ]
     panels = [(label, tuple(v for v in variables if v[0] in ds)) for label, variables in panels]
     panels = [p for p in panels if p[1]]
-    fig, axes = plt.subplots(2, max(len(panels), 1), figsize=(3.3 * max(len(panels), 1), 7.2),
+    fig, axes = subplots(2, max(len(panels), 1), figsize=(3.3 * max(len(panels), 1), 7.2),
                              constrained_layout=True, squeeze=False)
     for col, (ylabel, variables) in enumerate(panels):
         for row, (x_dim, line_dim) in enumerate((("n_neurons", "learning_speed"),
@@ -247,7 +242,7 @@ def _one_run_per_rule(analyses: Mapping[str, xr.Dataset]) -> dict[str, xr.Datase
     return {rule: ds for rule, (_, ds) in sorted(best.items())}
 
 
-def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
+def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> Figure:
     """Rules and ablations side by side (paper Figs. 1, 3, 4 and 5), one run per rule.
 
     Panels: E rate during training (runaway without homeostasis, Fig. 1); within/between ratio
@@ -262,7 +257,7 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> plt.Figure:
     stopped_later = {rule for rule, ds in runs.items()
                      if rule not in stopped and float(ds.get("run_completed", 1.0)) == 0.0}
     colour = {rule: f"C{i}" for i, rule in enumerate(runs)}  # one colour per rule in every panel
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
+    fig, axes = subplots(2, 2, figsize=(12, 9), constrained_layout=True)
     for rule, ds in runs.items():
         label = f"{rule} (N={int(ds.n_neurons)}, speed {float(ds.learning_speed):g})"
         if rule in stopped and "train_end_s" in ds:
@@ -317,7 +312,6 @@ def save_experiments(analysis_paths: list[str], out_png: str) -> None:
     fig = experiments_figure(analyses)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
-    plt.close(fig)
 
 
 def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Mapping, run: str,
@@ -343,7 +337,6 @@ def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Ma
         fig.suptitle(title, color="tab:red")
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
-    plt.close(fig)
 
 
 def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
@@ -355,4 +348,3 @@ def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
     fig = sweep_summary(ds)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
-    plt.close(fig)

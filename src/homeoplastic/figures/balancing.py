@@ -5,13 +5,12 @@ Axis labels come from the variables' ``long_name`` and ``units`` attrs.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib import colormaps
 from matplotlib.figure import Figure
+
+from homeoplastic.figures import subplots
 
 __all__ = [
     "convergence",
@@ -50,11 +49,11 @@ def cost_ratio_vs_rank(ds: xr.Dataset) -> Figure:
     """Cost ratio Cf/C0 against rank, one line per size; both bounds as shaded bands."""
     ranks = _rank_order(ds["rank"].values)
     ps = np.atleast_1d(ds["p"].values)
-    fig, axes = plt.subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
+    fig, axes = subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
     ratio, ratio_sd = _seed_stats(ds["cost_ratio"])
     lower, _ = _seed_stats(ds["lower_bound_ratio"])
     upper, _ = _seed_stats(ds["upper_bound_ratio"])
-    colors = plt.cm.viridis(np.linspace(0, 0.9, ds.sizes["n"]))
+    colors = colormaps["viridis"](np.linspace(0, 0.9, ds.sizes["n"]))
     x = np.arange(len(ranks))
     for ax, p in zip(axes[0], ps, strict=True):
         for color, n in zip(colors, ds["n"].values, strict=True):
@@ -79,12 +78,12 @@ def cost_ratio_vs_size(ds: xr.Dataset) -> Figure:
     """Cost ratio against network size, one line per rank, bounds dotted; 1 - 1/N for full rank."""
     ranks = _rank_order(ds["rank"].values)
     ps = np.atleast_1d(ds["p"].values)
-    fig, axes = plt.subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
+    fig, axes = subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
     ratio, ratio_sd = _seed_stats(ds["cost_ratio"])
     lower, _ = _seed_stats(ds["lower_bound_ratio"])
     upper, _ = _seed_stats(ds["upper_bound_ratio"])
     n = ds["n"].values
-    colors = plt.cm.plasma(np.linspace(0, 0.85, len(ranks)))
+    colors = colormaps["plasma"](np.linspace(0, 0.85, len(ranks)))
     for ax, p in zip(axes[0], ps, strict=True):
         for color, r in zip(colors, ranks, strict=True):
             sel = {"p": p, "rank": r}
@@ -121,9 +120,9 @@ def convergence(ds: xr.Dataset) -> Figure:
     t_mean, _ = _seed_stats(flow_time)
     relax, _ = _seed_stats(sub["relaxation_time"])
     resid, _ = _seed_stats(sub["max_residual"])
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4))
+    fig, axes = subplots(1, 2, figsize=(10.5, 4))
     x = np.arange(len(ranks))
-    colors = plt.cm.viridis(np.linspace(0, 0.9, ds.sizes["n"]))
+    colors = colormaps["viridis"](np.linspace(0, 0.9, ds.sizes["n"]))
     for color, n in zip(colors, ds["n"].values, strict=True):
         axes[0].plot(x, t_mean.sel(n=n).values, "o-", color=color, label=f"N = {n} flow time")
         axes[0].plot(x, relax.sel(n=n).values, "s:", color=color, ms=3, label=f"N = {n} 1/(p λ₂)")
@@ -144,7 +143,7 @@ def convergence(ds: xr.Dataset) -> Figure:
 
 def two_neuron(ds: xr.Dataset) -> Figure:
     """Reciprocal pair becomes symmetric (flow vs closed form); a lone synapse decays forever."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(1, 2, figsize=(10, 4))
     t = ds["time"].values
     for k, p in enumerate(ds["p"].values):
         sel = {"p": p}
@@ -192,7 +191,7 @@ def two_neuron(ds: xr.Dataset) -> Figure:
 
 def perturbation_response(ds: xr.Dataset) -> Figure:
     """Heterosynaptic pattern on a balanced sheet: dh map, dJ/J per synapse, linear vs exact."""
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.3))
+    fig, axes = subplots(1, 3, figsize=(14, 4.3))
     side = int(ds["side"])
     dh = ds["dh_exact"].values.reshape(side, side)
     lim = np.abs(dh).max()
@@ -268,7 +267,7 @@ def rnn_training(ds: xr.Dataset, ci: float = 0.95) -> Figure:
     shows ||g||/C and, at the right edge, the row-permutation null (5-95 % range over
     permutations, seed mean) of each arm's final network (spec §7.2).
     """
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))
+    fig, axes = subplots(1, 4, figsize=(18, 4.2))
     it = ds["iteration"].values
     runs = list(ds["run"].values)
     n_seeds = ds.sizes.get("seed", 1)
@@ -321,7 +320,7 @@ def rnn_robustness(ds: xr.Dataset, ci: float = 0.95) -> Figure:
     Inset: total robustness cost before (C0) and after (Cf) balancing.
     """
     runs = ds["run"].values
-    fig, axes = plt.subplots(2, len(runs), figsize=(3.8 * len(runs), 7), squeeze=False)
+    fig, axes = subplots(2, len(runs), figsize=(3.8 * len(runs), 7), squeeze=False)
     curves = (
         ("original", "o-", "k", "original"),
         ("balanced", "s--", "C0", "balanced"),

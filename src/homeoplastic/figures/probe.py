@@ -4,7 +4,7 @@ Panels: member rates around the stimulus, the mean-matched Fano factor of all re
 its baseline (the stimulated members alone are too few cells for a readable curve; their drop is
 ``fano_members_drop`` of the probe summary), ROC area over time,
 noise correlations of same- and different-assembly pairs, gain curves, pattern completion. Input
-datasets are the outputs of :func:`homeoplastic.spiking.probe.run_probe`.
+datasets are the outputs of :func:`homeoplastic.spiking.experiments.probe.run_probe`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
+
+from homeoplastic.figures import subplots
 
 COLOURS = {"before": "0.45", "after": "tab:red"}
 
@@ -32,10 +31,10 @@ def _stimulus_span(ax, ds: xr.Dataset) -> None:
     ax.axvspan(0.0, float(ds.attrs["on_s"]), color="gold", alpha=0.2, lw=0)
 
 
-def plot_probe(before: xr.Dataset, after: xr.Dataset, path: str | Path) -> plt.Figure:
+def plot_probe(before: xr.Dataset, after: xr.Dataset, path: str | Path) -> Figure:
     """Draw the probe panels for the untrained and trained network and save a PNG to ``path``."""
     runs = {"before": before, "after": after}
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), constrained_layout=True)
+    fig, axes = subplots(2, 3, figsize=(13, 7.5), constrained_layout=True)
 
     ax = axes[0, 0]
     for tag, ds in runs.items():
@@ -140,5 +139,4 @@ def save_probe_figure(before_path: str | Path, after_path: str | Path, out_png: 
     """Workflow entry: open the two probe stores, draw the panels, save the PNG."""
     from homeoplastic.store import open_store
 
-    fig = plot_probe(open_store(before_path).load(), open_store(after_path).load(), out_png)
-    plt.close(fig)
+    plot_probe(open_store(before_path).load(), open_store(after_path).load(), out_png)

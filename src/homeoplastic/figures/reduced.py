@@ -6,14 +6,11 @@ seed). Time is in population time constants (tau); rates x = n/N and weights are
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+
+from homeoplastic.figures import subplots
 
 _SWEEP = ("m", "n", "eta", "seed")
 _LABELS = {
@@ -34,7 +31,7 @@ def rates_figure(ds: xr.Dataset) -> Figure:
     run = _first_run(ds).load()
     m = int(run["m"])
     conds = list(run["condition"].values)
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         2, len(conds), figsize=(5.2 * len(conds), 5.6), sharex=True, squeeze=False, height_ratios=[1.4, 1.0]
     )
     t = run["time"].values
@@ -85,7 +82,7 @@ def field_figure(ds: xr.Dataset) -> Figure:
     """
     ns = ds["n"].values
     etas = ds["eta"].values
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         len(etas),
         len(ns),
         figsize=(4.6 * len(ns) + 1.5, 4.4 * len(etas) + 0.8),
@@ -178,7 +175,7 @@ def escape_figure(ds: xr.Dataset) -> Figure:
     run = ds.isel(m=0, eta=0).load()
     n = np.atleast_1d(run["n"].values)
     single = n.size == 1
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=False)
+    fig, axes = subplots(1, 2, figsize=(11, 4.2), sharey=False)
     markers = {"wkb_slaved": "o", "exact_slaved": "s", "wkb_frozen": "^", "exact_frozen": "v"}
     offsets = np.linspace(-0.3, 0.3, len(markers) + 1)
     for ax, tr in zip(axes, run["transition"].values, strict=True):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from homeoplastic.figures import subplots
 
 RULE_TITLES = {"voltage": "voltage (Clopath)", "triplet": "triplet (Pfister-Gerstner)",
                "calcium": "calcium (Graupner-Brunel)"}
@@ -25,16 +24,16 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
-def plot_rate_dependence(ds: xr.Dataset, path: str | Path | None = None) -> plt.Figure:
+def plot_rate_dependence(ds: xr.Dataset, path: str | Path | None = None) -> Figure:
     """One panel per rule: mean weight change per second against pre- and postsynaptic rate.
 
-    ``ds`` comes from :func:`homeoplastic.analysis.rate_dependence.rate_dependence`. Each panel has
+    ``ds`` comes from :func:`homeoplastic.spiking.experiments.rate_dependence.rate_dependence`. Each panel has
     its own colour scale, centred on zero (red: potentiation, blue: depression). Saved to ``path``
     when given.
     """
     da = ds["dw_dt_pf_per_s"]
     rules = [str(r) for r in da["rule"].values]
-    fig, axes = plt.subplots(1, len(rules), figsize=(4.4 * len(rules), 3.8), squeeze=False,
+    fig, axes = subplots(1, len(rules), figsize=(4.4 * len(rules), 3.8), squeeze=False,
                              constrained_layout=True)
     pre = da["pre_rate_hz"].values
     post = da["post_rate_hz"].values
@@ -59,15 +58,15 @@ def save_rate_dependence(store_path: str | Path, out_png: str | Path) -> None:
     """Workflow entry: open the map store, draw the panels, save the PNG."""
     from homeoplastic.store import open_store
 
-    plt.close(plot_rate_dependence(open_store(store_path).load(), out_png))
+    plot_rate_dependence(open_store(store_path).load(), out_png)
 
 
-def plot_dt_check(ds: xr.Dataset, path: str | Path | None = None) -> plt.Figure:
+def plot_dt_check(ds: xr.Dataset, path: str | Path | None = None) -> Figure:
     """Ratio and E rate after training at each time step; one marker per seed.
 
     The shaded band is the reference (coarsest dt) plus or minus the tolerance in seed spreads.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
+    fig, axes = subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
     tolerance = float(ds.attrs.get("tolerance_spreads", 3.0))
     for ax, name, spread_name, label in (
             (axes[0], "ratio_after_training", "ratio_seed_spread", "within / between [1]"),
@@ -98,4 +97,4 @@ def save_dt_check(store_path: str | Path, out_png: str | Path) -> None:
     """Workflow entry: open the dt-check store, draw, save the PNG."""
     from homeoplastic.store import open_store
 
-    plt.close(plot_dt_check(open_store(store_path).load(), out_png))
+    plot_dt_check(open_store(store_path).load(), out_png)

@@ -545,6 +545,7 @@ class Simulation:
         )
         for name in ds.data_vars:
             ds[name].attrs["units"] = _state_units(name)
+            ds[name].attrs["long_name"] = _state_long_name(name)
         return ds
 
     @classmethod
@@ -634,6 +635,59 @@ def _state_units(name: str) -> str:
             "ltp_cum": "pF ms", "ltp_hist": "pF ms", "ltp_xi": "1/ms", "ltp_seg": "steps",
             "ltp_epoch": "steps", "ltp_last": "steps"}.get(
         name, "1")
+
+
+_STATE_LONG_NAMES = {
+    "v_mv": "membrane potential",
+    "ref_left": "refractory steps still to hold V at reset",
+    "xr_exc": "rise variable of the E conductance",
+    "xd_exc": "decay variable of the E conductance",
+    "xr_inh": "rise variable of the I conductance",
+    "xd_inh": "decay variable of the I conductance",
+    "pend_exc_pf": "E input arriving at the next step",
+    "pend_inh_pf": "I input arriving at the next step",
+    "y_trace": "iSTDP trace (jump 1 per spike)",
+    "ext_rate_hz": "external Poisson rate, stimuli included",
+    "ext_cdf": "Poisson CDF P(kicks <= k) of the external rate times dt",
+    "vth_mv": "adaptive threshold",
+    "w_adapt_pa": "adaptation current",
+    "u_mv": "LTD voltage filter (tau_u)",
+    "vbar_mv": "LTP voltage filter (tau_v)",
+    "x_trace": "presynaptic trace of the voltage rule (jump 1/tau_x)",
+    "istdp_alpha": "iSTDP depression offset 2 r0 tau_y",
+    "ee_row_target_pf": "normalisation target: sum of incoming E->E weights",
+    "tri_r1": "triplet rule: presynaptic trace (tau_plus)",
+    "tri_r2": "triplet rule: presynaptic trace (tau_x)",
+    "tri_o1": "triplet rule: postsynaptic trace (tau_minus)",
+    "tri_o2": "triplet rule: postsynaptic trace (tau_y)",
+    "ca_conc": "calcium rule: calcium of each E->E synapse at its last update",
+    "ca_last_ms": "calcium rule: time of that update",
+    "ca_queue": "calcium rule: E spikes of the last delay + 1 steps (ring by step)",
+    "ca_queue_len": "calcium rule: entries in each ring slot",
+    "ltp_cum": "deferred voltage LTP: per-post cumulative factor C_i at its last change",
+    "ltp_hist": "deferred voltage LTP: C_i at each step of the epoch",
+    "ltp_last": "deferred voltage LTP: last valid column of ltp_hist",
+    "ltp_seg": "deferred voltage LTP: first step not yet applied to the cell's outgoing synapses",
+    "ltp_xi": "deferred voltage LTP: presynaptic trace amplitude at the epoch start",
+    "ltp_epoch": "deferred voltage LTP: first step of the epoch",
+    "group_ptr": "start of each cell group in group_members (assemblies first, CSR)",
+    "group_members": "cells of every group, group after group",
+    "rng_state": "counter-based random stream key",
+    "clock": "simulation clock",
+    "guard_rate_hz": "rate guard: smoothed E rate",
+}
+_PATHWAY_PARTS = {"pre": "presynaptic cell", "post": "postsynaptic cell", "weight_pf": "weight"}
+
+
+def _state_long_name(name: str) -> str:
+    """Description of a ``state`` group variable (a test checks that none is undocumented)."""
+    if name in _STATE_LONG_NAMES:
+        return _STATE_LONG_NAMES[name]
+    for pname in PATHWAYS:
+        part = name.removeprefix(f"{pname}_")
+        if part != name and part in _PATHWAY_PARTS:
+            return f"{pname.replace('_to_', '->').upper()} synapses: {_PATHWAY_PARTS[part]}"
+    return f"{name} (undocumented: add it to _STATE_LONG_NAMES)"
 
 
 def _record_dataset(rec: RunRecord) -> xr.Dataset:

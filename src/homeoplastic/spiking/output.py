@@ -14,10 +14,7 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.spiking.engine import RunRecord, Simulation
-
-
-def _var(dims, values, units: str, long_name: str) -> xr.Variable:
-    return xr.Variable(dims, values, attrs={"units": units, "long_name": long_name})
+from homeoplastic.store import variable as _var
 
 
 def record_dataset(sim: Simulation, rec: RunRecord) -> xr.Dataset:
@@ -64,9 +61,11 @@ def record_dataset(sim: Simulation, rec: RunRecord) -> xr.Dataset:
                                   "number of E cells in the assembly"),
         },
         coords={
-            "time": _var("time", t_bins, "s", "start of rate bin (simulation clock)"),
+            "time": _var("time", t_bins, "s", "start of rate bin (simulation clock)",
+                         time_reference="absolute"),
             "snapshot_time": _var("snapshot_time", np.array(rec.snap_steps) * dt_s, "s",
-                                  "time of weight snapshot (simulation clock)"),
+                                  "time of weight snapshot (simulation clock)",
+                                  time_reference="absolute"),
             "assembly": _var("assembly", np.arange(n_asm), "1", "assembly index"),
             "pre_group": _var("pre_group", np.arange(n_g), "1",
                               "presynaptic group (last = outside any assembly)"),
@@ -90,13 +89,20 @@ def record_dataset(sim: Simulation, rec: RunRecord) -> xr.Dataset:
 
 
 def spikes_dataset(rec: RunRecord) -> xr.Dataset:
-    """Ragged spike events of a run: step index (simulation clock) and cell id."""
+    """Ragged spike events of a run: step index (simulation clock) and cell id.
+
+    ``spike_step``/``spike_cell`` are exact (integers); ``t_s`` (seconds, ``step * dt``, the same
+    clock as every other time axis) and ``i`` (cell index) are the names Brian2 users expect.
+    """
     steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
     cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
     ds = xr.Dataset(
         {
             "spike_step": _var("spike", steps, "steps", "time step of the spike (t = step * dt)"),
             "spike_cell": _var("spike", cells, "1", "cell index (E cells first, then I cells)"),
+            "t_s": _var("spike", steps * (rec.dt_ms * 1e-3), "s",
+                        "spike time (simulation clock; spike_step * dt)"),
+            "i": _var("spike", cells.copy(), "1", "cell index (E cells first, then I cells)"),
         }
     )
     ds.attrs["dt_ms"] = rec.dt_ms
@@ -108,7 +114,7 @@ def summarise(sim: Simulation, rec: RunRecord) -> dict[str, float | str]:
     ds = record_dataset(sim, rec)
     steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
     cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
-    from homeoplastic.analysis.spikes import isi_cv, isi_cv2, population_fano
+    from homeoplastic.stats.spikes import isi_cv, isi_cv2, population_fano
 
     n_exc = sim.params.connectivity.n_exc
     sim_s = rec.steps_done * rec.dt_ms * 1e-3

@@ -127,7 +127,7 @@ def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkPara
 
 def probe_settings(section: Mapping[str, Any]):
     """The probe protocol of the config (``assemblies.probe`` without ``enabled``)."""
-    from homeoplastic.spiking.probe import ProbeSettings
+    from homeoplastic.spiking.experiments.probe import ProbeSettings
 
     values = {k: v for k, v in section.get("probe", {}).items() if k != "enabled"}
     return ProbeSettings.from_dict(values)
@@ -376,7 +376,7 @@ def stage_remap(ctx: StageContext, inputs: Mapping[str, str], out_path) -> RunRe
 
 def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
     """Probe trials on a stage's saved network with plasticity frozen (spec 6.6, section 9)."""
-    from homeoplastic.spiking.probe import run_probe
+    from homeoplastic.spiking.experiments.probe import run_probe
     from homeoplastic.store import provenance_attrs, write_store
 
     state = open_store(inputs["previous"], group="state").load()
@@ -390,7 +390,7 @@ def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
 
 def stage_rate_dependence(section: Mapping[str, Any], out_path) -> None:
     """Weight change against pre and post rates for every E->E rule (paper Fig. 5a)."""
-    from homeoplastic.analysis.rate_dependence import RateMapSettings, rate_dependence
+    from homeoplastic.spiking.experiments.rate_dependence import RateMapSettings, rate_dependence
     from homeoplastic.store import provenance_attrs, write_store
 
     opts = dict(section.get("rate_dependence", {}))
@@ -404,7 +404,7 @@ def stage_rate_dependence(section: Mapping[str, Any], out_path) -> None:
 
 def stage_dt_check(section: Mapping[str, Any], out_path) -> None:
     """Training at several time steps against the seed-to-seed spread (paper supplementary)."""
-    from homeoplastic.analysis.dt_check import DtCheckSettings, dt_check
+    from homeoplastic.spiking.experiments.dt_check import DtCheckSettings, dt_check
     from homeoplastic.store import provenance_attrs, write_store
 
     opts = dict(section.get("dt_check", {}))

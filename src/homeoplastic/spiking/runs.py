@@ -6,11 +6,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from homeoplastic.spiking.engine import RunRecord, Simulation
 from homeoplastic.spiking.output import record_dataset, spikes_dataset
-from homeoplastic.store import provenance_attrs, write_store
+from homeoplastic.store import open_store, provenance_attrs, write_store
 
 
 def write_run_store(
@@ -53,3 +54,16 @@ def with_sweep_coords(ds: xr.Dataset, sweep: Mapping[str, Any]) -> xr.Dataset:
         ds[name].attrs.update(units="cells" if name == "n_neurons" else "1",
                               long_name=name.replace("_", " "))
     return ds
+
+
+def assembly_members(path: str | os.PathLike[str]) -> list[np.ndarray]:
+    """E cells of each assembly of a run store, in assembly order.
+
+    The reader figures and users call instead of decoding the engine's continuation state
+    (the ``state`` group's ``group_ptr``/``group_members`` layout is the engine's business and may
+    change); groups beyond the assemblies (probe halves) are left out.
+    """
+    state = open_store(path, group="state")
+    ptr = state.group_ptr.values
+    members = state.group_members.values
+    return [members[ptr[a]:ptr[a + 1]] for a in range(int(state.attrs["n_assemblies"]))]

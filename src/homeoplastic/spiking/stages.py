@@ -27,8 +27,8 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.spiking import protocol as proto
+from homeoplastic.spiking.experiments.probe import ProbeSettings
 from homeoplastic.spiking.params import NetworkParams, ParameterError
-from homeoplastic.spiking.probe import ProbeSettings
 from homeoplastic.spiking.protocol import Protocol, RecordSettings
 from homeoplastic.spiking.sweep import SweepPoint, sweep_points
 from homeoplastic.store import open_store, provenance_attrs, write_store
@@ -404,34 +404,3 @@ def _write_skipped(ctx: StageContext, output: str, because: str) -> None:
     write_store(output, xr.Dataset(), attrs=provenance_attrs(
         stage=ctx.store_stage, config=ctx.provenance, seed=ctx.point.seed,
         sweep=ctx.point.as_dict(), status="skipped", skipped_because=because, sim_seconds=0.0))
-
-
-def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], output: str) -> None:
-    """Per-run statistics (analysis.assemblies.analyze_run) written as a store with provenance.
-
-    Stages that were skipped after a guard stop count as absent; the store says which stage
-    stopped the run and why (attrs ``run_status``, ``run_stopped_because``) and carries
-    ``run_completed`` (1 or 0) so sweep figures can mark stopped runs.
-    """
-    from homeoplastic.analysis.assemblies import analyze_run
-    from homeoplastic.spiking.runs import with_sweep_coords
-
-    settings = json.loads(params) if isinstance(params, str) else dict(params)
-    point = SweepPoint.from_mapping(settings["sweep"])
-    present, stopped, skipped = {}, [], []
-    for stage, path in stores.items():
-        status, reason = store_status(path)
-        if status == "skipped":
-            skipped.append(stage)
-            continue
-        present[stage] = path
-        if status != "completed":
-            stopped.append(reason)
-    ds = analyze_run(present, settings["analysis"])
-    ds["run_completed"] = xr.Variable((), float(not stopped), {
-        "units": "1", "long_name": "1 when every stage completed (0: the rate guard stopped it)"})
-    ds = with_sweep_coords(ds, point.as_dict())
-    write_store(output, ds, attrs=provenance_attrs(
-        stage="analyze", config={"assemblies": settings}, seed=point.seed, sweep=point.as_dict(),
-        run_status="completed" if not stopped else "aborted",
-        run_stopped_because="; ".join(stopped), skipped_stages=skipped))

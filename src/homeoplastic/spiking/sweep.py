@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from homeoplastic.config import sweep_value
 from homeoplastic.spiking.params import ParameterError
 
 SWEEP_KEYS = ("n_neurons", "rule", "learning_speed", "seed")
@@ -41,16 +42,10 @@ class SweepPoint:
     @property
     def run_id(self) -> str:
         """Paramspace-style folder name: ``n_neurons~2000_rule~voltage_learning_speed~4_seed~1``."""
-        return "_".join(f"{key}~{_fmt(getattr(self, key))}" for key in SWEEP_KEYS)
+        return "_".join(f"{key}~{sweep_value(getattr(self, key))}" for key in SWEEP_KEYS)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _product(block: Mapping[str, Any], where: str) -> list[SweepPoint]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from homeoplastic.analysis.rate_dependence import RateMapSettings, rate_dependence
 from homeoplastic.figures.rules import plot_rate_dependence
+from homeoplastic.spiking.experiments.rate_dependence import RateMapSettings, rate_dependence
 from homeoplastic.spiking.params import NetworkParams, ParameterError
 
 RATES = (0.2, 2.0, 40.0)
@@ -77,7 +76,6 @@ def test_figure_has_three_labelled_panels(rate_map, tmp_path):
     assert len(panels) == 3
     assert all("Hz" in ax.get_ylabel() for ax in panels)
     assert sum("pF/s" in ax.get_ylabel() for ax in fig.axes) == 3  # the colour bars
-    plt.close(fig)
 
 
 def test_bad_arguments_are_named():
@@ -87,3 +85,14 @@ def test_bad_arguments_are_named():
         rate_dependence(rates_hz=(0.0, 5.0))
     with pytest.raises(ParameterError, match="w0_pf"):
         rate_dependence(w0_pf=100.0)
+
+
+def test_a_bipartite_network_that_cannot_be_built_raises_a_clear_error(monkeypatch):
+    """If rounding ever gave the wrong number of E cells, the map refuses instead of asserting."""
+    from homeoplastic.spiking.experiments import rate_dependence as rd
+    from homeoplastic.spiking.params import ConnectivityParams
+
+    params = NetworkParams()
+    monkeypatch.setattr(ConnectivityParams, "n_exc", property(lambda self: 3))
+    with pytest.raises(ParameterError, match="needs 4 E cells but exc_fraction rounds to 3"):
+        rd._bipartite_sim(params, 2, 5.0, seed=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from homeoplastic.analysis.counts import (
+from homeoplastic.stats.counts import (
     count_correlations,
     fano_factor_mean_matched,
     gain_curve,

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import rankdata
 
 _BIN_TOLERANCE = 1e-6
 """Times within this fraction of a bin below a bin edge count as on the edge (float rounding)."""
@@ -278,26 +279,6 @@ def count_correlations(
 
 
 # -------------------------------------------------------------------------------------------- ROC
-def _midranks(x: np.ndarray) -> np.ndarray:
-    """Ranks (1-based) along axis 0 of a 2-D array, ties given their average rank."""
-    n, k = x.shape
-    col = np.broadcast_to(np.arange(k), (n, k)).ravel(order="F")
-    val = x.ravel(order="F")
-    order = np.lexsort((val, col))
-    sv, sc = val[order], col[order]
-    new = np.ones(sv.size, dtype=bool)
-    new[1:] = (sv[1:] != sv[:-1]) | (sc[1:] != sc[:-1])
-    run_start = np.flatnonzero(new)
-    run_end = np.append(run_start[1:], sv.size)
-    pos = np.arange(sv.size) - sc * n  # 0-based position within the column
-    first = pos[run_start]
-    mid = first + (run_end - run_start - 1) / 2.0 + 1.0
-    ranks_sorted = np.repeat(mid, run_end - run_start)
-    ranks = np.empty(sv.size)
-    ranks[order] = ranks_sorted
-    return ranks.reshape((k, n)).T
-
-
 def roc_auc(counts_a: np.ndarray, counts_b: np.ndarray) -> np.ndarray:
     """Area under the ROC curve for telling samples of ``a`` from ``b``, along axis 0 (spec 9.4).
 
@@ -312,7 +293,7 @@ def roc_auc(counts_a: np.ndarray, counts_b: np.ndarray) -> np.ndarray:
     n_a, n_b = a.shape[0], b.shape[0]
     tail = a.shape[1:]
     both = np.concatenate([a.reshape(n_a, -1), b.reshape(n_b, -1)], axis=0)
-    ranks = _midranks(both)
+    ranks = rankdata(both, axis=0)  # mid-ranks (ties get their average rank), exact halves
     u = ranks[:n_a].sum(axis=0) - n_a * (n_a + 1) / 2.0
     return (u / (n_a * n_b)).reshape(tail)
 

@@ -2,7 +2,7 @@
 
 Starting from a stage's saved state, the network is driven with weak stimuli to each of several
 assemblies in shuffled trials, with plasticity frozen by default, and the trials are analysed with
-:mod:`homeoplastic.analysis.counts`: Fano factor over time (mean-matched), ROC discriminability of
+:mod:`homeoplastic.stats.counts`: Fano factor over time (mean-matched), ROC discriminability of
 stimulus against baseline, noise correlations of same- and different-assembly pairs before and
 during the stimulus, gain curves and pattern completion.
 
@@ -15,8 +15,9 @@ Trial kinds, all interleaved in one shuffled sequence:
 
 Every trial is ``gap_s`` of unanalysed time, ``pre_s`` of baseline, ``on_s`` of stimulus and
 ``post_s`` after it. Entry points: :func:`run_probe` (from a stored state) and
-:func:`probe_simulation` (from a live :class:`Simulation`); :func:`probe_summary` reduces a
-before/after pair to numbers for a results table.
+:func:`probe_simulation` (from a live :class:`Simulation`);
+:func:`homeoplastic.analysis.probe.probe_summary` reduces a before/after pair to numbers for a
+results table.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from homeoplastic.analysis.counts import (
+from homeoplastic.spiking.engine import RecordSpec, Simulation
+from homeoplastic.spiking.params import NetworkParams, ParameterError
+from homeoplastic.spiking.stimulus import StimulusSchedule
+from homeoplastic.stats.counts import (
     CorrelationResult,
     count_correlations,
     fano_factor_mean_matched,
@@ -40,9 +44,7 @@ from homeoplastic.analysis.counts import (
     roc_auc,
     spike_counts,
 )
-from homeoplastic.spiking.engine import RecordSpec, Simulation
-from homeoplastic.spiking.params import NetworkParams, ParameterError
-from homeoplastic.spiking.stimulus import StimulusSchedule
+from homeoplastic.store import variable as _var
 
 KINDS = ("probe", "gain", "completion")
 EPOCHS = ("before", "during")
@@ -257,10 +259,6 @@ def trial_table(
     }
 
 
-def _var(dims, values, units: str, long_name: str) -> xr.Variable:
-    return xr.Variable(dims, values, attrs={"units": units, "long_name": long_name})
-
-
 def probe_dataset(
     times_s: np.ndarray,
     cells: np.ndarray,
@@ -469,9 +467,11 @@ def probe_dataset(
             "trial": _var("trial", np.arange(n_trials), "1", "trial in presentation order"),
             "cell": _var("cell", recorded, "1", "recorded E cell index"),
             "window_time": _var("window_time", centre, "s",
-                                f"centre of the {s.window_s * 1000:g} ms window from onset"),
+                                f"centre of the {s.window_s * 1000:g} ms window from onset",
+                                time_reference="relative", comment="seconds from stimulus onset"),
             "auc_time": _var("auc_time", auc_centre, "s",
-                             f"centre of the {s.auc_window_s * 1000:g} ms window from onset"),
+                             f"centre of the {s.auc_window_s * 1000:g} ms window from onset",
+                             time_reference="relative", comment="seconds from stimulus onset"),
             "stimulus": _var("stimulus", stimuli, "1", "stimulated assembly"),
             "exc_cell": _var("exc_cell", np.arange(n_exc), "1", "E cell index"),
             "assembly": _var("assembly", np.arange(membership.shape[1]), "1", "assembly index"),
@@ -488,54 +488,3 @@ def probe_dataset(
                     on_s=s.on_s, pre_s=s.pre_s, post_s=s.post_s, rate_hz=s.rate_hz,
                     n_recorded_cells=int(recorded.size))
     return ds
-
-
-# ------------------------------------------------------------------------------------- summary
-def _epoch_mean(da: xr.DataArray, dim: str, window_s: float, lo: float, hi: float) -> float:
-    """Mean of ``da`` over windows (centres along ``dim``) lying wholly in [lo, hi)."""
-    centre = da[dim].values
-    inside = (centre - window_s / 2 >= lo - 1e-9) & (centre + window_s / 2 <= hi + 1e-9)
-    if not inside.any():
-        return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(np.nanmean(da.values[..., inside]))
-
-
-def probe_summary(before: xr.Dataset, after: xr.Dataset) -> dict[str, float]:
-    """Numbers for a results table from probe datasets before and after training.
-
-    Per tag (``before``, ``after``): mean-matched Fano factor in the baseline and during the
-    stimulus and their difference (``fano_drop``, positive when variability falls at onset; also
-    for stimulated members only, ``fano_members_drop``); AUC of
-    member cells and of the population sum during the stimulus; noise correlations of same- and
-    different-assembly pairs in the baseline (``spont``) and during the stimulus (``stim``); member
-    and non-member rates at the probe strength; the pooled completion index of rates and of rate
-    changes from baseline (``completion_evoked_index``).
-    """
-    out: dict[str, float] = {}
-    for tag, ds in (("before", before), ("after", after)):
-        a = ds.attrs
-        w, aw, on = float(a["window_s"]), float(a["auc_window_s"]), float(a["on_s"])
-        fano = ds["fano_mean_matched"]
-        base = _epoch_mean(fano, "window_time", w, -float(a["pre_s"]), 0.0)
-        stim = _epoch_mean(fano, "window_time", w, 0.0, on)
-        out[f"fano_baseline_{tag}"] = base
-        out[f"fano_stimulus_{tag}"] = stim
-        out[f"fano_drop_{tag}"] = base - stim
-        out[f"auc_members_{tag}"] = _epoch_mean(ds["auc_members"], "auc_time", aw, 0.0, on)
-        out[f"auc_population_{tag}"] = _epoch_mean(ds["auc_population"], "auc_time", aw, 0.0, on)
-        for epoch, name in (("before", "spont"), ("during", "stim")):
-            out[f"corr_same_{name}_{tag}"] = float(ds["corr_same"].sel(epoch=epoch))
-            out[f"corr_different_{name}_{tag}"] = float(ds["corr_different"].sel(epoch=epoch))
-        strength = ds["strength"].values
-        at = int(np.argmin(np.abs(strength - float(a["rate_hz"]))))
-        out[f"rate_members_at_probe_hz_{tag}"] = float(ds["gain_rate_members_hz"][at])
-        out[f"rate_nonmembers_at_probe_hz_{tag}"] = float(ds["gain_rate_nonmembers_hz"][at])
-        fano_m = ds["fano_members_mean_matched"]
-        out[f"fano_members_drop_{tag}"] = (
-            _epoch_mean(fano_m, "window_time", w, -float(a["pre_s"]), 0.0)
-            - _epoch_mean(fano_m, "window_time", w, 0.0, on))
-        out[f"completion_index_{tag}"] = float(ds["completion_index_pooled"])
-        out[f"completion_evoked_index_{tag}"] = float(ds["completion_evoked_index_pooled"])
-    return out

@@ -97,38 +97,25 @@ def dt_check(settings: DtCheckSettings = DtCheckSettings(),
     ratio_spread = max(np.nanmax(np.abs(ratio[0, 1:] - ratio[0, 0])),
                        MIN_RATIO_SPREAD * ratio[0, 0])
     rate_spread = max(np.nanmax(np.abs(rate[0, 1:] - rate[0, 0])), MIN_RATE_SPREAD * rate[0, 0])
-    coords = {"dt_ms": ("dt_ms", dts, {"units": "ms"}), "seed": list(settings.seeds)}
+    coords = {"dt_ms": ("dt_ms", dts, {"units": "ms", "long_name": "time step"}),
+              "seed": ("seed", list(settings.seeds), {"units": "1", "long_name": "seed"})}
     return xr.Dataset(
         {
-            "ratio_after_training": (("dt_ms", "seed"), ratio, {"units": "1"}),
-            "rate_exc_hz": (("dt_ms", "seed"), rate, {"units": "Hz"}),
-            "ratio_shift_in_spreads": ("dt_ms", np.abs(ratio[:, 0] - ratio[0, 0]) / ratio_spread,
-                                       {"units": "1"}),
-            "rate_shift_in_spreads": ("dt_ms", np.abs(rate[:, 0] - rate[0, 0]) / rate_spread,
-                                      {"units": "1"}),
-            "ratio_seed_spread": ((), ratio_spread, {"units": "1"}),
-            "rate_seed_spread_hz": ((), rate_spread, {"units": "Hz"}),
+            "ratio_after_training": (("dt_ms", "seed"), ratio, {
+                "units": "1", "long_name": "within/between E->E weight after training"}),
+            "rate_exc_hz": (("dt_ms", "seed"), rate, {
+                "units": "Hz", "long_name": "mean E rate over the training run"}),
+            "ratio_shift_in_spreads": ("dt_ms", np.abs(ratio[:, 0] - ratio[0, 0]) / ratio_spread, {
+                "units": "1", "long_name": "|ratio - ratio at the coarsest dt| / seed spread"}),
+            "rate_shift_in_spreads": ("dt_ms", np.abs(rate[:, 0] - rate[0, 0]) / rate_spread, {
+                "units": "1", "long_name": "|rate - rate at the coarsest dt| / seed spread"}),
+            "ratio_seed_spread": ((), ratio_spread, {
+                "units": "1", "long_name": "seed-to-seed spread of the ratio at the coarsest dt"}),
+            "rate_seed_spread_hz": ((), rate_spread, {
+                "units": "Hz", "long_name": "seed-to-seed spread of the rate at the coarsest dt"}),
         },
         coords=coords,
         attrs={"settings_json": json.dumps(dataclasses.asdict(settings)),
                "n_neurons": settings.n_neurons, "learning_speed": settings.learning_speed,
                "tolerance_spreads": TOLERANCE_SPREADS},
     )
-
-
-def dt_check_rows(ds: xr.Dataset) -> list[dict[str, object]]:
-    """Rows of ``results/summary.csv``: each finer dt against the coarsest, in seed spreads."""
-    coarse = float(ds.dt_ms[0])
-    rows: list[dict[str, object]] = []
-    for dt in ds.dt_ms.values[1:]:
-        for name, what in (("ratio", "within/between after training"), ("rate", "E rate")):
-            shift = float(ds[f"{name}_shift_in_spreads"].sel(dt_ms=dt))
-            rows.append({
-                "run": "dt_check", "rule": "voltage", "n_neurons": ds.attrs["n_neurons"],
-                "learning_speed": ds.attrs["learning_speed"], "figure": "S",
-                "claim": f"dt = {dt:g} ms gives the same {what} as {coarse:g} ms",
-                "quantity": f"{name}_shift_dt{dt:g}_in_seed_spreads", "measured": f"{shift:.4g}",
-                "units": "1", "paper": f"results do not depend on dt (supplementary); check: "
-                f"< {TOLERANCE_SPREADS:g} seed spreads",
-                "agrees": "yes" if shift < TOLERANCE_SPREADS else "no"})
-    return rows

@@ -75,7 +75,10 @@ def _bipartite_sim(params: NetworkParams, n_side: int, w0_pf: float, seed: int) 
         "assemblies.n_assemblies": 0,
         "guard.enabled": False,
     })
-    assert p.connectivity.n_exc == n_exc
+    if p.connectivity.n_exc != n_exc:  # round(n * fraction) can miss for huge n
+        raise ParameterError(f"rate_dependence: the bipartite network needs {n_exc} E cells but "
+                             f"exc_fraction rounds to {p.connectivity.n_exc}; lower n_replicas "
+                             f"or the number of rates")
     pre = np.repeat(np.arange(n_side), n_side)
     post = n_side + np.tile(np.arange(n_side), n_side)
     empty = np.zeros(0, dtype=np.int32)
@@ -244,10 +247,11 @@ def rate_dependence(
     ds["dw_dt_pf_per_s"].attrs.update(units="pF/s", long_name="mean E->E weight change per second")
     ds["pre_rate_measured_hz"].attrs.update(units="Hz", long_name="realised presynaptic rate")
     ds["post_rate_measured_hz"].attrs.update(units="Hz", long_name="realised postsynaptic rate")
+    ds["rule"].attrs.update(units="1", long_name="E->E plasticity rule")
     ds["pre_rate_hz"].attrs.update(units="Hz", long_name="presynaptic rate")
     ds["post_rate_hz"].attrs.update(units="Hz", long_name="postsynaptic rate")
     ds.attrs.update(w0_pf=float(w0_pf), seed=int(seed),
                     settings_json=str(dataclasses.asdict(settings)),
                     learning_speed=params.plasticity.learning_speed,
-                    method="see homeoplastic.analysis.rate_dependence")
+                    method="see homeoplastic.spiking.experiments.rate_dependence")
     return ds

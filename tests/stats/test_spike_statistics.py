@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from homeoplastic.analysis.spikes import (
+from homeoplastic.stats.spikes import (
     implied_pairwise_correlation,
     isi_cv,
     isi_cv2,
