@@ -64,9 +64,9 @@ def test_models_never_import_analysis_or_figures():
     assert _violations(MODELS, ABOVE_MODELS) == []
 
 
-def test_stats_and_store_import_no_model():
+def test_stats_store_and_config_import_no_model():
     models = tuple(f"homeoplastic.{m}" for m in MODELS) + ABOVE_MODELS
-    assert _violations(("stats", "store"), models) == []
+    assert _violations(("stats", "store", "config"), models) == []
 
 
 @pytest.mark.parametrize("source, expected", [
