@@ -135,3 +135,25 @@ def test_checks_are_sharper_at_the_paper_scale_and_each_row_names_its_scale():
     calcium = rows_of(2000, 4.0, rule="calcium", ratio_after_training=2.0)
     assert calcium["training forms assemblies (weakly for calcium)"]["agrees"] == "yes"
     assert "training forms assemblies" not in calcium
+
+
+def test_only_the_calcium_rule_should_grow_from_presynaptic_activity_alone():
+    """Fig. 5a right: high presynaptic rates potentiate under the calcium rule even at a low
+    postsynaptic rate; the same map for another rule is a disagreement, and the depression check
+    uses the training-range presynaptic rate (50 Hz), not the grid's 100 Hz."""
+    from homeoplastic.analysis.summary import rate_dependence_rows
+
+    pre = post = np.array([1.0, 50.0, 100.0])
+    grows_pre_only = np.array([[-0.1, 1.0, 2.0], [-0.1, 3.0, 4.0], [2.8, 8.0, 9.0]])
+    hebbian = np.array([[-0.0, 0.1, 0.2], [-0.01, 1.7, 3.0], [-0.03, 3.2, 5.0]])
+    maps = xr.Dataset(
+        {"dw_dt_pf_per_s": (("rule", "pre_rate_hz", "post_rate_hz"),
+                            np.stack([grows_pre_only, hebbian, grows_pre_only]))},
+        coords={"rule": ["calcium", "triplet", "voltage"], "pre_rate_hz": pre,
+                "post_rate_hz": post})
+    rows = rate_dependence_rows(maps)
+    verdict = {(r["rule"], r["quantity"]): r["agrees"] for r in rows}
+    assert verdict[("calcium", "dw_dt_pre100_post1_hz")] == "yes"
+    assert verdict[("triplet", "dw_dt_pre100_post1_hz")] == "yes"
+    assert verdict[("voltage", "dw_dt_pre100_post1_hz")] == "no"
+    assert verdict[("calcium", "dw_dt_pre50_post1_hz")] == "yes"  # falls at 50 Hz pre, 1 Hz post

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 NOT_MEASURED = "not measured"
@@ -197,38 +198,63 @@ def learning_speed_rows(analyses: Mapping[str, xr.Dataset]) -> list[dict[str, ob
     return rows
 
 
-def rate_dependence_rows(maps: xr.Dataset) -> list[dict[str, object]]:
+PRESYNAPTIC_ONLY_RULES = ("calcium",)
+"""Rules the paper reports potentiating at high presynaptic rates even with low postsynaptic rates
+(Fig. 5a, right: "the calcium-based rule led to synaptic potentiation at sufficiently high
+presynaptic rates, even with low postsynaptic rates")."""
+
+
+def rate_dependence_rows(maps: xr.Dataset, training_rate_hz: float = 50.0
+                         ) -> list[dict[str, object]]:
     """Fig. 5a per E->E rule: depression at low and potentiation at high postsynaptic rates.
 
     ``maps`` is the rate-dependence store (dw_dt_pf_per_s over rule, pre_rate_hz, post_rate_hz).
-    Both checks use the strongest presynaptic drive of the grid. A third, unchecked row gives the
-    presynaptic selectivity of potentiation (growth at the highest pre rate over growth at the
-    lowest, both at the highest post rate): a rule whose growth follows the postsynaptic rate
-    alone (selectivity near 1) potentiates every input of a stimulated cell, and the 20-ms row
-    normalisation then cancels most of it, so its assemblies stay weak.
+    The depression and potentiation checks use the strongest presynaptic drive up to
+    ``training_rate_hz`` (the rates a training stimulus evokes). A third row checks the paper's
+    calcium finding at the grid's highest presynaptic rate: growth with the lowest postsynaptic
+    rate for the calcium rule, none for the others. A fourth, unchecked row gives the presynaptic
+    selectivity of potentiation (growth at the highest pre rate over growth at the lowest, both at
+    the highest post rate): a rule whose growth follows the postsynaptic rate alone (selectivity
+    near 1) potentiates every input of a stimulated cell, and the 20-ms row normalisation then
+    cancels most of it, so its assemblies stay weak.
     """
     dw = maps["dw_dt_pf_per_s"]
-    pre_lo, pre_hi = float(dw.pre_rate_hz.min()), float(dw.pre_rate_hz.max())
+    pre = np.asarray(dw.pre_rate_hz.values, float)
+    pre_lo, pre_hi = float(pre.min()), float(pre.max())
+    pre_train = float(pre[pre <= training_rate_hz].max()) if (pre <= training_rate_hz).any() \
+        else pre_lo
     post_lo, post_hi = float(dw.post_rate_hz.min()), float(dw.post_rate_hz.max())
     rows: list[dict[str, object]] = []
     for rule in dw.rule.values:
         at = dw.sel(rule=rule)
-        low = float(at.sel(pre_rate_hz=pre_hi, post_rate_hz=post_lo))
-        high = float(at.sel(pre_rate_hz=pre_hi, post_rate_hz=post_hi))
+        low = float(at.sel(pre_rate_hz=pre_train, post_rate_hz=post_lo))
+        high = float(at.sel(pre_rate_hz=pre_train, post_rate_hz=post_hi))
+        pre_only = float(at.sel(pre_rate_hz=pre_hi, post_rate_hz=post_lo))
+        top = float(at.sel(pre_rate_hz=pre_hi, post_rate_hz=post_hi))
         unselective = float(at.sel(pre_rate_hz=pre_lo, post_rate_hz=post_hi))
-        base = {"run": "rate_dependence", "rule": str(rule), "learning_speed": 1.0, "figure": "5a"}
+        grows_pre_only = str(rule) in PRESYNAPTIC_ONLY_RULES
+        base = {"run": "rate_dependence", "rule": str(rule), "learning_speed": 1.0, "figure": "5a",
+                "scale": "synapse level"}
         rows += [
             {**base, "claim": "weights fall at low postsynaptic rates",
-             "quantity": f"dw_dt_pre{_fmt(pre_hi)}_post{_fmt(post_lo)}_hz", "measured": _fmt(low),
+             "quantity": f"dw_dt_pre{_fmt(pre_train)}_post{_fmt(post_lo)}_hz", "measured": _fmt(low),
              "units": "pF/s", "paper": "depression at low post rates, all three rules; check: < 0",
              "agrees": "yes" if low < 0 else "no"},
             {**base, "claim": "weights grow at high postsynaptic rates",
-             "quantity": f"dw_dt_pre{_fmt(pre_hi)}_post{_fmt(post_hi)}_hz", "measured": _fmt(high),
+             "quantity": f"dw_dt_pre{_fmt(pre_train)}_post{_fmt(post_hi)}_hz", "measured": _fmt(high),
              "units": "pF/s", "paper": "potentiation at high post rates, all three rules; check: > 0",
              "agrees": "yes" if high > 0 else "no"},
+            {**base, "claim": "potentiation at high presynaptic rates even with low postsynaptic "
+                              "rates" if grows_pre_only else
+                              "no potentiation from presynaptic activity alone",
+             "quantity": f"dw_dt_pre{_fmt(pre_hi)}_post{_fmt(post_lo)}_hz",
+             "measured": _fmt(pre_only), "units": "pF/s",
+             "paper": ("the calcium rule only (Fig. 5a, right); check: > 0" if grows_pre_only else
+                       "the calcium rule only (Fig. 5a); check: <= 0"),
+             "agrees": "yes" if (pre_only > 0) == grows_pre_only else "no"},
             {**base, "claim": "growth needs presynaptic activity (selectivity)",
              "quantity": f"dw_dt_pre{_fmt(pre_hi)}_over_pre{_fmt(pre_lo)}_at_post{_fmt(post_hi)}_hz",
-             "measured": _fmt(high / unselective) if unselective > 0 else "nan", "units": "1",
+             "measured": _fmt(top / unselective) if unselective > 0 else "nan", "units": "1",
              "paper": "not reported; near 1 means growth follows the post rate alone", "agrees": ""},
         ]
     return rows

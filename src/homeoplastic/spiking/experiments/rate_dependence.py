@@ -43,7 +43,7 @@ from homeoplastic.spiking.network import initial_state, poisson_tables, seed_str
 from homeoplastic.spiking.params import NetworkParams, ParameterError, steps_of_seconds
 
 RULES = ("voltage", "triplet", "calcium")
-DEFAULT_RATES_HZ = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0)
+DEFAULT_RATES_HZ = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 70.0, 100.0)
 
 
 @dataclasses.dataclass(frozen=True)
