@@ -348,3 +348,24 @@ def test_settle_summary_measures_the_final_quarter_against_the_targets():
     assert attrs["settle_cell_rate_error"] == pytest.approx((1.0 / 4) / 1.5)
     np.testing.assert_allclose(trace.rate_exc_hz.values, np.arange(8.0))  # 4 cells, 1-s bins
     np.testing.assert_allclose(trace.time.values, np.arange(1, 9.0))
+
+
+def test_restart_variants_change_only_the_named_mechanism():
+    """Restarts continue the stored state exactly: 'as run' twice gives the same numbers, freezing
+    E->E leaves the within weight where it was, and a bad duration is refused."""
+    from homeoplastic.spiking.experiments.restarts import restart_variants
+
+    sim = quiet_sim(external={"rate_to_e_hz": 3000.0, "rate_to_i_hz": 3000.0},
+                    assemblies={"n_assemblies": 2, "p_member": 0.3})
+    sim.run(0.05, None, RecordSpec(spikes=False, weight_interval_s=0.0, chunk_s=0.05),
+            progress=False)
+    state = sim.state_dataset()
+    ds = restart_variants(state, {"as run": {}, "again": {}, "frozen": {"plasticity.ee_rule": "none"}},
+                          0.05)
+    assert float(ds.w_within_change_pf.sel(variant="as run")) == float(
+        ds.w_within_change_pf.sel(variant="again"))
+    assert float(ds.w_within_change_pf.sel(variant="frozen")) == 0.0
+    assert float(ds.w_within_change_pf.sel(variant="as run")) != 0.0
+    assert float(ds.rate_exc_hz.sel(variant="as run")) > 0
+    with pytest.raises(ValueError, match="seconds"):
+        restart_variants(state, {"as run": {}}, 0.0)
