@@ -51,6 +51,7 @@ from numba import njit, uint64
 
 from homeoplastic.spiking.kernels.calcium import _calcium_step
 from homeoplastic.spiking.kernels.drive import _draw_kicks, _fill_cdf, _fill_thresholds, _mix64, _thresholds
+from homeoplastic.spiking.kernels.fastexp import _exp
 from homeoplastic.spiking.kernels.profile import (
     PH_DELIVERY,
     PH_E,
@@ -270,7 +271,7 @@ def _advance(
                 ref_left[i] -= 1
                 continue
             v_new = v_old + (
-                c_m_e * (e_leak - v_old + delta_t * np.exp((v_old - vth) * inv_delta_t))
+                c_m_e * (e_leak - v_old + delta_t * _exp((v_old - vth) * inv_delta_t))
                 + c_syn_e * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old) - w_ad)
             )
             if v_new > v_peak:

@@ -16,6 +16,7 @@ from homeoplastic.spiking.kernels.drive import (
     _poisson_inverse,
     _thresholds,
 )
+from homeoplastic.spiking.kernels.fastexp import _exp
 from homeoplastic.spiking.kernels.state import CDF_LEN
 
 
@@ -71,3 +72,10 @@ def kick_counts(key, first_step, ext_rate_hz, ext_cdf, dt_s, out):  # pragma: no
     for s in range(out.shape[0]):
         _draw_kicks(key, first_step + s, thr, ext_rate_hz, ext_cdf, dt_s, kicks)
         out[s, :] = kicks
+
+
+@njit(cache=True)
+def fast_exp(x, out):  # pragma: no cover - compiled
+    """:func:`~.fastexp._exp` of each value (for tests)."""
+    for i in range(x.size):
+        out[i] = _exp(x[i])
