@@ -132,3 +132,19 @@ def test_inlined_exp_is_accurate_to_a_few_ulp_and_keeps_nan():
     # clamped to [-708, 709]: finite and positive, so a huge (V - V_T) still reads as a spike
     assert out[3] == out[5] == pytest.approx(np.exp(709.0), rel=3e-16)
     assert out[4] == out[6] == pytest.approx(np.exp(-708.0), rel=3e-16)
+
+
+@pytest.mark.parametrize("cell_kind", ["exc", "inh"])
+def test_a_nan_membrane_potential_stops_the_run_as_nonfinite(cell_kind):
+    """The branch-free cell loops still catch a NaN V (and only in a cell that is not refractory)."""
+    sim = quiet_sim()
+    cell = 3 if cell_kind == "exc" else sim.params.connectivity.n_exc + 2
+    assert step(sim, 2).status == "completed"
+    sim.neurons.ref_left[cell] = 2
+    sim.neurons.v_mv[cell] = np.nan
+    assert step(sim, 2).status == "completed"  # refractory: V is not integrated, not checked
+    sim.neurons.v_mv[cell] = np.nan
+    rec = step(sim, 3)
+    assert rec.status == "nonfinite"
+    assert rec.abort_reason["checker"] == "nonfinite_state"
+    assert rec.steps_done == 1

@@ -12,7 +12,9 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
    the recurrent input that arrived from the previous step (the one-step delay of spec 2.4); for E
    cells advance V_T, w, u, v-bar and x with the *old* V (spec 3.1.4); if not refractory take the
    Euler step of V, test for a spike and apply the resets and trace jumps. E cells that end the step
-   above theta_LTP (with v-bar above theta_LTD) are listed for LTP.
+   above theta_LTP (with v-bar above theta_LTD) are listed for LTP. The cell loops are branch-free
+   (refractoriness, spike and resets are selects; the exp is inlined, :mod:`.fastexp`) so that
+   LLVM vectorises them; a cheap second pass lists the flagged spikes and LTP cells in index order.
 3. Phase 2, every spike of this step: transmit (add its outgoing weights to the targets' pending
    input, delivered next step), then plasticity triggered by that spike: iSTDP (on E and I spikes)
    and voltage LTD (on E spikes). Transmission precedes plasticity as in the code, where a cell
@@ -212,6 +214,7 @@ def _advance(
     lz_xi = lz.xi
     lz_epoch = lz.epoch
     thr = _thresholds(ext_cdf)
+    flag = np.zeros(n_all, dtype=np.int8)
     n_spikes = 0
     capacity = spike_step.size
     status = STATUS_DONE
@@ -252,69 +255,73 @@ def _advance(
         tc = _tick(prof, PH_POISSON, tc)
         first_spike = n_spikes
         n_ltp = 0
-        bad = False
+        # E cells, branch-free (refractoriness, spike and resets are selects, so LLVM vectorises
+        # the loop; the same arithmetic as branching on them): flag 1 = spike, 2 = listed for LTP
+        nan_seen = False
         for i in range(n_exc):
-            y_tr[i] *= f_y
+            y = y_tr[i] * f_y
             g_e, g_i = _conductances(i, kicks[i] * j_ext_e, nrn, f_re, f_de, f_ri, f_di,
                                      inv_span_e, inv_span_i)
             v_old = v[i]
             vth = vth_a[i]
             w_ad = wad_a[i]
             # threshold, adaptation and plasticity filters advance with the old V (spec 3.1, 4.4)
-            vth_a[i] = vth + c_th * (vth_rest - vth)
-            wad_a[i] = w_ad + c_w * (a_ns * (v_old - e_leak) - w_ad)
+            vth_n = vth + c_th * (vth_rest - vth)
+            wad_n = w_ad + c_w * (a_ns * (v_old - e_leak) - w_ad)
             u_a[i] += c_u * (v_old - u_a[i])
             vb = vbar_a[i] + c_v * (v_old - vbar_a[i])
             vbar_a[i] = vb
-            x_tr[i] *= f_x
-            if ref_left[i] > 0:
-                ref_left[i] -= 1
-                continue
+            x = x_tr[i] * f_x
             v_new = v_old + (
                 c_m_e * (e_leak - v_old + delta_t * _exp((v_old - vth) * inv_delta_t))
                 + c_syn_e * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old) - w_ad)
             )
-            if v_new > v_peak:
-                v[i] = v_reset_e
-                wad_a[i] += b_pa
-                vth_a[i] = vth_spike
-                x_tr[i] += x_jump
-                ref_left[i] = ref_e
-                y_tr[i] += 1.0
+            ref = ref_left[i]
+            free = ref <= 0
+            spike = free & (v_new > v_peak)
+            stay = free ^ spike  # free and no spike (a NaN V stays, and is caught below)
+            v[i] = v_reset_e if spike else (v_new if stay else v_old)
+            wad_a[i] = wad_n + b_pa if spike else wad_n
+            vth_a[i] = vth_spike if spike else vth_n
+            x_tr[i] = x + x_jump if spike else x
+            y_tr[i] = y + 1.0 if spike else y
+            ref_left[i] = ref_e if spike else (ref - 1 if ref > 0 else ref)
+            nan_seen |= stay & (v_new != v_new)
+            flag[i] = spike + 2 * (stay & (v_new > theta_ltp) & (vb > theta_ltd))
+        for i in range(n_exc):
+            if flag[i] == 1:
                 spike_step[n_spikes] = step
                 spike_cell[n_spikes] = i
                 n_spikes += 1
-            else:
-                if not (v_new == v_new):
-                    bad = True
-                v[i] = v_new
-                if v_new > theta_ltp and vb > theta_ltd:
-                    ltp_list[n_ltp] = i
-                    n_ltp += 1
+            elif flag[i] == 2:
+                ltp_list[n_ltp] = i
+                n_ltp += 1
         tc = _tick(prof, PH_E, tc)
+        # I cells, branch-free in the same way: flag 1 = spike
         for i in range(n_exc, n_all):
-            y_tr[i] *= f_y
+            y = y_tr[i] * f_y
             g_e, g_i = _conductances(i, kicks[i] * j_ext_i, nrn, f_re, f_de, f_ri, f_di,
                                      inv_span_e, inv_span_i)
-            if ref_left[i] > 0:
-                ref_left[i] -= 1
-                continue
+            ref = ref_left[i]
             v_old = v[i]
             v_new = v_old + (
                 c_m_i * (i_leak - v_old)
                 + c_syn_i * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old))
             )
-            if v_new > i_vth:
-                v[i] = v_reset_i
-                ref_left[i] = ref_i
-                y_tr[i] += 1.0
+            free = ref <= 0
+            spike = free & (v_new > i_vth)
+            stay = free ^ spike
+            v[i] = v_reset_i if spike else (v_new if stay else v_old)
+            ref_left[i] = ref_i if spike else (ref - 1 if ref > 0 else ref)
+            y_tr[i] = y + 1.0 if spike else y
+            nan_seen |= stay & (v_new != v_new)
+            flag[i] = spike
+        for i in range(n_exc, n_all):
+            if flag[i]:
                 spike_step[n_spikes] = step
                 spike_cell[n_spikes] = i
                 n_spikes += 1
-            else:
-                if not (v_new == v_new):
-                    bad = True
-                v[i] = v_new
+        bad = nan_seen
         tc = _tick(prof, PH_I, tc)
         # 3. phase 2: transmission and spike-triggered plasticity
         n_exc_spikes = 0
