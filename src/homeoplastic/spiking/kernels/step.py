@@ -68,7 +68,7 @@ from homeoplastic.spiking.kernels.profile import (
     _cycles,
     _tick,
 )
-from homeoplastic.spiking.kernels.reductions import _normalise_rows
+from homeoplastic.spiking.kernels.reductions import _ltp_flush_normalise_rows, _normalise_rows
 from homeoplastic.spiking.kernels.state import (
     CA_NOISE_SALT,
     RULE_CALCIUM,
@@ -80,7 +80,7 @@ from homeoplastic.spiking.kernels.state import (
     STATUS_NONFINITE,
 )
 from homeoplastic.spiking.kernels.triplet import _triplet_step
-from homeoplastic.spiking.kernels.voltage import _ltp_add, _ltp_restart
+from homeoplastic.spiking.kernels.voltage import _ltp_add, _ltp_begin, _ltp_restart
 
 
 @njit(inline="always")
@@ -243,12 +243,20 @@ def _advance(
         tc = _tick(prof, PH_STIM, tc)
         plastic = step >= k.plastic_start_step
         # 1. end of a deferred-LTP epoch (every norm_steps, normalisation or not), normalisation
-        if lazy and step % norm_steps == 0 and lz_epoch[0] != step:
-            _ltp_restart(ee.post_ptr, ee.pre_idx, ee.weight_pf, lz_cum, lz_hist, lz_last, lz_seg,
-                         lz_xi, lz_epoch, x_tr, w_max_ee, step)
-        if k.norm_on and step % k.norm_steps == 0:
-            _normalise_rows(ee.post_ptr, ee.weight_pf, nrn.ee_row_target_pf,
-                            k.j_ee_min_pf, k.j_ee_max_pf)
+        if step % norm_steps == 0:
+            pending = lazy and lz_epoch[0] != step
+            if pending and k.norm_on:
+                # the flush and the normalisation in one pass (bit for bit the two in turn)
+                _ltp_flush_normalise_rows(ee.post_ptr, ee.pre_idx, ee.weight_pf, lz_cum, lz_hist,
+                                          lz_last, lz_seg, lz_xi, lz_epoch[0], w_max_ee,
+                                          nrn.ee_row_target_pf, k.j_ee_min_pf)
+                _ltp_begin(lz_cum, lz_hist, lz_last, lz_seg, lz_xi, lz_epoch, x_tr, step)
+            elif pending:
+                _ltp_restart(ee.post_ptr, ee.pre_idx, ee.weight_pf, lz_cum, lz_hist, lz_last,
+                             lz_seg, lz_xi, lz_epoch, x_tr, w_max_ee, step)
+            elif k.norm_on:
+                _normalise_rows(ee.post_ptr, ee.weight_pf, nrn.ee_row_target_pf,
+                                k.j_ee_min_pf, k.j_ee_max_pf)
         tc = _tick(prof, PH_NORM, tc)
         # 2. phase 1: integrate every cell (E cells, then I cells)
         _draw_kicks(key, step, thr, ext_rate, ext_cdf, dt_s, kicks)

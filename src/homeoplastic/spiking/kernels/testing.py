@@ -17,7 +17,9 @@ from homeoplastic.spiking.kernels.drive import (
     _thresholds,
 )
 from homeoplastic.spiking.kernels.fastexp import _exp
+from homeoplastic.spiking.kernels.reductions import _ltp_flush_normalise_rows, _normalise_rows
 from homeoplastic.spiking.kernels.state import CDF_LEN
+from homeoplastic.spiking.kernels.voltage import _ltp_flush
 
 
 @njit(cache=True)
@@ -79,3 +81,17 @@ def fast_exp(x, out):  # pragma: no cover - compiled
     """:func:`~.fastexp._exp` of each value (for tests)."""
     for i in range(x.size):
         out[i] = _exp(x[i])
+
+
+@njit(cache=True)
+def flush_and_normalise(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max,
+                        row_target_pf, w_min, fused):  # pragma: no cover - compiled
+    """The epoch-end flush of deferred LTP and the row normalisation, in place: in one pass as
+    the engine does (``fused``) or as the two separate passes it replaces (for tests)."""
+    if fused:
+        _ltp_flush_normalise_rows(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0,
+                                  w_max, row_target_pf, w_min)
+    else:
+        _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max, weight_pf,
+                   True)
+        _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max)
