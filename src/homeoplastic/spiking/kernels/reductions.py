@@ -88,7 +88,7 @@ def _ltp_flush_normalise_rows(post_ptr, pre_idx, weight_pf, cum, hist, last, seg
 
 @njit(cache=True)
 def assembly_weight_means(
-    pre_idx, post_idx, weight_pf, cell_group_ptr, cell_groups, n_groups, out_sum, out_count
+    pre_idx, post_ptr, weight_pf, cell_group_ptr, cell_groups, n_groups, out_sum, out_count
 ):  # pragma: no cover - compiled
     """Sum and count E->E weights for every (pre group, post group) pair.
 
@@ -97,16 +97,16 @@ def assembly_weight_means(
     """
     out_sum[:, :] = 0.0
     out_count[:, :] = 0
-    for s in range(weight_pf.size):
-        j = pre_idx[s]
-        i = post_idx[s]
-        w = weight_pf[s]
-        for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
-            ga = cell_groups[a]
-            for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
-                gb = cell_groups[b]
-                out_sum[ga, gb] += w
-                out_count[ga, gb] += 1
+    for i in range(post_ptr.size - 1):
+        for s in range(post_ptr[i], post_ptr[i + 1]):
+            j = pre_idx[s]
+            w = weight_pf[s]
+            for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
+                ga = cell_groups[a]
+                for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
+                    gb = cell_groups[b]
+                    out_sum[ga, gb] += w
+                    out_count[ga, gb] += 1
 
 
 @njit(cache=True)
