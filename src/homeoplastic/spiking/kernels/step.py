@@ -18,7 +18,9 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
 3. Phase 2, every spike of this step: transmit (add its outgoing weights to the targets' pending
    input, delivered next step), then plasticity triggered by that spike: iSTDP (on E and I spikes)
    and voltage LTD (on E spikes). Transmission precedes plasticity as in the code, where a cell
-   pushes its weights before its own iSTDP/LTD run.
+   pushes its weights before its own iSTDP/LTD run. Under the voltage rule an E spike's E->E
+   synapses are caught up (deferred LTP), transmitted and depressed in one loop, synapse by
+   synapse (the same result as three loops: each synapse is touched once).
 3b. Triplet or calcium E->E rule (whichever is selected), after the transmission of all of this
    step's spikes: see :func:`_triplet_step` and :func:`_calcium_step` for their own order.
 4. Voltage LTP for the listed E cells, with presynaptic traces that include this step's spikes,
@@ -339,48 +341,50 @@ def _advance(
                 n_exc_spikes += 1
                 j = cell
                 if lazy:
-                    # bring j's outgoing synapses up to date (steps seg[j] .. step - 1), then
-                    # restart j's stretch with the trace that includes this spike's jump
-                    # (C_i now is cum[i]: no LTP of this step yet; a row whose C_i has not
-                    # changed since col_seg has nothing pending, and hist is not touched)
+                    # one pass over j's outgoing E->E synapses, per synapse in the order of the
+                    # step: (a) bring it up to date (steps seg[j] .. step - 1; C_i now is cum[i]:
+                    # no LTP of this step yet; a row whose C_i has not changed since col_seg has
+                    # nothing pending, and hist is not touched), (b) transmit it, (c) voltage LTD
+                    # proportional to u_post above theta_LTD. Each synapse of j is touched once
+                    # and nothing else in phase 2 reads E->E weights or the E cells' pending
+                    # input, so this equals the three loops in turn bit for bit.
                     e0 = lz_epoch[0]
                     col_now = step - e0
                     col_seg = lz_seg[j] - e0
                     xi_j = lz_xi[j]
+                    ltd = plastic
                     for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
                         post = ee.pre_post[q]
+                        syn = ee.pre_syn[q]
+                        w = ee.weight_pf[syn]
                         if lz_last[post] > col_seg:
-                            a = lz_cum[post] - lz_hist[post, col_seg]
-                            syn = ee.pre_syn[q]
-                            ee.weight_pf[syn] = min(ee.weight_pf[syn] + xi_j * a, w_max_ee)
+                            w = min(w + xi_j * (lz_cum[post] - lz_hist[post, col_seg]), w_max_ee)
+                        if k.ee_transmission:
+                            nrn.pend_exc_pf[post] += w
+                        if ltd:
+                            depol = nrn.u_mv[post] - k.theta_ltd_mv
+                            if depol > 0.0:
+                                w = w - k.a_ltd * depol
+                                if w < k.j_ee_min_pf:
+                                    w = k.j_ee_min_pf
+                        ee.weight_pf[syn] = w
+                    # restart j's stretch with the trace that includes this spike's jump
                     lz_seg[j] = step
                     lz_xi[j] = x_tr[j] * f_inv[col_now + 1]
-                if k.ee_transmission:
+                elif k.ee_transmission:
                     for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
                         nrn.pend_exc_pf[ee.pre_post[q]] += ee.weight_pf[ee.pre_syn[q]]
                 if k.ei_transmission:
                     for q in range(ei.pre_ptr[j], ei.pre_ptr[j + 1]):
                         nrn.pend_exc_pf[n_exc + ei.pre_post[q]] += ei.weight_pf[ei.pre_syn[q]]
                 tc = _tick(prof, PH_DELIVERY, tc)
-                if plastic:
-                    if k.istdp_on:
-                        # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
-                        for syn in range(ie.post_ptr[j], ie.post_ptr[j + 1]):
-                            w = ie.weight_pf[syn] + k.eta_istdp_pf * nrn.y_trace[n_exc + ie.pre_idx[syn]]
-                            if w > k.j_ie_max_pf:
-                                w = k.j_ie_max_pf
-                            ie.weight_pf[syn] = w
-                    if k.ee_rule == RULE_VOLTAGE:
-                        # presynaptic E spike: LTD proportional to u_post above theta_LTD
-                        for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
-                            post = ee.pre_post[q]
-                            depol = nrn.u_mv[post] - k.theta_ltd_mv
-                            if depol > 0.0:
-                                syn = ee.pre_syn[q]
-                                w = ee.weight_pf[syn] - k.a_ltd * depol
-                                if w < k.j_ee_min_pf:
-                                    w = k.j_ee_min_pf
-                                ee.weight_pf[syn] = w
+                if plastic and k.istdp_on:
+                    # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
+                    for syn in range(ie.post_ptr[j], ie.post_ptr[j + 1]):
+                        w = ie.weight_pf[syn] + k.eta_istdp_pf * nrn.y_trace[n_exc + ie.pre_idx[syn]]
+                        if w > k.j_ie_max_pf:
+                            w = k.j_ie_max_pf
+                        ie.weight_pf[syn] = w
                 tc = _tick(prof, PH_LTD_ISTDP, tc)
             else:
                 j = cell - n_exc
