@@ -147,7 +147,8 @@ def run_engine(params: NetworkParams, n_steps: int, trains: dict[int, np.ndarray
     nrn = sim.neurons
     sl_e = slice(ee.post_ptr[POST], ee.post_ptr[POST + 1])
     sl_i = slice(ie.post_ptr[POST], ie.post_ptr[POST + 1])
-    pre_e, pre_i = ee.pre_idx[sl_e].copy(), ie.pre_idx[sl_i].copy()
+    pre_e = ee.pre_idx[sl_e].astype(np.int64)  # (uint16 in the engine; Brian2 wants signed)
+    pre_i = ie.pre_idx[sl_i].astype(np.int64)
     w = ee.weight_pf[sl_e].copy()
     driven = np.isin(pre_e, DRIVEN_E)
     w[driven] = rng.uniform(*e_weights, driven.sum())

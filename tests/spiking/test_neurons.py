@@ -109,3 +109,42 @@ def test_inhibitory_cell_spikes_at_fixed_threshold_and_resets():
     assert list(spikes_of(rec)[1]) == [cell]
     assert sim.neurons.v_mv[cell] == sim.params.inh.v_reset_mv
     assert sim.neurons.ref_left[cell] == round(sim.params.inh.t_ref_ms / sim.params.dt_ms)
+
+
+def test_inlined_exp_is_accurate_to_a_few_ulp_and_keeps_nan():
+    """The E update's exp (kernels.fastexp) against an 80-bit reference: within 2.5e-16 relative
+    over the AdEx term's range and the whole clamped range (libm itself: 1.3e-16 here)."""
+    from homeoplastic.spiking.kernels.testing import fast_exp
+
+    rng = np.random.default_rng(3)
+    for lo, hi in ((-30.0, 45.0), (-708.0, 709.0), (-0.4, 0.4)):
+        x = np.concatenate([rng.uniform(lo, hi, 200_000), np.arange(np.ceil(lo), np.floor(hi))])
+        out = np.empty_like(x)
+        fast_exp(x, out)
+        exact = np.exp(x.astype(np.longdouble))
+        assert float(np.max(np.abs(out - exact) / exact)) < 2.5e-16
+    edge = np.array([0.0, 1.0, np.nan, np.inf, -np.inf, 1e4, -1e4])
+    out = np.empty_like(edge)
+    fast_exp(edge, out)
+    assert out[0] == 1.0
+    assert out[1] == pytest.approx(np.e, rel=3e-16)
+    assert np.isnan(out[2])
+    # clamped to [-708, 709]: finite and positive, so a huge (V - V_T) still reads as a spike
+    assert out[3] == out[5] == pytest.approx(np.exp(709.0), rel=3e-16)
+    assert out[4] == out[6] == pytest.approx(np.exp(-708.0), rel=3e-16)
+
+
+@pytest.mark.parametrize("cell_kind", ["exc", "inh"])
+def test_a_nan_membrane_potential_stops_the_run_as_nonfinite(cell_kind):
+    """The branch-free cell loops still catch a NaN V (and only in a cell that is not refractory)."""
+    sim = quiet_sim()
+    cell = 3 if cell_kind == "exc" else sim.params.connectivity.n_exc + 2
+    assert step(sim, 2).status == "completed"
+    sim.neurons.ref_left[cell] = 2
+    sim.neurons.v_mv[cell] = np.nan
+    assert step(sim, 2).status == "completed"  # refractory: V is not integrated, not checked
+    sim.neurons.v_mv[cell] = np.nan
+    rec = step(sim, 3)
+    assert rec.status == "nonfinite"
+    assert rec.abort_reason["checker"] == "nonfinite_state"
+    assert rec.steps_done == 1

@@ -231,6 +231,36 @@ def test_normalisation_runs_every_interval_only():
     assert np.allclose(ee.weight_pf, sim.params.connectivity.j_e_to_e_pf)
 
 
+def test_fused_flush_and_normalisation_equal_the_two_passes_bit_for_bit():
+    """The engine's one-pass epoch end (deferred LTP flush + normalisation) against the flush and
+    then the normalisation, on random rows with pending LTP, bounds hit and empty rows."""
+    from homeoplastic.spiking.kernels.testing import flush_and_normalise
+
+    rng = np.random.default_rng(5)
+    n, n_cols, e0 = 60, 21, 1000
+    sizes = rng.integers(0, 40, n)
+    sizes[[3, 17]] = 0
+    post_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    pre_idx = rng.integers(0, n, post_ptr[-1]).astype(np.int32)
+    weight = rng.uniform(0.5, 3.0, post_ptr[-1])
+    last = rng.integers(0, n_cols, n).astype(np.int64)
+    last[rng.random(n) < 0.3] = 0  # rows with nothing pending
+    hist = np.cumsum(rng.uniform(0.0, 0.2, (n, n_cols)), axis=1)
+    cum = hist[np.arange(n), last] + rng.uniform(0.0, 0.1, n)
+    seg = (e0 + rng.integers(0, n_cols, n)).astype(np.int64)
+    xi = rng.uniform(0.0, 2.0, n)
+    target = np.array([rng.uniform(0.8, 2.6) * k for k in sizes])
+    outs = []
+    for fused in (True, False):
+        w = weight.copy()
+        flush_and_normalise(post_ptr, pre_idx, w, cum, hist, last, seg, xi, e0, 2.9, target,
+                            0.6, fused)
+        outs.append(w)
+    assert np.array_equal(outs[0], outs[1])
+    assert not np.array_equal(outs[0], weight)
+    assert np.any(outs[0] == 2.9) and np.any(outs[0] == 0.6)  # both bounds were hit
+
+
 def test_blocked_transmission_silences_epsps_but_not_plasticity():
     """The non-recurrent control: E spikes reach neither E nor I targets, yet LTD still acts."""
     sim = quiet_sim(ee_transmission=False, ei_transmission=False)

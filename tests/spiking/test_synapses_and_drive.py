@@ -142,3 +142,35 @@ def test_network_external_drive_rate_inside_a_run():
     expected_i = 2250.0 * 1e-3 * sim.params.external.j_ext_to_i_pf * tau_d
     assert mean_xd[: c.n_exc].mean() == pytest.approx(expected_e, rel=0.03)
     assert mean_xd[c.n_exc:].mean() == pytest.approx(expected_i, rel=0.05)
+
+
+@pytest.mark.parametrize(("n_pre", "n_post", "pre_dtype", "post_dtype"), [
+    (40, 30, np.uint16, np.uint16),
+    (2**16, 3, np.uint16, np.uint16),
+    (2**16 + 1, 3, np.int32, np.uint16),
+])
+def test_pathway_indices_are_16_bit_where_the_population_fits_and_views_agree(
+        n_pre, n_post, pre_dtype, post_dtype):
+    """16 bytes per synapse (uint16 cells, int32 synapse index, float64 weight) up to 2^16 cells
+    per population, int32 beyond; the pre-ordered view and the post_idx property agree."""
+    from homeoplastic.spiking.connectivity import build_pathway
+
+    rng = np.random.default_rng(2)
+    pairs = {(int(rng.integers(n_pre)), int(rng.integers(n_post))) for _ in range(300)}
+    pairs |= {(n_pre - 1, n_post - 1), (0, 0)}
+    pre, post = (np.array(x) for x in zip(*sorted(pairs), strict=True))
+    weights = rng.uniform(1.0, 2.0, pre.size)
+    pw = build_pathway(pre, post, weights, n_pre, n_post)
+    assert pw.pre_idx.dtype == pre_dtype and pw.pre_post.dtype == post_dtype
+    assert pw.pre_syn.dtype == np.int32 and pw.weight_pf.dtype == np.float64
+    per_syn = [a for a in pw if a.size == pw.weight_pf.size]
+    assert sum(a.itemsize for a in per_syn) == (16 if pre_dtype is np.uint16 else 18)
+    got = dict(zip(zip(pw.pre_idx.tolist(), pw.post_idx.tolist(), strict=True),
+                   pw.weight_pf.tolist(), strict=True))
+    assert got == dict(zip(zip(pre.tolist(), post.tolist(), strict=True), weights.tolist(),
+                           strict=True))
+    assert pw.post_idx.dtype == np.int32 and np.all(np.diff(pw.post_idx) >= 0)
+    for j in (0, n_pre - 1):
+        q = slice(pw.pre_ptr[j], pw.pre_ptr[j + 1])
+        assert np.all(pw.pre_idx[pw.pre_syn[q]] == j)
+        assert np.array_equal(pw.pre_post[q], pw.post_idx[pw.pre_syn[q]])

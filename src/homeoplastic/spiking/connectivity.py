@@ -20,12 +20,16 @@ class Pathway(NamedTuple):
     """One synaptic pathway between two populations (local indices in each population).
 
     post_ptr  int64[n_post + 1]  synapses of post cell i are post_ptr[i]:post_ptr[i+1]
-    pre_idx   int32[n_syn]       presynaptic cell of each synapse (sorted by post, then pre)
+    pre_idx   cell[n_syn]        presynaptic cell of each synapse (sorted by post, then pre)
     pre_ptr   int64[n_pre + 1]   entries of pre cell j in pre_syn/pre_post
     pre_syn   int32[n_syn]       synapse indices, grouped by presynaptic cell
-    pre_post  int32[n_syn]       postsynaptic cell of pre_syn (saves one indirection)
-    post_idx  int32[n_syn]       postsynaptic cell of each synapse
+    pre_post  cell[n_syn]        postsynaptic cell of pre_syn (saves one indirection)
     weight_pf float64[n_syn]     weights, pF
+
+    Cell indices are uint16 when the population has at most 2^16 cells (every network up to
+    N = 81920 at 80% E), else int32 (:func:`cell_index_dtype`): 16 bytes per synapse. The
+    postsynaptic cell of each synapse in weight order is implied by ``post_ptr``; the
+    :attr:`post_idx` property expands it (int32) for the Python side, not stored.
     """
 
     post_ptr: np.ndarray
@@ -33,8 +37,18 @@ class Pathway(NamedTuple):
     pre_ptr: np.ndarray
     pre_syn: np.ndarray
     pre_post: np.ndarray
-    post_idx: np.ndarray
     weight_pf: np.ndarray
+
+    @property
+    def post_idx(self) -> np.ndarray:
+        """Postsynaptic cell of each synapse in weight order (int32, computed on each access)."""
+        n_post = self.post_ptr.size - 1
+        return np.repeat(np.arange(n_post, dtype=INDEX_DTYPE), np.diff(self.post_ptr))
+
+
+def cell_index_dtype(n_cells: int) -> type:
+    """uint16 for populations of at most 2^16 cells, else int32 (per-synapse cell indices)."""
+    return np.uint16 if n_cells <= 2**16 else INDEX_DTYPE
 
 
 def draw_pairs(
@@ -85,11 +99,10 @@ def build_pathway(
     np.cumsum(np.bincount(pre, minlength=n_pre), out=pre_ptr[1:])
     return Pathway(
         post_ptr=post_ptr,
-        pre_idx=np.ascontiguousarray(pre),
+        pre_idx=np.ascontiguousarray(pre, dtype=cell_index_dtype(n_pre)),
         pre_ptr=pre_ptr,
         pre_syn=by_pre,
-        pre_post=np.ascontiguousarray(post[by_pre]),
-        post_idx=np.ascontiguousarray(post),
+        pre_post=np.ascontiguousarray(post[by_pre], dtype=cell_index_dtype(n_post)),
         weight_pf=weights.copy(),
     )
 

@@ -162,9 +162,10 @@ class Simulation:
             membership[self.group_members[self.group_ptr[a]:self.group_ptr[a + 1]], a] = True
         shares = np.zeros(ee.weight_pf.size, dtype=bool)
         block = 1 << 20
+        post_idx = ee.post_idx
         for start in range(0, ee.weight_pf.size, block):
             sl = slice(start, start + block)
-            shares[sl] = (membership[ee.pre_idx[sl]] & membership[ee.post_idx[sl]]).any(axis=1)
+            shares[sl] = (membership[ee.pre_idx[sl]] & membership[post_idx[sl]]).any(axis=1)
         self.ee_shares_assembly = shares
         self.ee_no_shared = ~shares
         self._ltp_scratch = np.zeros(max(n_exc, 1), dtype=np.int32)
@@ -473,7 +474,7 @@ class Simulation:
         counts = np.zeros((n_g, n_g), dtype=np.int64)
         ee = self.pathways["e_to_e"]
         w_ee = ee.weight_pf if ee_weight_pf is None else ee_weight_pf
-        kernels.assembly_weight_means(ee.pre_idx, ee.post_idx, w_ee, self.cell_group_ptr,
+        kernels.assembly_weight_means(ee.pre_idx, ee.post_ptr, w_ee, self.cell_group_ptr,
                                       self.cell_group_ids, n_g, sums, counts)
         with np.errstate(invalid="ignore", divide="ignore"):
             matrix = sums / counts

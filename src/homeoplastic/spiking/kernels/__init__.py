@@ -3,6 +3,7 @@
 state       codes, :class:`KernelConstants`, the state tuples (neurons, rules, deferred LTP)
 drive       counter-based random numbers and the external Poisson drive
 step        :func:`_advance`, the step (its docstring gives the step order and why)
+fastexp     the inlined, branch-free exp of the AdEx term
 voltage     deferred voltage LTP
 triplet     triplet STDP
 calcium     the calcium rule

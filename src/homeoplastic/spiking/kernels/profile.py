@@ -9,7 +9,10 @@ from numba.extending import intrinsic
 
 PHASES = ("stimulus", "normalisation", "poisson", "e_update", "i_update", "delivery",
           "ltd_istdp", "triplet_calcium", "ltp", "guard")
-"""Phases of :func:`_advance` timed with the cycle counter when its ``prof`` array is non-empty."""
+"""Phases of :func:`_advance` timed with the cycle counter when its ``prof`` array is non-empty.
+
+Under the voltage rule ``delivery`` includes the E->E catch-up of deferred LTP and the voltage LTD
+(one loop with the E->E transmission); ``ltd_istdp`` is then iSTDP alone."""
 (PH_STIM, PH_NORM, PH_POISSON, PH_E, PH_I, PH_DELIVERY, PH_LTD_ISTDP, PH_RULE, PH_LTP,
  PH_GUARD) = range(len(PHASES))
 

@@ -12,11 +12,15 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
    the recurrent input that arrived from the previous step (the one-step delay of spec 2.4); for E
    cells advance V_T, w, u, v-bar and x with the *old* V (spec 3.1.4); if not refractory take the
    Euler step of V, test for a spike and apply the resets and trace jumps. E cells that end the step
-   above theta_LTP (with v-bar above theta_LTD) are listed for LTP.
+   above theta_LTP (with v-bar above theta_LTD) are listed for LTP. The cell loops are branch-free
+   (refractoriness, spike and resets are selects; the exp is inlined, :mod:`.fastexp`) so that
+   LLVM vectorises them; a cheap second pass lists the flagged spikes and LTP cells in index order.
 3. Phase 2, every spike of this step: transmit (add its outgoing weights to the targets' pending
    input, delivered next step), then plasticity triggered by that spike: iSTDP (on E and I spikes)
    and voltage LTD (on E spikes). Transmission precedes plasticity as in the code, where a cell
-   pushes its weights before its own iSTDP/LTD run.
+   pushes its weights before its own iSTDP/LTD run. Under the voltage rule an E spike's E->E
+   synapses are caught up (deferred LTP), transmitted and depressed in one loop, synapse by
+   synapse (the same result as three loops: each synapse is touched once).
 3b. Triplet or calcium E->E rule (whichever is selected), after the transmission of all of this
    step's spikes: see :func:`_triplet_step` and :func:`_calcium_step` for their own order.
 4. Voltage LTP for the listed E cells, with presynaptic traces that include this step's spikes,
@@ -51,6 +55,7 @@ from numba import njit, uint64
 
 from homeoplastic.spiking.kernels.calcium import _calcium_step
 from homeoplastic.spiking.kernels.drive import _draw_kicks, _fill_cdf, _fill_thresholds, _mix64, _thresholds
+from homeoplastic.spiking.kernels.fastexp import _exp
 from homeoplastic.spiking.kernels.profile import (
     PH_DELIVERY,
     PH_E,
@@ -65,7 +70,7 @@ from homeoplastic.spiking.kernels.profile import (
     _cycles,
     _tick,
 )
-from homeoplastic.spiking.kernels.reductions import _normalise_rows
+from homeoplastic.spiking.kernels.reductions import _ltp_flush_normalise_rows, _normalise_rows
 from homeoplastic.spiking.kernels.state import (
     CA_NOISE_SALT,
     RULE_CALCIUM,
@@ -77,7 +82,7 @@ from homeoplastic.spiking.kernels.state import (
     STATUS_NONFINITE,
 )
 from homeoplastic.spiking.kernels.triplet import _triplet_step
-from homeoplastic.spiking.kernels.voltage import _ltp_add, _ltp_restart
+from homeoplastic.spiking.kernels.voltage import _ltp_add, _ltp_begin, _ltp_restart
 
 
 @njit(inline="always")
@@ -211,6 +216,7 @@ def _advance(
     lz_xi = lz.xi
     lz_epoch = lz.epoch
     thr = _thresholds(ext_cdf)
+    flag = np.zeros(n_all, dtype=np.int8)
     n_spikes = 0
     capacity = spike_step.size
     status = STATUS_DONE
@@ -239,81 +245,93 @@ def _advance(
         tc = _tick(prof, PH_STIM, tc)
         plastic = step >= k.plastic_start_step
         # 1. end of a deferred-LTP epoch (every norm_steps, normalisation or not), normalisation
-        if lazy and step % norm_steps == 0 and lz_epoch[0] != step:
-            _ltp_restart(ee.post_ptr, ee.pre_idx, ee.weight_pf, lz_cum, lz_hist, lz_last, lz_seg,
-                         lz_xi, lz_epoch, x_tr, w_max_ee, step)
-        if k.norm_on and step % k.norm_steps == 0:
-            _normalise_rows(ee.post_ptr, ee.weight_pf, nrn.ee_row_target_pf,
-                            k.j_ee_min_pf, k.j_ee_max_pf)
+        if step % norm_steps == 0:
+            pending = lazy and lz_epoch[0] != step
+            if pending and k.norm_on:
+                # the flush and the normalisation in one pass (bit for bit the two in turn)
+                _ltp_flush_normalise_rows(ee.post_ptr, ee.pre_idx, ee.weight_pf, lz_cum, lz_hist,
+                                          lz_last, lz_seg, lz_xi, lz_epoch[0], w_max_ee,
+                                          nrn.ee_row_target_pf, k.j_ee_min_pf)
+                _ltp_begin(lz_cum, lz_hist, lz_last, lz_seg, lz_xi, lz_epoch, x_tr, step)
+            elif pending:
+                _ltp_restart(ee.post_ptr, ee.pre_idx, ee.weight_pf, lz_cum, lz_hist, lz_last,
+                             lz_seg, lz_xi, lz_epoch, x_tr, w_max_ee, step)
+            elif k.norm_on:
+                _normalise_rows(ee.post_ptr, ee.weight_pf, nrn.ee_row_target_pf,
+                                k.j_ee_min_pf, k.j_ee_max_pf)
         tc = _tick(prof, PH_NORM, tc)
         # 2. phase 1: integrate every cell (E cells, then I cells)
         _draw_kicks(key, step, thr, ext_rate, ext_cdf, dt_s, kicks)
         tc = _tick(prof, PH_POISSON, tc)
         first_spike = n_spikes
         n_ltp = 0
-        bad = False
+        # E cells, branch-free (refractoriness, spike and resets are selects, so LLVM vectorises
+        # the loop; the same arithmetic as branching on them): flag 1 = spike, 2 = listed for LTP
+        nan_seen = False
         for i in range(n_exc):
-            y_tr[i] *= f_y
+            y = y_tr[i] * f_y
             g_e, g_i = _conductances(i, kicks[i] * j_ext_e, nrn, f_re, f_de, f_ri, f_di,
                                      inv_span_e, inv_span_i)
             v_old = v[i]
             vth = vth_a[i]
             w_ad = wad_a[i]
             # threshold, adaptation and plasticity filters advance with the old V (spec 3.1, 4.4)
-            vth_a[i] = vth + c_th * (vth_rest - vth)
-            wad_a[i] = w_ad + c_w * (a_ns * (v_old - e_leak) - w_ad)
+            vth_n = vth + c_th * (vth_rest - vth)
+            wad_n = w_ad + c_w * (a_ns * (v_old - e_leak) - w_ad)
             u_a[i] += c_u * (v_old - u_a[i])
             vb = vbar_a[i] + c_v * (v_old - vbar_a[i])
             vbar_a[i] = vb
-            x_tr[i] *= f_x
-            if ref_left[i] > 0:
-                ref_left[i] -= 1
-                continue
+            x = x_tr[i] * f_x
             v_new = v_old + (
-                c_m_e * (e_leak - v_old + delta_t * np.exp((v_old - vth) * inv_delta_t))
+                c_m_e * (e_leak - v_old + delta_t * _exp((v_old - vth) * inv_delta_t))
                 + c_syn_e * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old) - w_ad)
             )
-            if v_new > v_peak:
-                v[i] = v_reset_e
-                wad_a[i] += b_pa
-                vth_a[i] = vth_spike
-                x_tr[i] += x_jump
-                ref_left[i] = ref_e
-                y_tr[i] += 1.0
+            ref = ref_left[i]
+            free = ref <= 0
+            spike = free & (v_new > v_peak)
+            stay = free ^ spike  # free and no spike (a NaN V stays, and is caught below)
+            v[i] = v_reset_e if spike else (v_new if stay else v_old)
+            wad_a[i] = wad_n + b_pa if spike else wad_n
+            vth_a[i] = vth_spike if spike else vth_n
+            x_tr[i] = x + x_jump if spike else x
+            y_tr[i] = y + 1.0 if spike else y
+            ref_left[i] = ref_e if spike else (ref - 1 if ref > 0 else ref)
+            nan_seen |= stay & (v_new != v_new)
+            flag[i] = spike + 2 * (stay & (v_new > theta_ltp) & (vb > theta_ltd))
+        for i in range(n_exc):
+            if flag[i] == 1:
                 spike_step[n_spikes] = step
                 spike_cell[n_spikes] = i
                 n_spikes += 1
-            else:
-                if not (v_new == v_new):
-                    bad = True
-                v[i] = v_new
-                if v_new > theta_ltp and vb > theta_ltd:
-                    ltp_list[n_ltp] = i
-                    n_ltp += 1
+            elif flag[i] == 2:
+                ltp_list[n_ltp] = i
+                n_ltp += 1
         tc = _tick(prof, PH_E, tc)
+        # I cells, branch-free in the same way: flag 1 = spike
         for i in range(n_exc, n_all):
-            y_tr[i] *= f_y
+            y = y_tr[i] * f_y
             g_e, g_i = _conductances(i, kicks[i] * j_ext_i, nrn, f_re, f_de, f_ri, f_di,
                                      inv_span_e, inv_span_i)
-            if ref_left[i] > 0:
-                ref_left[i] -= 1
-                continue
+            ref = ref_left[i]
             v_old = v[i]
             v_new = v_old + (
                 c_m_i * (i_leak - v_old)
                 + c_syn_i * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old))
             )
-            if v_new > i_vth:
-                v[i] = v_reset_i
-                ref_left[i] = ref_i
-                y_tr[i] += 1.0
+            free = ref <= 0
+            spike = free & (v_new > i_vth)
+            stay = free ^ spike
+            v[i] = v_reset_i if spike else (v_new if stay else v_old)
+            ref_left[i] = ref_i if spike else (ref - 1 if ref > 0 else ref)
+            y_tr[i] = y + 1.0 if spike else y
+            nan_seen |= stay & (v_new != v_new)
+            flag[i] = spike
+        for i in range(n_exc, n_all):
+            if flag[i]:
                 spike_step[n_spikes] = step
                 spike_cell[n_spikes] = i
                 n_spikes += 1
-            else:
-                if not (v_new == v_new):
-                    bad = True
-                v[i] = v_new
+        bad = nan_seen
         tc = _tick(prof, PH_I, tc)
         # 3. phase 2: transmission and spike-triggered plasticity
         n_exc_spikes = 0
@@ -323,48 +341,50 @@ def _advance(
                 n_exc_spikes += 1
                 j = cell
                 if lazy:
-                    # bring j's outgoing synapses up to date (steps seg[j] .. step - 1), then
-                    # restart j's stretch with the trace that includes this spike's jump
-                    # (C_i now is cum[i]: no LTP of this step yet; a row whose C_i has not
-                    # changed since col_seg has nothing pending, and hist is not touched)
+                    # one pass over j's outgoing E->E synapses, per synapse in the order of the
+                    # step: (a) bring it up to date (steps seg[j] .. step - 1; C_i now is cum[i]:
+                    # no LTP of this step yet; a row whose C_i has not changed since col_seg has
+                    # nothing pending, and hist is not touched), (b) transmit it, (c) voltage LTD
+                    # proportional to u_post above theta_LTD. Each synapse of j is touched once
+                    # and nothing else in phase 2 reads E->E weights or the E cells' pending
+                    # input, so this equals the three loops in turn bit for bit.
                     e0 = lz_epoch[0]
                     col_now = step - e0
                     col_seg = lz_seg[j] - e0
                     xi_j = lz_xi[j]
+                    ltd = plastic
                     for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
                         post = ee.pre_post[q]
+                        syn = ee.pre_syn[q]
+                        w = ee.weight_pf[syn]
                         if lz_last[post] > col_seg:
-                            a = lz_cum[post] - lz_hist[post, col_seg]
-                            syn = ee.pre_syn[q]
-                            ee.weight_pf[syn] = min(ee.weight_pf[syn] + xi_j * a, w_max_ee)
+                            w = min(w + xi_j * (lz_cum[post] - lz_hist[post, col_seg]), w_max_ee)
+                        if k.ee_transmission:
+                            nrn.pend_exc_pf[post] += w
+                        if ltd:
+                            depol = nrn.u_mv[post] - k.theta_ltd_mv
+                            if depol > 0.0:
+                                w = w - k.a_ltd * depol
+                                if w < k.j_ee_min_pf:
+                                    w = k.j_ee_min_pf
+                        ee.weight_pf[syn] = w
+                    # restart j's stretch with the trace that includes this spike's jump
                     lz_seg[j] = step
                     lz_xi[j] = x_tr[j] * f_inv[col_now + 1]
-                if k.ee_transmission:
+                elif k.ee_transmission:
                     for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
                         nrn.pend_exc_pf[ee.pre_post[q]] += ee.weight_pf[ee.pre_syn[q]]
                 if k.ei_transmission:
                     for q in range(ei.pre_ptr[j], ei.pre_ptr[j + 1]):
                         nrn.pend_exc_pf[n_exc + ei.pre_post[q]] += ei.weight_pf[ei.pre_syn[q]]
                 tc = _tick(prof, PH_DELIVERY, tc)
-                if plastic:
-                    if k.istdp_on:
-                        # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
-                        for syn in range(ie.post_ptr[j], ie.post_ptr[j + 1]):
-                            w = ie.weight_pf[syn] + k.eta_istdp_pf * nrn.y_trace[n_exc + ie.pre_idx[syn]]
-                            if w > k.j_ie_max_pf:
-                                w = k.j_ie_max_pf
-                            ie.weight_pf[syn] = w
-                    if k.ee_rule == RULE_VOLTAGE:
-                        # presynaptic E spike: LTD proportional to u_post above theta_LTD
-                        for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
-                            post = ee.pre_post[q]
-                            depol = nrn.u_mv[post] - k.theta_ltd_mv
-                            if depol > 0.0:
-                                syn = ee.pre_syn[q]
-                                w = ee.weight_pf[syn] - k.a_ltd * depol
-                                if w < k.j_ee_min_pf:
-                                    w = k.j_ee_min_pf
-                                ee.weight_pf[syn] = w
+                if plastic and k.istdp_on:
+                    # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
+                    for syn in range(ie.post_ptr[j], ie.post_ptr[j + 1]):
+                        w = ie.weight_pf[syn] + k.eta_istdp_pf * nrn.y_trace[n_exc + ie.pre_idx[syn]]
+                        if w > k.j_ie_max_pf:
+                            w = k.j_ie_max_pf
+                        ie.weight_pf[syn] = w
                 tc = _tick(prof, PH_LTD_ISTDP, tc)
             else:
                 j = cell - n_exc

@@ -16,7 +16,10 @@ from homeoplastic.spiking.kernels.drive import (
     _poisson_inverse,
     _thresholds,
 )
+from homeoplastic.spiking.kernels.fastexp import _exp
+from homeoplastic.spiking.kernels.reductions import _ltp_flush_normalise_rows, _normalise_rows
 from homeoplastic.spiking.kernels.state import CDF_LEN
+from homeoplastic.spiking.kernels.voltage import _ltp_flush
 
 
 @njit(cache=True)
@@ -71,3 +74,24 @@ def kick_counts(key, first_step, ext_rate_hz, ext_cdf, dt_s, out):  # pragma: no
     for s in range(out.shape[0]):
         _draw_kicks(key, first_step + s, thr, ext_rate_hz, ext_cdf, dt_s, kicks)
         out[s, :] = kicks
+
+
+@njit(cache=True)
+def fast_exp(x, out):  # pragma: no cover - compiled
+    """:func:`~.fastexp._exp` of each value (for tests)."""
+    for i in range(x.size):
+        out[i] = _exp(x[i])
+
+
+@njit(cache=True)
+def flush_and_normalise(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max,
+                        row_target_pf, w_min, fused):  # pragma: no cover - compiled
+    """The epoch-end flush of deferred LTP and the row normalisation, in place: in one pass as
+    the engine does (``fused``) or as the two separate passes it replaces (for tests)."""
+    if fused:
+        _ltp_flush_normalise_rows(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0,
+                                  w_max, row_target_pf, w_min)
+    else:
+        _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max, weight_pf,
+                   True)
+        _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max)
