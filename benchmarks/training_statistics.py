@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from homeoplastic.analysis.spikes import isi_cv2
 from homeoplastic.spiking import NetworkParams, RecordSpec, Simulation
 from homeoplastic.spiking.stimulus import training_schedule
+from homeoplastic.stats.spikes import isi_cv2
 
 
 def statistics(n_neurons: int, seed: int, spikes_dir: Path | None) -> dict:

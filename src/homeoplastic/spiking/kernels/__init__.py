@@ -11,8 +11,10 @@ reductions  row normalisation, assembly weight means, binned spike counts
 rule_drive  the triplet and calcium rules under Poisson spike trains (rate analysis)
 profile     cycle-counter timing of the step's phases
 testing     wrappers that expose internals to the tests
+cache       flushes the on-disk kernel cache when any kernel source changed
 """
 
+from homeoplastic.spiking.kernels.cache import refresh_stale_caches
 from homeoplastic.spiking.kernels.drive import fill_poisson_cdf
 from homeoplastic.spiking.kernels.profile import PHASES, cycle_count
 from homeoplastic.spiking.kernels.reductions import assembly_weight_means, bin_group_counts
@@ -50,6 +52,8 @@ from homeoplastic.spiking.kernels.testing import (
     uniform_draws,
 )
 from homeoplastic.spiking.kernels.voltage import ltp_flush_and_restart, ltp_materialise
+
+refresh_stale_caches()  # after every kernel module above is imported
 
 __all__ = [
     "CA_NOISE_SALT", "CDF_LEN", "PHASES", "RULE_CALCIUM", "RULE_CODES", "RULE_NONE",
