@@ -157,3 +157,28 @@ def test_only_the_calcium_rule_should_grow_from_presynaptic_activity_alone():
     assert verdict[("triplet", "dw_dt_pre100_post1_hz")] == "yes"
     assert verdict[("voltage", "dw_dt_pre100_post1_hz")] == "no"
     assert verdict[("calcium", "dw_dt_pre50_post1_hz")] == "yes"  # falls at 50 Hz pre, 1 Hz post
+
+
+def test_a_runaway_in_the_last_second_of_training_still_counts(tmp_path):
+    """The guard stops a runaway within a second; the peak rate is taken on 100-ms bins, so the
+    burst in the (dropped) partial last 1-s bin is not lost: 1 Hz for 32 s, then 0.9 s at 25 Hz."""
+    from homeoplastic.analysis.assemblies import analyze_run
+    from homeoplastic.store import write_store
+
+    bin_ms = 10.0
+    rate = np.r_[np.full(3200, 1.0), np.full(90, 25.0)]
+    snaps = np.array([2.0, 33.9])
+    train = xr.Dataset(
+        {"rate_exc_hz": ("time", rate, {"units": "Hz"}),
+         "w_ratio": ("snapshot_time", np.array([1.0, 1.2]), {"units": "1"}),
+         "w_within_pf": ("snapshot_time", np.array([2.0, 2.2]), {"units": "pF"})},
+        coords={"time": ("time", 2.0 + bin_ms * 1e-3 * np.arange(rate.size)),
+                "snapshot_time": ("snapshot_time", snaps)})
+    path = tmp_path / "train.zarr"
+    write_store(path, train, attrs={"status": "aborted", "run_end_s": 34.9, "run_start_s": 2.0,
+                                    "rate_bin_ms": bin_ms})
+    ds = analyze_run({"train": str(path)}, {"train_rate_bin_s": 1.0,
+                                            "reactivation_threshold_factor": 4.0,
+                                            "reactivation_min_hz": 10.0})
+    assert float(ds.rate_exc_train_max_hz) == 25.0
+    assert float(ds.rate_exc_train_hz.max()) == 1.0  # the kept 1-s trace drops the partial bin

@@ -271,8 +271,10 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> Figure:
             if rule in stopped and "train_end_s" in ds and ds.time_train.size:
                 # the runaway: where the rate guard stopped training (Fig. 1b)
                 axes[0, 0].axvline(float(ds.train_end_s), color=colour[rule], ls=":", lw=1.0)
-                axes[0, 0].plot(float(ds.time_train[-1]), float(ds.rate_exc_train_hz[-1]),
-                                marker="X", ms=10, color=colour[rule], zorder=5)
+                peak = float(ds.rate_exc_train_max_hz) if "rate_exc_train_max_hz" in ds \
+                    else float(ds.rate_exc_train_hz[-1])
+                axes[0, 0].plot(float(ds.train_end_s), peak, marker="X", ms=10,
+                                color=colour[rule], zorder=5)  # the 100-ms peak at the stop
         if "w_ratio_recurrent" in ds and rule not in stopped:
             axes[0, 1].plot(ds.time_recurrent, ds.w_ratio_recurrent, lw=0.9, label=label,
                             color=colour[rule])
