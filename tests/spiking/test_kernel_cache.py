@@ -44,3 +44,13 @@ def test_the_digest_covers_every_kernel_module_and_the_step_is_a_cached_kernel(t
     (tmp_path / "fastexp.py").write_text("b = 2\n")  # only a module the step imports changes
     assert sources_digest(tmp_path) != before
     assert kernels._advance in kernel_dispatchers()
+
+
+def test_a_stale_index_file_is_removed_not_emptied(tmp_path):
+    """Removing (not emptying) the index keeps "this kernel has no cache yet" detectable."""
+    index = tmp_path / "step._advance-1.py311.nbi"
+    index.write_text("stale")
+    fake = _FakeDispatcher(tmp_path)
+    fake._cache._cache_file = type("File", (), {"_index_path": str(index)})()
+    assert refresh_stale_caches([fake], digest="new") is True
+    assert not index.exists() and fake._cache.flushes == 0

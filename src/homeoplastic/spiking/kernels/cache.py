@@ -59,10 +59,19 @@ def refresh_stale_caches(dispatchers: Iterable[Any] | None = None,
             if stamp.is_file() and stamp.read_text() == digest:
                 continue
             for dispatcher in members:
-                dispatcher._cache.flush()
+                _drop_cache(dispatcher)
             directory.mkdir(parents=True, exist_ok=True)
             stamp.write_text(digest)
             flushed = True
         except OSError:
             continue
     return flushed
+
+
+def _drop_cache(dispatcher: Any) -> None:
+    """Remove the function's cache index (so "no cache yet" stays detectable), else flush it."""
+    index = getattr(getattr(dispatcher._cache, "_cache_file", None), "_index_path", None)
+    if isinstance(index, str):
+        Path(index).unlink(missing_ok=True)
+    else:
+        dispatcher._cache.flush()
