@@ -291,6 +291,15 @@ def test_every_variable_of_every_group_has_units_and_long_name(sweep):
                 assert "undocumented" not in var.attrs["long_name"], f"{stage} {group} {name}"
 
 
+def test_conductance_state_variables_are_in_pF(sweep):
+    """The rise/decay variables of the E and I conductances hold pF (kernels/state.py), like
+    the ``*_pf`` state; they were stored as dimensionless."""
+    (_, paths), *_ = sweep
+    state = open_store(paths["train"], group="state")
+    for name in ("xr_exc", "xd_exc", "xr_inh", "xd_inh", "pend_exc_pf"):
+        assert state[name].attrs["units"] == "pF", name
+
+
 def test_spike_groups_carry_seconds_and_a_cell_index_beside_the_exact_steps(sweep):
     (_, paths), *_ = sweep
     for stage in ("simulate", "train"):
