@@ -209,3 +209,17 @@ def test_sweep_values_print_integers_without_a_decimal_point():
 
     assert [sweep_value(v) for v in (16, 16.0, 16.5, 0.001, 4.0, "voltage")] == \
         ["16", "16", "16.5", "0.001", "4", "voltage"]
+
+
+def test_table_value_prints_measured_numbers_one_way_for_every_results_table():
+    """One formatter for summary.csv and balancing_summary.csv (they had two copies)."""
+    import numpy as np
+
+    from homeoplastic.config import table_value
+
+    assert table_value("as predicted") == "as predicted"
+    assert table_value(0.123456) == table_value(np.float64(0.123456)) == "0.1235"
+    assert table_value(np.float32(0.5)) == "0.5"
+    assert table_value(float("nan")) == table_value(np.nan) == "nan"
+    assert table_value(12345) == table_value(np.int64(12345)) == "12345"  # integers in full
+    assert table_value(2.5e-7) == "2.5e-07" and table_value(np.bool_(True)) == "True"

@@ -291,6 +291,15 @@ def test_every_variable_of_every_group_has_units_and_long_name(sweep):
                 assert "undocumented" not in var.attrs["long_name"], f"{stage} {group} {name}"
 
 
+def test_conductance_state_variables_are_in_pF(sweep):
+    """The rise/decay variables of the E and I conductances hold pF (kernels/state.py), like
+    the ``*_pf`` state; they were stored as dimensionless."""
+    (_, paths), *_ = sweep
+    state = open_store(paths["train"], group="state")
+    for name in ("xr_exc", "xd_exc", "xr_inh", "xd_inh", "pend_exc_pf"):
+        assert state[name].attrs["units"] == "pF", name
+
+
 def test_spike_groups_carry_seconds_and_a_cell_index_beside_the_exact_steps(sweep):
     (_, paths), *_ = sweep
     for stage in ("simulate", "train"):
@@ -320,3 +329,25 @@ def test_time_axes_say_whether_they_are_absolute_or_relative(sweep):
         ds = open_store(paths[stage])
         assert ds.time.attrs["time_reference"] == ds.snapshot_time.attrs["time_reference"] == \
             "absolute"
+
+
+def test_timed_write_times_the_computation_and_writes_provenance(tmp_path):
+    """The one provenance-and-timing helper: wall_seconds covers the computation, sim_seconds
+    may be read from the result, groups go into the store, and the store is complete."""
+    import time as _time
+
+    from homeoplastic.store import is_complete, load_group, timed_write
+
+    def compute():
+        _time.sleep(0.2)
+        return xr.Dataset({"x": ("t", np.arange(4.0))}), {"state": xr.Dataset({"w": ("k", [1, 2])})}
+
+    ds, path = timed_write(tmp_path / "s.zarr", compute, stage="demo", config={"a": 1}, seed=7,
+                           sweep={"n": 3}, sim_seconds=lambda d: float(d.sizes["t"]), note="hi")
+    attrs = open_store(path).attrs
+    assert is_complete(path) and float(ds.x.sum()) == 6.0
+    assert attrs["wall_seconds"] >= 0.2 and attrs["sim_seconds"] == 4.0
+    assert (attrs["stage"], attrs["seed"], attrs["note"]) == ("demo", 7, "hi")
+    assert json.loads(attrs["sweep_json"]) == {"n": 3}
+    assert json.loads(attrs["config_json"]) == {"a": 1}
+    assert load_group(path, "state")["w"].tolist() == [1, 2]

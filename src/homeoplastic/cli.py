@@ -34,7 +34,7 @@ def kernels_need_compiling() -> bool:
 def _simulate(args: argparse.Namespace) -> int:
     from homeoplastic.spiking.engine import RecordSpec, Simulation
     from homeoplastic.spiking.output import summarise
-    from homeoplastic.spiking.params import NetworkParams
+    from homeoplastic.spiking.params import network_with
     from homeoplastic.spiking.runs import write_run_store
     from homeoplastic.spiking.stimulus import training_schedule
     from homeoplastic.spiking.sweep import MIN_NEURONS
@@ -45,10 +45,9 @@ def _simulate(args: argparse.Namespace) -> int:
     plasticity = {"start_s": args.plasticity_start_s, "learning_speed": args.learning_speed}
     if args.static:
         plasticity.update(ee_rule="none", istdp=False, normalisation=False)
-    params = NetworkParams.from_dict(
-        {"connectivity": {"n_neurons": args.n_neurons, "size_scaling": args.size_scaling},
-         "plasticity": plasticity, "guard": {"rate_max_hz": args.rate_max_hz}}
-    )
+    params = network_with({"connectivity": {"size_scaling": args.size_scaling},
+                           "guard": {"rate_max_hz": args.rate_max_hz}},
+                          n_neurons=args.n_neurons, plasticity=plasticity)
     if kernels_need_compiling():
         print("homeoplastic: compiling the engine's kernels (first run only, about 10 s; cached "
               "afterwards)", file=sys.stderr, flush=True)

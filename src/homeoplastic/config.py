@@ -9,10 +9,12 @@ what is allowed: the type, the allowed values, the range, or every alternative o
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from jsonschema import Draft202012Validator, validators
 
@@ -26,6 +28,21 @@ def sweep_value(value: Any) -> str:
     ``n~16.0``; ``learning_speed~4``), everything else as Python prints it (``eta~0.001``)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    return str(value)
+
+
+def table_value(value: Any) -> str:
+    """A measured value as the results tables (``summary.csv``, ``balancing_summary.csv``) print
+    it: text as it is, integers in full, other numbers to 4 significant digits, NaN as ``nan``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return "nan" if math.isnan(value) else f"{value:.4g}"
     return str(value)
 
 

@@ -21,7 +21,7 @@ import shutil
 import socket
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,36 @@ def provenance_attrs(
     for key, value in extra.items():
         attrs[key] = _jsonable(value)
     return attrs
+
+
+def timed_write(
+    path: str | os.PathLike[str],
+    compute: Callable[[], xr.Dataset | tuple[xr.Dataset, Mapping[str, xr.Dataset]]],
+    *,
+    stage: str,
+    config: Mapping[str, Any],
+    seed: int,
+    sweep: Mapping[str, Any] | None = None,
+    sim_seconds: float | Callable[[xr.Dataset], float] | None = None,
+    **extra: Any,
+) -> tuple[xr.Dataset, Path]:
+    """Run ``compute`` (returning a dataset, or a dataset and its groups), time it, and write the
+    result atomically with :func:`provenance_attrs` (``wall_seconds`` = the computation's time).
+
+    The one place every model's stage runner turns a computation into a store, so that timing and
+    provenance are the same for all three models. ``sim_seconds`` may be a function of the
+    result (a stage that learns its simulated time from what it ran). Returns the root dataset
+    and the store's path.
+    """
+    start = time.perf_counter()
+    result = compute()
+    dataset, groups = result if isinstance(result, tuple) else (result, None)
+    if callable(sim_seconds):
+        sim_seconds = sim_seconds(dataset)
+    attrs = provenance_attrs(stage=stage, config=config, seed=seed, sweep=sweep,
+                             sim_seconds=sim_seconds, wall_seconds=time.perf_counter() - start,
+                             **extra)
+    return dataset, write_store(path, dataset, groups=groups, attrs=attrs)
 
 
 def write_store(

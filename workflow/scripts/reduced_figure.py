@@ -4,9 +4,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from homeoplastic.figures import reduced  # noqa: E402
+from homeoplastic.figures import DPI, reduced  # noqa: E402
 from homeoplastic.store import open_sweep  # noqa: E402
 
 make = {"rates": reduced.rates_figure, "field": reduced.field_figure, "escape": reduced.escape_figure}
 ds = open_sweep(snakemake.input, sweep_keys=["m", "n", "eta", "seed"])
-make[snakemake.params.kind](ds).savefig(snakemake.output[0], dpi=130)
+make[snakemake.params.kind](ds).savefig(snakemake.output[0], dpi=DPI)

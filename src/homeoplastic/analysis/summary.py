@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from homeoplastic.config import table_value as _fmt
+
 NOT_MEASURED = "not measured"
 """The ``agrees`` entry of a claim whose quantity the run does not have (a stage it did not run)."""
 
@@ -258,12 +260,6 @@ def rate_dependence_rows(maps: xr.Dataset, training_rate_hz: float = 50.0
              "paper": "not reported; near 1 means growth follows the post rate alone", "agrees": ""},
         ]
     return rows
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
 
 
 def write_csv(rows: Iterable[Mapping[str, object]], path: str | os.PathLike[str]) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from homeoplastic.config import table_value
+
 __all__ = ["COLUMNS", "perturbation_rows", "rnn_rows", "sweep_rows", "two_neuron_rows"]
 
 COLUMNS = ("experiment", "configuration", "claim", "quantity", "measured", "units", "paper",
@@ -22,15 +24,8 @@ def _row(experiment, configuration, claim, quantity, measured, units, paper, agr
     if isinstance(agrees, (bool, np.bool_)):
         agrees = "yes" if agrees else "no"
     return {"experiment": experiment, "configuration": configuration, "claim": claim,
-            "quantity": quantity, "measured": _fmt(measured), "units": units, "paper": paper,
+            "quantity": quantity, "measured": table_value(measured), "units": units, "paper": paper,
             "agrees": agrees}
-
-
-def _fmt(v) -> str:
-    if isinstance(v, str):
-        return v
-    v = float(v)
-    return "nan" if not np.isfinite(v) else f"{v:.4g}"
 
 
 def sweep_rows(ds: xr.Dataset) -> list[dict]:

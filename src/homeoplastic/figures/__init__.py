@@ -11,6 +11,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+DPI = 130
+"""Resolution (dots per inch) of every PNG figure the library and the workflow save. The balancing
+figures read ``balancing.figures.dpi``, whose schema default is this value (a test ties them)."""
+
 _SUBPLOT_KEYS = ("sharex", "sharey", "squeeze", "width_ratios", "height_ratios", "subplot_kw",
                  "gridspec_kw")
 

@@ -14,7 +14,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from homeoplastic.figures import subplots
+from homeoplastic.figures import DPI, subplots
 from homeoplastic.spiking.runs import assembly_members
 from homeoplastic.store import open_store
 
@@ -313,7 +313,7 @@ def save_experiments(analysis_paths: list[str], out_png: str) -> None:
     analyses = {str(p): open_store(p).load() for p in analysis_paths}
     fig = experiments_figure(analyses)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=110)
+    fig.savefig(out_png, dpi=DPI)
 
 
 def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Mapping, run: str,
@@ -338,7 +338,7 @@ def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Ma
     if analysis.attrs.get("run_status", "completed") != "completed":
         fig.suptitle(title, color="tab:red")
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=110)
+    fig.savefig(out_png, dpi=DPI)
 
 
 def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
@@ -349,4 +349,4 @@ def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
                     scalars_only=True)
     fig = sweep_summary(ds)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=110)
+    fig.savefig(out_png, dpi=DPI)

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from homeoplastic.figures import subplots
+from homeoplastic.figures import DPI, subplots
 
 COLOURS = {"before": "0.45", "after": "tab:red"}
 
@@ -131,7 +131,7 @@ def plot_probe(before: xr.Dataset, after: xr.Dataset, path: str | Path) -> Figur
 
     fig.suptitle(f"probe statistics, N = {before.attrs.get('n_neurons', '?')}: before (grey) and "
                  "after (red) training")
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=DPI)
     return fig
 
 

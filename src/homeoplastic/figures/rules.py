@@ -9,7 +9,7 @@ import xarray as xr
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from homeoplastic.figures import subplots
+from homeoplastic.figures import DPI, subplots
 
 RULE_TITLES = {"voltage": "voltage (Clopath)", "triplet": "triplet (Pfister-Gerstner)",
                "calcium": "calcium (Graupner-Brunel)"}
@@ -50,7 +50,7 @@ def plot_rate_dependence(ds: xr.Dataset, path: str | Path | None = None) -> Figu
         bar.set_label(f"dW/dt [{da.attrs.get('units', 'pF/s')}]")
     fig.suptitle(f"Rate dependence of E->E plasticity (W0 = {ds.attrs.get('w0_pf', np.nan):.2f} pF)")
     if path is not None:
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=DPI)
     return fig
 
 
@@ -89,7 +89,7 @@ def plot_dt_check(ds: xr.Dataset, path: str | Path | None = None) -> Figure:
                  f"learning speed {ds.attrs.get('learning_speed', '?')}x)")
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=DPI)
     return fig
 
 

@@ -16,8 +16,7 @@ two-population model. Time is in units of the population time constant.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -431,31 +430,25 @@ def run_stage(
     input_path: str | Path | None = None,
 ) -> Path:
     """Run one stage for one sweep point and write its Zarr store (atomic, with provenance)."""
-    from homeoplastic.store import open_store, provenance_attrs, write_store
+    from homeoplastic.store import open_store, timed_write
 
     cfg = stage_config(cfg, stage, n_pops)  # a stage reads only its own keys
-    start = time.perf_counter()
-    groups: dict[str, xr.Dataset] = {}
-    sim_seconds = None
+    sim_seconds: Callable[[xr.Dataset], float] | None = None
     if stage == "simulate":
-        ds = simulate_rates(cfg, n_pops, system_size, eta, seed)
-        sim_seconds = float(cfg["rates_duration"]) * len(CONDITIONS[n_pops])
+        def compute():
+            return simulate_rates(cfg, n_pops, system_size, eta, seed)
+        sim_seconds = lambda ds: float(cfg["rates_duration"]) * len(CONDITIONS[n_pops])  # noqa: E731
     elif stage == "train":
-        ds, state = train_trajectories(cfg, n_pops, system_size, eta, seed)
-        groups["state"] = state
-        sim_seconds = float(cfg["train_duration"]) * ds.sizes["start"]
+        def compute():
+            ds, state = train_trajectories(cfg, n_pops, system_size, eta, seed)
+            return ds, {"state": state}
+        sim_seconds = lambda ds: float(cfg["train_duration"]) * ds.sizes["start"]  # noqa: E731
     else:
         if input_path is None:
             raise ValueError("the analyze stage needs input_path (the train store)")
-        ds = analyze_run(cfg, n_pops, system_size, eta, seed, open_store(input_path))
+        def compute():
+            return analyze_run(cfg, n_pops, system_size, eta, seed, open_store(input_path))
     sweep = {"m": int(n_pops), "n": float(system_size), "eta": float(eta), "seed": int(seed)}
-    attrs = provenance_attrs(
-        stage=stage,
-        config=dict(cfg),
-        seed=seed,
-        sweep=sweep,
-        sim_seconds=sim_seconds,
-        wall_seconds=time.perf_counter() - start,
-        time_unit="population time constant (tau)",
-    )
-    return write_store(out_path, ds, groups=groups, attrs=attrs)
+    _, path = timed_write(out_path, compute, stage=stage, config=dict(cfg), seed=seed, sweep=sweep,
+                          sim_seconds=sim_seconds, time_unit="population time constant (tau)")
+    return path

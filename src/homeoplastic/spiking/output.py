@@ -88,14 +88,24 @@ def record_dataset(sim: Simulation, rec: RunRecord) -> xr.Dataset:
     return ds
 
 
+def spike_arrays(rec: RunRecord) -> tuple[np.ndarray, np.ndarray]:
+    """All spikes of a run as two flat arrays: step (absolute clock) and cell, in time order.
+
+    The engine records spikes chunk by chunk; every reader wants them flat (empty: int64 steps,
+    int32 cells, the engine's dtypes).
+    """
+    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
+    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
+    return steps, cells
+
+
 def spikes_dataset(rec: RunRecord) -> xr.Dataset:
     """Ragged spike events of a run: step index (simulation clock) and cell id.
 
     ``spike_step``/``spike_cell`` are exact (integers); ``t_s`` (seconds, ``step * dt``, the same
     clock as every other time axis) and ``i`` (cell index) are the names Brian2 users expect.
     """
-    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
-    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
+    steps, cells = spike_arrays(rec)
     ds = xr.Dataset(
         {
             "spike_step": _var("spike", steps, "steps", "time step of the spike (t = step * dt)"),
@@ -112,8 +122,7 @@ def spikes_dataset(rec: RunRecord) -> xr.Dataset:
 def summarise(sim: Simulation, rec: RunRecord) -> dict[str, float | str]:
     """A few numbers that say whether a run looks right (rates, irregularity, assembly ratio)."""
     ds = record_dataset(sim, rec)
-    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
-    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
+    steps, cells = spike_arrays(rec)
     from homeoplastic.stats.spikes import isi_cv, isi_cv2, population_fano
 
     n_exc = sim.params.connectivity.n_exc

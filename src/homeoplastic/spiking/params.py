@@ -14,11 +14,13 @@ boolean, a number must not be a string or a list, ...) and every range, and rais
 from __future__ import annotations
 
 import contextvars
+import copy
 import dataclasses
 import functools
 import math
 import numbers
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -343,6 +345,31 @@ class NetworkParams:
                 raise ParameterError(f"network.{key}: no such parameter")
             target[parts[-1]] = value
         return NetworkParams.from_dict(nested)
+
+
+def network_with(
+    overrides: Mapping[str, Any] | None,
+    *,
+    n_neurons: int | None = None,
+    plasticity: Mapping[str, Any] | None = None,
+    n_assemblies: int | None = None,
+    where: str = "network",
+    **top: Any,
+) -> NetworkParams:
+    """NetworkParams from config ``overrides`` (a nested dict, not modified) with a run's own
+    values set on top: ``n_neurons`` (connectivity), ``plasticity`` keys, ``n_assemblies`` and
+    top-level keys such as ``dt_ms``. The one place sweeps, experiments and the CLI build a
+    network from overrides; errors name keys from ``where``.
+    """
+    nested = copy.deepcopy(dict(overrides or {}))
+    nested.update(top)
+    if n_neurons is not None:
+        nested.setdefault("connectivity", {})["n_neurons"] = n_neurons
+    if plasticity:
+        nested.setdefault("plasticity", {}).update(plasticity)
+    if n_assemblies is not None:
+        nested.setdefault("assemblies", {})["n_assemblies"] = n_assemblies
+    return NetworkParams.from_dict(nested, where=where)
 
 
 def _from_dict(cls, values: dict[str, Any], where: str):

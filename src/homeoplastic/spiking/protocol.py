@@ -26,7 +26,8 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.spiking.engine import RecordSpec, RunRecord, Simulation
-from homeoplastic.spiking.params import NetworkParams, ParameterError
+from homeoplastic.spiking.output import spike_arrays
+from homeoplastic.spiking.params import NetworkParams, ParameterError, network_with
 from homeoplastic.spiking.runs import with_sweep_coords, write_run_store
 from homeoplastic.spiking.stimulus import StimulusSchedule, training_schedule
 from homeoplastic.spiking.sweep import SweepPoint
@@ -109,20 +110,18 @@ def _dataclass_from(cls, values: Mapping[str, Any], where: str):
 
 def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkParams:
     """NetworkParams of one sweep point: config overrides, then the sweep values."""
-    overrides = copy.deepcopy(dict(section.get("network", {})))
+    overrides = section.get("network", {})
     rule = point.rule
     protocol = protocol_from_config(section, rule)
     if rule not in RULE_VARIANTS:
         raise ParameterError(
             f"assemblies.sweep.rule = {rule!r} is invalid; allowed: {sorted(RULE_VARIANTS)}"
         )
-    overrides.setdefault("connectivity", {})["n_neurons"] = point.n_neurons
-    plasticity = overrides.setdefault("plasticity", {})
-    plasticity.update(RULE_VARIANTS[rule])
-    plasticity["learning_speed"] = point.learning_speed
-    plasticity.setdefault("start_s", protocol.warmup_s)
-    overrides.setdefault("assemblies", {})["n_assemblies"] = protocol.n_assemblies
-    return NetworkParams.from_dict(overrides, where="assemblies.network")
+    plasticity = {**overrides.get("plasticity", {}), **RULE_VARIANTS[rule],
+                  "learning_speed": point.learning_speed}
+    plasticity.setdefault("start_s", protocol.warmup_s)  # the config's start_s, else the warm-up
+    return network_with(overrides, n_neurons=point.n_neurons, plasticity=plasticity,
+                        n_assemblies=protocol.n_assemblies, where="assemblies.network")
 
 
 def probe_settings(section: Mapping[str, Any]):
@@ -280,8 +279,7 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray) -> tuple[xr.Dataset, 
     rate_hz = rec.counts_exc[:n_bins] / (n_exc * np.diff(edges) * dt_s)
     last = max(1, n_bins // 4)
     window_s = (edges[-1] - edges[-1 - last]) * dt_s
-    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
-    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int64)
+    steps, cells = spike_arrays(rec)
     keep = (steps >= rec.start_step + edges[-1 - last]) & (cells < n_exc)
     cell_hz = np.bincount(cells[keep], minlength=n_exc) / window_s
     mean_target = float(targets_hz.mean())

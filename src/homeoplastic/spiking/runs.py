@@ -27,7 +27,7 @@ def write_run_store(
 ) -> None:
     """Write the run's regular data, spikes and continuation state atomically to ``path``."""
     root = with_sweep_coords(record_dataset(sim, rec), sweep or {})
-    groups = {"state": sim.state_dataset()}
+    groups = {"state": state_group(sim)}
     if rec.spike_steps or rec.steps_done:
         groups["spikes"] = spikes_dataset(rec)
     groups.update(extra_groups or {})
@@ -45,6 +45,20 @@ def write_run_store(
             **attrs,
         ),
     )
+
+
+STATE_UNITS = {"xr_exc": "pF", "xd_exc": "pF", "xr_inh": "pF", "xd_inh": "pF"}
+"""Units of ``state`` variables the engine's table leaves dimensionless: the conductance rise and
+decay variables hold pF (``spiking/kernels/state.py``), like the ``*_pf`` variables."""
+
+
+def state_group(sim: Simulation) -> xr.Dataset:
+    """The run's continuation state (the store's ``state`` group) with every variable's units."""
+    state = sim.state_dataset()
+    for name, units in STATE_UNITS.items():
+        if name in state:
+            state[name].attrs["units"] = units
+    return state
 
 
 def with_sweep_coords(ds: xr.Dataset, sweep: Mapping[str, Any]) -> xr.Dataset:

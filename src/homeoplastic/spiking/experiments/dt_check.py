@@ -11,7 +11,6 @@ impossible).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -21,7 +20,8 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.spiking.engine import RecordSpec, Simulation
-from homeoplastic.spiking.params import NetworkParams, ParameterError
+from homeoplastic.spiking.output import spike_arrays
+from homeoplastic.spiking.params import ParameterError, network_with
 from homeoplastic.spiking.stimulus import training_schedule
 
 MIN_RATIO_SPREAD = 0.02
@@ -56,20 +56,17 @@ class DtCheckSettings:
 def _train(base: Mapping[str, Any], settings: DtCheckSettings, dt_ms: float,
            seed: int) -> tuple[float, float]:
     """E rate (Hz) and within/between weight ratio at the end of one short training run."""
-    overrides = copy.deepcopy(dict(base))
-    overrides["dt_ms"] = dt_ms
-    overrides.setdefault("connectivity", {})["n_neurons"] = settings.n_neurons
-    plasticity = overrides.setdefault("plasticity", {})
-    plasticity.update(start_s=settings.plasticity_start_s, learning_speed=settings.learning_speed)
-    overrides.setdefault("assemblies", {})["n_assemblies"] = settings.n_assemblies
-    params = NetworkParams.from_dict(overrides)
+    params = network_with(base, dt_ms=dt_ms, n_neurons=settings.n_neurons,
+                          plasticity={"start_s": settings.plasticity_start_s,
+                                      "learning_speed": settings.learning_speed},
+                          n_assemblies=settings.n_assemblies)
     sim = Simulation.build(params, seed)
     schedule = training_schedule(settings.n_assemblies, settings.repetitions,
                                  on_s=settings.stimulus_on_s, off_s=settings.stimulus_off_s,
                                  rng=np.random.default_rng(seed), lead_s=settings.lead_s)
     rec = sim.run(schedule.end_s + settings.tail_s, schedule,
                   RecordSpec(weight_interval_s=1.0), progress=False)
-    cells = np.concatenate(rec.spike_cells)
+    _, cells = spike_arrays(rec)
     n_exc = params.connectivity.n_exc
     rate_hz = float(np.sum(cells < n_exc) / (n_exc * sim.time_s))
     return rate_hz, float(rec.snap_w_within[-1] / rec.snap_w_between[-1])

@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.spiking.engine import RecordSpec, Simulation
+from homeoplastic.spiking.output import spike_arrays
 from homeoplastic.spiking.params import NetworkParams, ParameterError
 from homeoplastic.spiking.stimulus import StimulusSchedule
 from homeoplastic.stats.counts import (
@@ -195,8 +196,7 @@ def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int) -> xr.
                   progress=None, label="probe")
     wall = time.perf_counter() - wall0
     dt_s = p.dt_ms * 1e-3
-    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
-    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
+    steps, cells = spike_arrays(rec)
     is_exc = cells < n_exc
     times_s = (steps[is_exc] - rec.start_step) * dt_s
     done_s = rec.steps_done * dt_s

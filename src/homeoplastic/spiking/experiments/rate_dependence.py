@@ -40,6 +40,7 @@ from homeoplastic.spiking import kernels
 from homeoplastic.spiking.connectivity import build_pathway
 from homeoplastic.spiking.engine import RecordSpec, Simulation
 from homeoplastic.spiking.network import initial_state, poisson_tables, seed_streams
+from homeoplastic.spiking.output import spike_arrays
 from homeoplastic.spiking.params import NetworkParams, ParameterError, steps_of_seconds
 
 RULES = ("voltage", "triplet", "calcium")
@@ -102,8 +103,7 @@ def _set_drive(sim: Simulation, ext_rate_hz: np.ndarray) -> None:
 
 
 def _measured_rates(rec, n_cells: int, from_step: int, seconds: float) -> np.ndarray:
-    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
-    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
+    steps, cells = spike_arrays(rec)
     keep = (steps >= from_step) & (cells < n_cells)
     return np.bincount(cells[keep], minlength=n_cells)[:n_cells] / seconds
 
