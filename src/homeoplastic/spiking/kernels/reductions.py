@@ -5,6 +5,33 @@ from __future__ import annotations
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def _shift_row_to_target(weight_pf, start, stop, target_pf, w_min, w_max):  # pragma: no cover
+    """Shift one row ``weight_pf[start:stop]`` additively to sum ``target_pf``, then clip.
+
+    Four interleaved partial sums: a fixed summation order (bit-reproducible on every machine)
+    that breaks the add-latency chain of a plain running sum.
+    """
+    acc0 = 0.0
+    acc1 = 0.0
+    acc2 = 0.0
+    acc3 = 0.0
+    s = start
+    while s + 4 <= stop:
+        acc0 += weight_pf[s]
+        acc1 += weight_pf[s + 1]
+        acc2 += weight_pf[s + 2]
+        acc3 += weight_pf[s + 3]
+        s += 4
+    while s < stop:
+        acc0 += weight_pf[s]
+        s += 1
+    total = (acc0 + acc1) + (acc2 + acc3)
+    shift = (total - target_pf) / (stop - start)
+    for s in range(start, stop):
+        weight_pf[s] = min(max(weight_pf[s] - shift, w_min), w_max)
+
+
 @njit(cache=True)
 def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
     """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
@@ -15,26 +42,7 @@ def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma
         n_in = stop - start
         if n_in == 0:
             continue
-        # four interleaved partial sums: a fixed summation order (bit-reproducible on every
-        # machine) that breaks the add-latency chain of a plain running sum
-        acc0 = 0.0
-        acc1 = 0.0
-        acc2 = 0.0
-        acc3 = 0.0
-        s = start
-        while s + 4 <= stop:
-            acc0 += weight_pf[s]
-            acc1 += weight_pf[s + 1]
-            acc2 += weight_pf[s + 2]
-            acc3 += weight_pf[s + 3]
-            s += 4
-        while s < stop:
-            acc0 += weight_pf[s]
-            s += 1
-        total = (acc0 + acc1) + (acc2 + acc3)
-        shift = (total - row_target_pf[i]) / n_in
-        for s in range(start, stop):
-            weight_pf[s] = min(max(weight_pf[s] - shift, w_min), w_max)
+        _shift_row_to_target(weight_pf, start, stop, row_target_pf[i], w_min, w_max)
 
 
 @njit(cache=True)
@@ -65,25 +73,8 @@ def _ltp_flush_normalise_rows(post_ptr, pre_idx, weight_pf, cum, hist, last, seg
                 if col < last_i:
                     w = min(w + xi[j] * (c_now - hist[i, col]), w_max)
                 weight_pf[s] = w
-        # then sum it as _normalise_rows does (the row is in cache now)
-        acc0 = 0.0
-        acc1 = 0.0
-        acc2 = 0.0
-        acc3 = 0.0
-        s = start
-        while s + 4 <= stop:
-            acc0 += weight_pf[s]
-            acc1 += weight_pf[s + 1]
-            acc2 += weight_pf[s + 2]
-            acc3 += weight_pf[s + 3]
-            s += 4
-        while s < stop:
-            acc0 += weight_pf[s]
-            s += 1
-        total = (acc0 + acc1) + (acc2 + acc3)
-        shift = (total - row_target_pf[i]) / n_in
-        for s in range(start, stop):
-            weight_pf[s] = min(max(weight_pf[s] - shift, w_min), w_max)
+        # then sum and shift it as _normalise_rows does (the row is in cache now)
+        _shift_row_to_target(weight_pf, start, stop, row_target_pf[i], w_min, w_max)
 
 
 @njit(cache=True)
