@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from homeoplastic.spiking.kernels.voltage import _catch_up_row
+
 
 @njit(cache=True, inline="always")
 def _shift_row_to_target(weight_pf, start, stop, target_pf, w_min, w_max):  # pragma: no cover
@@ -65,14 +67,8 @@ def _ltp_flush_normalise_rows(post_ptr, pre_idx, weight_pf, cum, hist, last, seg
         last_i = last[i]
         if last_i != 0:
             # bring the row up to date in place (rows whose C_i never changed have nothing pending)
-            c_now = cum[i]
-            for s in range(start, stop):
-                j = pre_idx[s]
-                col = seg[j] - e0
-                w = weight_pf[s]
-                if col < last_i:
-                    w = min(w + xi[j] * (c_now - hist[i, col]), w_max)
-                weight_pf[s] = w
+            _catch_up_row(i, start, stop, pre_idx, weight_pf, cum[i], hist, last_i, seg, xi, e0,
+                          w_max, weight_pf)
         # then sum and shift it as _normalise_rows does (the row is in cache now)
         _shift_row_to_target(weight_pf, start, stop, row_target_pf[i], w_min, w_max)
 

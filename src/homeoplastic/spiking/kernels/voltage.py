@@ -21,6 +21,20 @@ def _ltp_add(hist, last, cum, i, col, inc):  # pragma: no cover - compiled
     last[i] = col
 
 
+@njit(cache=True, inline="always")
+def _catch_up_row(i, start, stop, pre_idx, weight_pf, c_now, hist, last_i, seg, xi, e0, w_max,
+                  out):  # pragma: no cover - compiled
+    """Row i's pending LTP into ``out[start:stop]``: a synapse whose presynaptic cell's trace
+    segment began before the row's last change gains xi_j (C_i now - C_i then), capped at w_max."""
+    for s in range(start, stop):
+        j = pre_idx[s]
+        col = seg[j] - e0
+        w = weight_pf[s]
+        if col < last_i:
+            w = min(w + xi[j] * (c_now - hist[i, col]), w_max)
+        out[s] = w
+
+
 @njit(cache=True)
 def _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max, out,
                same):  # pragma: no cover - compiled
@@ -38,14 +52,8 @@ def _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max
                 for s in range(start, stop):
                     out[s] = weight_pf[s]
             continue
-        c_now = cum[i]
-        for s in range(start, stop):
-            j = pre_idx[s]
-            col = seg[j] - e0
-            w = weight_pf[s]
-            if col < last_i:
-                w = min(w + xi[j] * (c_now - hist[i, col]), w_max)
-            out[s] = w
+        _catch_up_row(i, start, stop, pre_idx, weight_pf, cum[i], hist, last_i, seg, xi, e0,
+                      w_max, out)
 
 
 @njit(cache=True)
