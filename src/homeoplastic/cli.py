@@ -25,10 +25,10 @@ def kernels_need_compiling() -> bool:
     first-run wait) has no on-disk Numba cache yet: the first run after an install or an edit of
     the kernels. Only the index file is looked at; nothing is compiled or loaded here."""
     from homeoplastic.spiking.kernels import step
+    from homeoplastic.spiking.kernels.cache import index_path
 
-    cache = getattr(step._advance, "_cache", None)
-    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
-    return isinstance(index, str) and not os.path.exists(index)
+    index = index_path(step._advance)
+    return index is not None and not os.path.exists(index)
 
 
 def _simulate(args: argparse.Namespace) -> int:

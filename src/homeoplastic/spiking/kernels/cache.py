@@ -68,10 +68,17 @@ def refresh_stale_caches(dispatchers: Iterable[Any] | None = None,
     return flushed
 
 
+def index_path(dispatcher: Any) -> str | None:
+    """Path of a cached Numba function's on-disk index (None if Numba does not expose it)."""
+    cache = getattr(dispatcher, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    return index if isinstance(index, str) else None
+
+
 def _drop_cache(dispatcher: Any) -> None:
     """Remove the function's cache index (so "no cache yet" stays detectable), else flush it."""
-    index = getattr(getattr(dispatcher._cache, "_cache_file", None), "_index_path", None)
-    if isinstance(index, str):
+    index = index_path(dispatcher)
+    if index is not None:
         Path(index).unlink(missing_ok=True)
     else:
         dispatcher._cache.flush()
