@@ -4,7 +4,7 @@ Both simulate the LKD 2014 network of ``shared/spec/assemblies-lkd2014.md`` (sec
 engine's parameters: the *same* connectivity (the engine's synapse lists are handed to Brian2),
 the same weights, bounds and (size-scaled) plasticity amplitudes, the same initial conditions, and
 statistically the same Poisson drive. Brian2's Euler map matches the engine's as established in
-``tests/spiking/test_brian2_reference.py`` (delay 0 = the engine's one-step delay, refractory
+``tests/assemblies/test_brian2_reference.py`` (delay 0 = the engine's one-step delay, refractory
 tau_ref + dt, resets before the synaptic slot, I->E "post" pathway before "pre").
 
 Brian2 side, what differs from the engine:
@@ -49,9 +49,9 @@ from typing import Any
 
 import numpy as np
 
-from homeoplastic.spiking.engine import RecordSpec, Simulation
-from homeoplastic.spiking.kernels import KernelConstants
-from homeoplastic.spiking.params import NetworkParams
+from homeoplastic.assemblies.engine import RecordSpec, Simulation
+from homeoplastic.assemblies.kernels import KernelConstants
+from homeoplastic.assemblies.params import NetworkParams
 
 DT_MS = 0.1
 POISSON_SOURCES = 1000

@@ -40,9 +40,9 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
     """Build, warm up and time one network; the result line (and phase lines when profiling)."""
     import numpy as np
 
-    from homeoplastic.spiking import kernels
-    from homeoplastic.spiking.engine import RecordSpec, Simulation
-    from homeoplastic.spiking.params import NetworkParams
+    from homeoplastic.assemblies import kernels
+    from homeoplastic.assemblies.engine import RecordSpec, Simulation
+    from homeoplastic.assemblies.params import NetworkParams
 
     plasticity: dict = {"start_s": 0.0}
     if args.static:

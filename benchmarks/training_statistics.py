@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from homeoplastic.spiking import NetworkParams, RecordSpec, Simulation
-from homeoplastic.spiking.stimulus import training_schedule
+from homeoplastic.assemblies import NetworkParams, RecordSpec, Simulation
+from homeoplastic.assemblies.stimulus import training_schedule
 from homeoplastic.stats.spikes import isi_cv2
 
 

@@ -4,7 +4,7 @@ Only one setting lives here: matplotlib's backend defaults to Agg (``MPLBACKEND`
 that draws through pyplot (the README example's ``.plot()``) never opens a window. The library's
 figures use free-standing ``Figure`` objects and need no backend. Fixtures live beside the tests
 that use them (``tests/workflow/conftest.py``: the micro sweep; ``tests/reduced/conftest.py``:
-the reduced models; ``tests/spiking/helpers.py``: quiet test networks).
+the reduced models; ``tests/assemblies/helpers.py``: quiet test networks).
 """
 
 from __future__ import annotations

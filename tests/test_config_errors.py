@@ -17,11 +17,11 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
+from homeoplastic.assemblies.params import NetworkParams, ParameterError
+from homeoplastic.assemblies.protocol import network_params
+from homeoplastic.assemblies.stages import check_section
+from homeoplastic.assemblies.sweep import sweep_points
 from homeoplastic.config import load_schema, validate
-from homeoplastic.spiking.params import NetworkParams, ParameterError
-from homeoplastic.spiking.protocol import network_params
-from homeoplastic.spiking.stages import check_section
-from homeoplastic.spiking.sweep import sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas"

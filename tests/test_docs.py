@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from homeoplastic.spiking.params import NetworkParams
+from homeoplastic.assemblies.params import NetworkParams
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "config" / "README.md").read_text()

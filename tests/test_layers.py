@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "homeoplastic"
-MODELS = ("spiking", "balancing", "reduced")
+MODELS = ("assemblies", "balancing", "reduced")
 ABOVE_MODELS = ("homeoplastic.analysis", "homeoplastic.figures", "homeoplastic.cli")
 
 
@@ -79,9 +79,9 @@ def test_stats_store_and_config_import_no_model():
 def test_the_walk_sees_every_kind_of_import(tmp_path, monkeypatch, source, expected):
     """A module-level, function-level, relative or dynamic import in a model module is found."""
     fake = tmp_path / "homeoplastic"
-    (fake / "spiking" / "experiments").mkdir(parents=True)
-    path = fake / "spiking" / "experiments" / "bad.py"
+    (fake / "assemblies" / "experiments").mkdir(parents=True)
+    path = fake / "assemblies" / "experiments" / "bad.py"
     path.write_text(source)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert expected in imported_modules(path)
-    assert _violations(("spiking",), ABOVE_MODELS), "the walk missed a forbidden import"
+    assert _violations(("assemblies",), ABOVE_MODELS), "the walk missed a forbidden import"

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from homeoplastic.assemblies.experiments.dt_check import DtCheckSettings
+from homeoplastic.assemblies.experiments.probe import ProbeSettings
+from homeoplastic.assemblies.experiments.rate_dependence import RateMapSettings
+from homeoplastic.assemblies.protocol import Protocol, RecordSettings
 from homeoplastic.balancing.experiments import RNNSetup, SweepPoint
 from homeoplastic.balancing.rnn import TrainConfig
 from homeoplastic.balancing.stages import RNN_SETUP_KEYS, StageContext, rnn_setup, train_config
 from homeoplastic.config import load_schema, validate
 from homeoplastic.figures import DPI
-from homeoplastic.spiking.experiments.dt_check import DtCheckSettings
-from homeoplastic.spiking.experiments.probe import ProbeSettings
-from homeoplastic.spiking.experiments.rate_dependence import RateMapSettings
-from homeoplastic.spiking.protocol import Protocol, RecordSettings
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "workflow/schemas"
 
@@ -67,7 +67,7 @@ SPIKING = [
 
 @pytest.mark.parametrize(("name", "cls", "library_only", "config_only"), SPIKING,
                          ids=[row[0] for row in SPIKING])
-def test_spiking_schema_defaults_equal_the_dataclass_defaults(name, cls, library_only,
+def test_assemblies_schema_defaults_equal_the_dataclass_defaults(name, cls, library_only,
                                                               config_only):
     assert _differences("assemblies.schema.yaml", name, cls) == {}
     fields = {f.name for f in dataclasses.fields(cls)}

@@ -17,8 +17,8 @@ import pytest
 import xarray as xr
 
 from homeoplastic.analysis.assemblies import analyze_run
-from homeoplastic.spiking import NetworkParams, RecordSpec, Simulation, training_schedule
-from homeoplastic.spiking.runs import with_sweep_coords, write_run_store
+from homeoplastic.assemblies import NetworkParams, RecordSpec, Simulation, training_schedule
+from homeoplastic.assemblies.runs import with_sweep_coords, write_run_store
 from homeoplastic.store import open_store, open_sweep, provenance_attrs, write_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """homeoplastic: parameter sweeps of homeostatic synaptic plasticity models.
 
 Two models share one workflow: the balanced spiking network with assembly formation of
-Litwin-Kumar & Doiron (2014) (:mod:`homeoplastic.spiking`) and synaptic balancing of
+Litwin-Kumar & Doiron (2014) (:mod:`homeoplastic.assemblies`) and synaptic balancing of
 Stock, Harvey, Ocko & Ganguli (2022) (:mod:`homeoplastic.balancing`).
 """
 

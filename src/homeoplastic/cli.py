@@ -24,20 +24,20 @@ def kernels_need_compiling() -> bool:
     """True when the engine's step kernel (compiled on every run's first step, most of the
     first-run wait) has no on-disk Numba cache yet: the first run after an install or an edit of
     the kernels. Only the index file is looked at; nothing is compiled or loaded here."""
-    from homeoplastic.spiking.kernels import step
-    from homeoplastic.spiking.kernels.cache import index_path
+    from homeoplastic.assemblies.kernels import step
+    from homeoplastic.assemblies.kernels.cache import index_path
 
     index = index_path(step._advance)
     return index is not None and not os.path.exists(index)
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from homeoplastic.spiking.engine import RecordSpec, Simulation
-    from homeoplastic.spiking.output import summarise
-    from homeoplastic.spiking.params import network_with
-    from homeoplastic.spiking.runs import write_run_store
-    from homeoplastic.spiking.stimulus import training_schedule
-    from homeoplastic.spiking.sweep import MIN_NEURONS
+    from homeoplastic.assemblies.engine import RecordSpec, Simulation
+    from homeoplastic.assemblies.output import summarise
+    from homeoplastic.assemblies.params import network_with
+    from homeoplastic.assemblies.runs import write_run_store
+    from homeoplastic.assemblies.stimulus import training_schedule
+    from homeoplastic.assemblies.sweep import MIN_NEURONS
 
     if args.n_neurons < MIN_NEURONS:
         raise ValueError(f"--n-neurons = {args.n_neurons} is invalid; allowed: >= {MIN_NEURONS} "
@@ -63,7 +63,7 @@ def _simulate(args: argparse.Namespace) -> int:
         schedule = training_schedule(params.assemblies.n_assemblies, reps,
                                      rng=np.random.default_rng(args.seed))
         keep = schedule.t_off_s <= args.sim_seconds
-        from homeoplastic.spiking.stimulus import StimulusSchedule
+        from homeoplastic.assemblies.stimulus import StimulusSchedule
 
         schedule = StimulusSchedule(schedule.target[keep], schedule.t_on_s[keep],
                                     schedule.t_off_s[keep], schedule.rate_hz[keep])
@@ -114,7 +114,7 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from homeoplastic.spiking.params import SIZE_SCALINGS
+    from homeoplastic.assemblies.params import SIZE_SCALINGS
 
     parser = argparse.ArgumentParser(prog="homeoplastic", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -444,7 +444,7 @@ def _check_stage_allocations(cluster: LocalSlurm, section: Mapping[str, Any],
 
     Returns the (run, stage) pairs whose SLURM job completed. MinJobAge keeps finished jobs in squeue.
     """
-    from homeoplastic.spiking.stages import STAGES, resources_for, sweep_settings
+    from homeoplastic.assemblies.stages import STAGES, resources_for, sweep_settings
 
     settings = sweep_settings(section)
     out = cluster.run("squeue", "-h", "-t", "all", "-o", "%i|%k|%m|%l|%T").stdout
@@ -472,7 +472,7 @@ def test_slurm_profile_runs_micro_sweep(slurm_cluster: LocalSlurm, tmp_path: Pat
     """The micro sweep goes through sbatch to completion and leaves complete stores."""
     import xarray as xr
 
-    from homeoplastic.spiking.sweep import sweep_points
+    from homeoplastic.assemblies.sweep import sweep_points
     from homeoplastic.store import CONSOLIDATED, ZARR_FORMAT, is_complete
 
     results, logs, slurm_logs = tmp_path / "results", tmp_path / "logs", tmp_path / "slurm_logs"

@@ -7,7 +7,7 @@
 #
 # Runs whose rule is in `short_chain_rules` stop after spontaneous_recurrent. The stage graph (what
 # each stage reads, which settings change it, what it costs) is one table in the library:
-# homeoplastic.spiking.stages.STAGE_TABLE; each rule below reads its row. Params hold only the
+# homeoplastic.assemblies.stages.STAGE_TABLE; each rule below reads its row. Params hold only the
 # settings that change the rule's output, so editing the config reruns exactly what it affects.
 if ASM_RUNS:
     ALL_TARGETS.extend(

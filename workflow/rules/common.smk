@@ -30,7 +30,7 @@ MODEL_RULE_FILES = [
 
 
 # ---- assemblies: the sweep table, one RunSettings per run, and the stage graph ----
-from homeoplastic.spiking.stages import (
+from homeoplastic.assemblies.stages import (
     STAGES as ASM_STAGE_TABLE,
     analysis_params,
     figure_params,
@@ -38,7 +38,7 @@ from homeoplastic.spiking.stages import (
     stage_params,
     sweep_settings,
 )
-from homeoplastic.spiking.sweep import sweep_table
+from homeoplastic.assemblies.sweep import sweep_table
 
 ASM = config.get("assemblies", {"enabled": False})
 ASM_DIR = f"{RESULTS}/assemblies"

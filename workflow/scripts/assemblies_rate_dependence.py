@@ -5,6 +5,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from homeoplastic.spiking.protocol import stage_rate_dependence  # noqa: E402
+from homeoplastic.assemblies.protocol import stage_rate_dependence  # noqa: E402
 
 stage_rate_dependence(json.loads(snakemake.params.settings), snakemake.output[0])

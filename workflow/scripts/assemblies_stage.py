@@ -4,7 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from homeoplastic.spiking.stages import run_stage  # noqa: E402
+from homeoplastic.assemblies.stages import run_stage  # noqa: E402
 
 # Chunking and checkpoint cadence change how the stage runs, not its store: read from the config,
 # not the params, so changing them reruns nothing.

@@ -16,9 +16,9 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.analysis.probe import probe_summary
-from homeoplastic.spiking.runs import with_sweep_coords
-from homeoplastic.spiking.stages import store_status
-from homeoplastic.spiking.sweep import SweepPoint
+from homeoplastic.assemblies.runs import with_sweep_coords
+from homeoplastic.assemblies.stages import store_status
+from homeoplastic.assemblies.sweep import SweepPoint
 from homeoplastic.store import open_store, provenance_attrs, write_store
 
 PEAK_BIN_S = 0.1

@@ -1,7 +1,7 @@
 """Numbers for the results table from the probe datasets before and after training.
 
 The probe protocol itself runs the network and lives with the model
-(:mod:`homeoplastic.spiking.experiments.probe`); this module only reduces the datasets it writes.
+(:mod:`homeoplastic.assemblies.experiments.probe`); this module only reduces the datasets it writes.
 """
 
 from __future__ import annotations

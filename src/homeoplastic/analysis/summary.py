@@ -296,7 +296,7 @@ def write_summary(analysis_paths: Iterable[str | os.PathLike[str]],
 def dt_check_rows(ds: xr.Dataset) -> list[dict[str, object]]:
     """Rows of ``results/summary.csv``: each finer dt against the coarsest, in seed spreads.
 
-    ``ds`` is the dt check's dataset (:mod:`homeoplastic.spiking.experiments.dt_check`); its
+    ``ds`` is the dt check's dataset (:mod:`homeoplastic.assemblies.experiments.dt_check`); its
     attr ``tolerance_spreads`` is the agreement bound.
     """
     tolerance = float(ds.attrs["tolerance_spreads"])

@@ -1,6 +1,6 @@
 """The balancing model's stages, one table, and the one entry the workflow calls.
 
-The same contract as the spiking model's :mod:`homeoplastic.spiking.stages`: a rule's ``params``
+The same contract as the spiking model's :mod:`homeoplastic.assemblies.stages`: a rule's ``params``
 hold the JSON of only the ``balancing`` settings its stage reads (so an edit reruns exactly what it
 affects), its wildcards hold the sweep point, and :func:`run_stage` turns both into one frozen
 :class:`StageContext`, runs the stage and writes its store with provenance and timing

@@ -14,8 +14,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from homeoplastic.assemblies.runs import assembly_members
 from homeoplastic.figures import DPI, subplots
-from homeoplastic.spiking.runs import assembly_members
 from homeoplastic.store import open_store
 
 STAGE_COLOURS = {"simulate": "0.5", "train": "tab:orange", "spontaneous_recurrent": "tab:blue",

@@ -4,7 +4,7 @@ Panels: member rates around the stimulus, the mean-matched Fano factor of all re
 its baseline (the stimulated members alone are too few cells for a readable curve; their drop is
 ``fano_members_drop`` of the probe summary), ROC area over time,
 noise correlations of same- and different-assembly pairs, gain curves, pattern completion. Input
-datasets are the outputs of :func:`homeoplastic.spiking.experiments.probe.run_probe`.
+datasets are the outputs of :func:`homeoplastic.assemblies.experiments.probe.run_probe`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ def _edges(values: np.ndarray) -> np.ndarray:
 def plot_rate_dependence(ds: xr.Dataset, path: str | Path | None = None) -> Figure:
     """One panel per rule: mean weight change per second against pre- and postsynaptic rate.
 
-    ``ds`` comes from :func:`homeoplastic.spiking.experiments.rate_dependence.rate_dependence`. Each panel has
+    ``ds`` comes from
+    :func:`homeoplastic.assemblies.experiments.rate_dependence.rate_dependence`. Each panel has
     its own colour scale, centred on zero (red: potentiation, blue: depression). Saved to ``path``
     when given.
     """

@@ -1,0 +1,111 @@
+"""Passes over whole weight arrays: row normalisation, assembly means, binned counts."""
+
+from __future__ import annotations
+
+from numba import njit
+
+from homeoplastic.assemblies.kernels.voltage import _catch_up_row
+
+
+@njit(cache=True, inline="always")
+def _shift_row_to_target(weight_pf, start, stop, target_pf, w_min, w_max):  # pragma: no cover
+    """Shift one row ``weight_pf[start:stop]`` additively to sum ``target_pf``, then clip.
+
+    Four interleaved partial sums: a fixed summation order (bit-reproducible on every machine)
+    that breaks the add-latency chain of a plain running sum.
+    """
+    acc0 = 0.0
+    acc1 = 0.0
+    acc2 = 0.0
+    acc3 = 0.0
+    s = start
+    while s + 4 <= stop:
+        acc0 += weight_pf[s]
+        acc1 += weight_pf[s + 1]
+        acc2 += weight_pf[s + 2]
+        acc3 += weight_pf[s + 3]
+        s += 4
+    while s < stop:
+        acc0 += weight_pf[s]
+        s += 1
+    total = (acc0 + acc1) + (acc2 + acc3)
+    shift = (total - target_pf) / (stop - start)
+    for s in range(start, stop):
+        weight_pf[s] = min(max(weight_pf[s] - shift, w_min), w_max)
+
+
+@njit(cache=True)
+def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
+    """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
+    n_post = post_ptr.size - 1
+    for i in range(n_post):
+        start = post_ptr[i]
+        stop = post_ptr[i + 1]
+        n_in = stop - start
+        if n_in == 0:
+            continue
+        _shift_row_to_target(weight_pf, start, stop, row_target_pf[i], w_min, w_max)
+
+
+@njit(cache=True)
+def _ltp_flush_normalise_rows(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max,
+                              row_target_pf, w_min):  # pragma: no cover - compiled
+    """The deferred-LTP flush (:func:`~.voltage._ltp_flush` in place) and :func:`_normalise_rows`
+    in one pass over the weights, bit for bit the two in sequence.
+
+    Each row is brought up to date, summed (the same four partial sums in the same order, of the
+    same values) and shifted while it is in cache: the weight array is read and written once
+    from memory instead of three reads and two writes.
+    """
+    n_post = post_ptr.size - 1
+    for i in range(n_post):
+        start = post_ptr[i]
+        stop = post_ptr[i + 1]
+        n_in = stop - start
+        if n_in == 0:
+            continue
+        last_i = last[i]
+        if last_i != 0:
+            # bring the row up to date in place (rows whose C_i never changed have nothing pending)
+            _catch_up_row(i, start, stop, pre_idx, weight_pf, cum[i], hist, last_i, seg, xi, e0,
+                          w_max, weight_pf)
+        # then sum and shift it as _normalise_rows does (the row is in cache now)
+        _shift_row_to_target(weight_pf, start, stop, row_target_pf[i], w_min, w_max)
+
+
+@njit(cache=True)
+def assembly_weight_means(
+    pre_idx, post_ptr, weight_pf, cell_group_ptr, cell_groups, n_groups, out_sum, out_count
+):  # pragma: no cover - compiled
+    """Sum and count E->E weights for every (pre group, post group) pair.
+
+    A cell in several groups counts once for each; ``cell_groups`` lists each cell's groups in
+    CSR form (a cell in no assembly belongs to the "outside" group ``n_groups - 1``).
+    """
+    out_sum[:, :] = 0.0
+    out_count[:, :] = 0
+    for i in range(post_ptr.size - 1):
+        for s in range(post_ptr[i], post_ptr[i + 1]):
+            j = pre_idx[s]
+            w = weight_pf[s]
+            for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
+                ga = cell_groups[a]
+                for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
+                    gb = cell_groups[b]
+                    out_sum[ga, gb] += w
+                    out_count[ga, gb] += 1
+
+
+@njit(cache=True)
+def bin_group_counts(
+    spike_step, spike_cell, first_step, bin_steps, cell_group_ptr, cell_groups, out
+):  # pragma: no cover - compiled
+    """Add spike counts per (time bin, group) into ``out`` for E cells (a cell counts per group)."""
+    n_cells = cell_group_ptr.size - 1
+    for s in range(spike_step.size):
+        c = spike_cell[s]
+        if c >= n_cells:
+            continue
+        b = (spike_step[s] - first_step) // bin_steps
+        for a in range(cell_group_ptr[c], cell_group_ptr[c + 1]):
+            out[b, cell_groups[a]] += 1

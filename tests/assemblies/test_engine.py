@@ -1,0 +1,303 @@
+"""Engine behaviour: determinism, exact resume, the run guard, parameter errors, stores."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from homeoplastic.assemblies.engine import RecordSpec, Simulation
+from homeoplastic.assemblies.params import NetworkParams, ParameterError
+from homeoplastic.assemblies.runs import write_run_store
+from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
+from homeoplastic.store import is_complete, open_store
+
+SMALL = {"connectivity": {"n_neurons": 400}, "plasticity": {"start_s": 0.1}}
+RECORD = RecordSpec(rate_bin_ms=5.0, weight_interval_s=0.1, chunk_s=0.05)
+
+
+def _small(**changes) -> NetworkParams:
+    return NetworkParams.from_dict(SMALL).replace(**changes) if changes else \
+        NetworkParams.from_dict(SMALL)
+
+
+def _schedule() -> StimulusSchedule:
+    return StimulusSchedule(target=[0, 3], t_on_s=[0.1, 0.3], t_off_s=[0.2, 0.4],
+                            rate_hz=[8000.0, 8000.0])
+
+
+def _final(sim: Simulation) -> dict[str, np.ndarray]:
+    return {name: np.asarray(sim.state_dataset()[name].values)
+            for name in sim.state_dataset().data_vars}
+
+
+def _assert_same_state(a: Simulation, b: Simulation) -> None:
+    fa, fb = _final(a), _final(b)
+    assert fa.keys() == fb.keys()
+    for name in fa:
+        np.testing.assert_array_equal(fa[name], fb[name], err_msg=name)
+
+
+def test_same_seed_same_result_bit_for_bit_and_seeds_differ():
+    recs = []
+    sims = []
+    for seed in (5, 5, 6):
+        sim = Simulation.build(_small(), seed)
+        recs.append(sim.run(0.5, _schedule(), RECORD, progress=False))
+        sims.append(sim)
+    _assert_same_state(sims[0], sims[1])
+    np.testing.assert_array_equal(np.concatenate(recs[0].spike_cells),
+                                  np.concatenate(recs[1].spike_cells))
+    assert not np.array_equal(sims[0].neurons.v_mv, sims[2].neurons.v_mv)
+
+
+def test_chunk_size_does_not_change_the_result():
+    a = Simulation.build(_small(), 2)
+    b = Simulation.build(_small(), 2)
+    a.run(0.4, _schedule(), RECORD, progress=False)
+    b.run(0.4, _schedule(), RecordSpec(rate_bin_ms=5.0, weight_interval_s=0.1, chunk_s=0.0137),
+          progress=False)
+    _assert_same_state(a, b)
+
+
+def test_resume_from_checkpoint_is_bit_identical(tmp_path, monkeypatch):
+    reference = Simulation.build(_small(), 9)
+    ref_rec = reference.run(0.6, _schedule(), RECORD, progress=False)
+
+    ckpt = tmp_path / "run.ckpt.zarr"
+    interrupted = Simulation.build(_small(), 9)
+    saves = {"n": 0}
+    original = Simulation.save_checkpoint
+
+    def save_then_die(self, path, rec, fingerprint):
+        original(self, path, rec, fingerprint)
+        saves["n"] += 1
+        if saves["n"] == 2:
+            raise KeyboardInterrupt  # the job is killed right after its second checkpoint
+
+    monkeypatch.setattr(Simulation, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run(0.6, _schedule(), RECORD, progress=False, checkpoint_path=ckpt,
+                        checkpoint_every_s=0.15)
+    monkeypatch.setattr(Simulation, "save_checkpoint", original)
+    assert is_complete(ckpt)
+
+    resumed = Simulation.build(_small(), 9)  # a fresh process would start like this
+    rec = resumed.run(0.6, _schedule(), RECORD, progress=False, checkpoint_path=ckpt,
+                      checkpoint_every_s=0.15)
+    assert rec.status == "completed"
+    _assert_same_state(reference, resumed)
+    np.testing.assert_array_equal(rec.counts_groups, ref_rec.counts_groups)
+    np.testing.assert_array_equal(np.concatenate(rec.spike_steps),
+                                  np.concatenate(ref_rec.spike_steps))
+    assert rec.snap_w_within == ref_rec.snap_w_within
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path):
+    ckpt = tmp_path / "c.zarr"
+    sim = Simulation.build(_small(), 1)
+    rec = sim.run(0.1, None, RECORD, progress=False)
+    sim.save_checkpoint(ckpt, rec, "not-this-run")
+    with pytest.raises(ParameterError, match="different run"):
+        Simulation.build(_small(), 1).run(0.2, None, RECORD, progress=False,
+                                          checkpoint_path=ckpt, checkpoint_every_s=0.1)
+
+
+def test_state_round_trip_continues_identically(tmp_path):
+    a = Simulation.build(_small(), 4)
+    a.run(0.2, None, RECORD, progress=False)
+    state = a.state_dataset()
+    path = tmp_path / "state.zarr"
+    state.to_zarr(path, mode="w", zarr_format=3, consolidated=False)
+    b = Simulation.from_state_dataset(xr.open_zarr(path, consolidated=False).load())
+    a.run(0.2, _schedule_shifted(), RECORD, progress=False)
+    b.run(0.2, _schedule_shifted(), RECORD, progress=False)
+    _assert_same_state(a, b)
+
+
+def _schedule_shifted() -> StimulusSchedule:
+    return StimulusSchedule(target=[1], t_on_s=[0.05], t_off_s=[0.15], rate_hz=[8000.0])
+
+
+def test_stimulus_raises_members_rate_only_while_on():
+    params = _small(**{"plasticity.ee_rule": "none", "plasticity.istdp": False,
+                       "connectivity.n_neurons": 2000})
+    sim = Simulation.build(params, 3)
+    sched = StimulusSchedule(target=[0], t_on_s=[0.1], t_off_s=[0.3], rate_hz=[8000.0])
+    rec = sim.run(0.4, sched, RecordSpec(rate_bin_ms=100.0, weight_interval_s=0.0), progress=False)
+    members = sim.assembly_members(0)
+    counts = rec.counts_groups[:, 0] / members.size
+    assert counts[1] > 3 * counts[0] and counts[2] > 3 * counts[3]
+    assert np.all(sim.neurons.ext_rate_hz[: sim.params.connectivity.n_exc] == 4500.0)
+
+
+def test_guard_stops_a_runaway_network_and_the_store_says_why(tmp_path):
+    # tripled drive without iSTDP: E rates far above a 10 Hz band
+    params = NetworkParams.from_dict({
+        "connectivity": {"n_neurons": 1000},
+        "external": {"rate_to_e_hz": 13500.0},
+        "plasticity": {"istdp": False},
+        "guard": {"rate_max_hz": 10.0, "start_s": 0.05, "tau_s": 0.02},
+    })
+    sim = Simulation.build(params, 1)
+    rec = sim.run(1.0, None, RECORD, progress=False)
+    assert rec.status == "aborted"
+    assert rec.abort_reason["checker"] == "rate_band"
+    assert rec.abort_reason["value"] > 10.0
+    assert 0.05 <= rec.abort_reason["sim_time_s"] < 1.0
+    path = tmp_path / "aborted.zarr"
+    write_run_store(path, sim, rec, stage="test")
+    ds = open_store(path)
+    assert ds.attrs["status"] == "aborted"
+    assert json.loads(ds.attrs["abort_reason_json"])["checker"] == "rate_band"
+    assert ds.attrs["sim_seconds"] == pytest.approx(rec.abort_reason["sim_time_s"])
+
+
+def test_guard_catches_silence():
+    params = NetworkParams.from_dict({
+        "connectivity": {"n_neurons": 400},
+        "external": {"rate_to_e_hz": 0.0, "rate_to_i_hz": 0.0},
+        "guard": {"rate_min_hz": 0.5, "start_s": 0.1, "tau_s": 0.02},
+    })
+    rec = Simulation.build(params, 1).run(1.0, None, RECORD, progress=False)
+    assert rec.status == "aborted" and rec.abort_reason["value"] < 0.5
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"dt_ms": -0.1}, "dt_ms"),
+        ({"exc.tau_m_ms": 0.0}, "exc.tau_m_ms"),
+        ({"external.rate_to_e_hz": -5.0}, "external.rate_to_e_hz"),
+        ({"plasticity.ee_rule": "hebbian"}, "ee_rule"),
+        ({"plasticity.normalisation_interval_ms": 20.05}, "normalisation_interval_ms"),
+        ({"istdp.tau_y_ms": -1.0}, "istdp.tau_y_ms"),
+        ({"connectivity.p_connect": 1.5}, "p_connect"),
+        ({"connectivity.j_e_to_e_pf": 30.0}, "j_e_to_e_pf"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(changes, needle):
+    with pytest.raises(ParameterError, match=needle.replace(".", r"\.")):
+        NetworkParams().replace(**changes)
+
+
+def test_unknown_parameter_is_named():
+    with pytest.raises(ParameterError, match="tau_mem"):
+        NetworkParams.from_dict({"exc": {"tau_mem": 10.0}})
+
+
+def test_bad_protocols_are_refused_before_any_compute():
+    sim = Simulation.build(_small(), 1)
+    clock = sim.clock.copy()
+    with pytest.raises(ParameterError, match="past the run's end"):
+        sim.run(0.5, StimulusSchedule([0], [0.4], [0.6], [8000.0]), RECORD, progress=False)
+    with pytest.raises(ParameterError, match="out of range"):
+        sim.run(0.5, StimulusSchedule([25], [0.1], [0.2], [8000.0]), RECORD, progress=False)
+    with pytest.raises(ParameterError, match="multiple of dt"):
+        sim.run(0.50005, None, RECORD, progress=False)
+    with pytest.raises(ParameterError, match="multiples of dt"):
+        sim.run(0.5, StimulusSchedule([0], [0.10004], [0.2], [8000.0]), RECORD, progress=False)
+    with pytest.raises(ParameterError, match="rate_hz"):
+        sim.run(0.5, StimulusSchedule([0], [0.1], [0.2], [-8000.0]), RECORD, progress=False)
+    np.testing.assert_array_equal(sim.clock, clock)  # nothing ran
+
+
+def test_training_schedule_has_the_paper_shape():
+    sched = training_schedule(20, 3, rng=np.random.default_rng(0))
+    assert len(sched) == 60
+    assert sched.end_s == pytest.approx(59 * 4.0 + 1.0)
+    for block in range(3):
+        assert sorted(sched.target[block * 20:(block + 1) * 20]) == list(range(20))
+    assert np.all(sched.target[1:] != sched.target[:-1])  # no immediate repeats
+    np.testing.assert_allclose(sched.t_off_s - sched.t_on_s, 1.0)
+
+
+def test_store_round_trip_keeps_units_attrs_and_provenance(tmp_path):
+    sim = Simulation.build(_small(), 2)
+    rec = sim.run(0.5, _schedule(), RECORD, progress=False)
+    path = tmp_path / "run.zarr"
+    write_run_store(path, sim, rec, stage="test", sweep={"n_neurons": 400, "seed": 2})
+    ds = xr.open_zarr(path, consolidated=False)
+    assert ds.attrs["stage"] == "test" and ds.attrs["seed"] == 2
+    assert json.loads(ds.attrs["sweep_json"]) == {"n_neurons": 400, "seed": 2}
+    assert "package_version" in ds.attrs and ds.attrs["store_complete"]
+    for name in list(ds.data_vars) + list(ds.coords):
+        assert "units" in ds[name].attrs, name
+    assert ds.time.attrs["units"] == "s"
+    assert float(ds.rate_exc_hz.mean()) > 0
+    spikes = xr.open_zarr(path, group="spikes", consolidated=False)
+    assert spikes.spike_step.size == sum(s.size for s in rec.spike_steps)
+    restored = Simulation.from_state_dataset(open_store(path, group="state").load())
+    _assert_same_state(sim, restored)
+
+
+def test_size_scaling_keeps_mean_input():
+    for n in (1000, 5000, 20000):
+        c = NetworkParams().replace(**{"connectivity.n_neurons": n}).connectivity
+        k_exc = c.effective_p_connect * c.n_exc
+        assert k_exc * c.j_e_to_e_pf * c.weight_scale == pytest.approx(800 * 2.86)
+
+
+def test_stale_checkpoint_can_be_discarded_instead_of_refused(tmp_path, capsys):
+    """The workflow reruns a stage after an upstream change: the old checkpoint must not block it."""
+    ckpt = tmp_path / "c.zarr"
+    sim = Simulation.build(_small(), 1)
+    rec = sim.run(0.1, None, RECORD, progress=False)
+    sim.save_checkpoint(ckpt, rec, "not-this-run")
+    fresh = Simulation.build(_small(), 1)
+    rec = fresh.run(0.2, None, RECORD, progress=False, checkpoint_path=ckpt,
+                    checkpoint_every_s=0.1, stale_checkpoint="restart")
+    assert rec.status == "completed" and rec.steps_done == 2000
+    assert "discarding checkpoint" in capsys.readouterr().err
+    reference = Simulation.build(_small(), 1)
+    reference.run(0.2, None, RECORD, progress=False)
+    _assert_same_state(fresh, reference)
+
+
+def test_cli_refuses_networks_below_the_workflow_minimum(capsys):
+    from homeoplastic.assemblies.sweep import MIN_NEURONS
+    from homeoplastic.cli import main
+
+    assert main(["simulate", "--n-neurons", str(MIN_NEURONS - 50), "--sim-seconds", "0.1",
+                 "--quiet"]) == 2
+    assert f">= {MIN_NEURONS}" in capsys.readouterr().err
+
+
+def test_cli_run_stopped_by_the_guard_exits_nonzero_and_says_why(capsys):
+    from homeoplastic.cli import main
+
+    code = main(["simulate", "--n-neurons", "200", "--sim-seconds", "2.0", "--quiet",
+                 "--rate-max-hz", "0.5", "--json"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "stopped early (aborted)" in err and "rate_band" in err and "[0.05, 0.5] Hz" in err
+
+
+def test_schema_minimum_size_is_the_cli_minimum():
+    from pathlib import Path
+
+    import yaml
+
+    from homeoplastic.assemblies.sweep import MIN_NEURONS
+
+    schema = Path(__file__).resolve().parents[2] / "workflow/schemas/assemblies.schema.yaml"
+    text = yaml.safe_load(schema.read_text())
+    assert text["properties"]["sweep"]["properties"]["n_neurons"]["items"]["minimum"] == MIN_NEURONS
+
+
+def test_profiling_times_the_phases_and_changes_nothing():
+    from homeoplastic.assemblies import kernels
+
+    plain = Simulation.build(_small(), 3)
+    timed = Simulation.build(_small(), 3)
+    timed.profile_cycles = np.zeros(len(kernels.PHASES), dtype=np.uint64)
+    plain.run(0.4, _schedule(), RECORD, progress=False)
+    timed.run(0.4, _schedule(), RECORD, progress=False)
+    _assert_same_state(plain, timed)
+    cycles = dict(zip(kernels.PHASES, timed.profile_cycles.tolist(), strict=True))
+    for phase in ("poisson", "e_update", "i_update", "delivery", "normalisation", "ltp"):
+        assert cycles[phase] > 0, phase
+    assert cycles["triplet_calcium"] < cycles["e_update"]  # no triplet/calcium rule selected
+    assert plain.profile_cycles.size == 0

@@ -1,0 +1,145 @@
+"""Probe experiment on a tiny network: shapes, frozen plasticity, reproducibility, responses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from homeoplastic.analysis.probe import probe_summary
+from homeoplastic.assemblies.engine import Simulation
+from homeoplastic.assemblies.experiments.probe import (
+    ProbeSettings,
+    frozen_params,
+    probe_simulation,
+    run_probe,
+)
+from homeoplastic.assemblies.params import NetworkParams, ParameterError
+
+PARAMS = NetworkParams.from_dict({
+    "connectivity": {"n_neurons": 500},
+    "assemblies": {"n_assemblies": 3, "p_member": 0.1},
+    "plasticity": {"start_s": 0.0},
+})
+SETTINGS = ProbeSettings(n_stimuli=2, n_trials=6, rate_hz=4000.0, on_s=0.2, pre_s=0.2, post_s=0.1,
+                         gain_rates_hz=(1000.0, 8000.0), gain_n_trials=1, completion_n_trials=2,
+                         step_s=0.05, max_record_cells=300)
+
+
+@pytest.fixture(scope="module")
+def state() -> xr.Dataset:
+    sim = Simulation.build(PARAMS, 4)
+    sim.run(0.3, progress=False)  # plasticity on: a state like a stage's output
+    return sim.state_dataset()
+
+
+@pytest.fixture(scope="module")
+def probed(state):
+    sim = Simulation.from_state_dataset(state, PARAMS)
+    before = {name: sim.pathways[name].weight_pf.copy() for name in sim.pathways}
+    ds = probe_simulation(sim, SETTINGS, seed=1)
+    return ds, before, sim
+
+
+def test_dataset_shapes_trial_table_and_units(probed):
+    ds, _, sim = probed
+    n_stim, n_exc = 2, PARAMS.connectivity.n_exc
+    per_stim = SETTINGS.n_trials + 2 * SETTINGS.gain_n_trials + SETTINGS.completion_n_trials
+    n_win = int((SETTINGS.pre_s + SETTINGS.on_s + SETTINGS.post_s - SETTINGS.window_s)
+                / SETTINGS.step_s + 1e-9) + 1
+    assert ds["counts"].dims == ("trial", "cell", "window_time")
+    # window times count from stimulus onset, and say so (analyze.zarr's axes are absolute)
+    for axis in ("window_time", "auc_time"):
+        assert ds[axis].attrs["time_reference"] == "relative"
+        assert ds[axis].min() < 0 < ds[axis].max()
+    assert ds["counts"].shape == (n_stim * per_stim, SETTINGS.max_record_cells, n_win)
+    assert np.unique(ds["cell"]).size == SETTINGS.max_record_cells
+    assert ds["cell"].max() < n_exc
+    kinds, stims = ds["trial_kind"].values, ds["trial_stimulus"].values
+    for a in range(n_stim):
+        assert ((kinds == "probe") & (stims == a)).sum() == SETTINGS.n_trials
+        assert ((kinds == "completion") & (stims == a)).sum() == SETTINGS.completion_n_trials
+    assert list(ds["strength"].values) == [0.0, 1000.0, 4000.0, 8000.0]
+    # completion trials drive an extra group holding exactly the stored half of the assembly
+    for a in range(n_stim):
+        groups = np.unique(ds["trial_group"].values[(kinds == "completion") & (stims == a)])
+        assert groups.size == 1 and groups[0] >= sim.n_assemblies
+        half = np.flatnonzero(ds["stimulated_half"].values[:, a])
+        np.testing.assert_array_equal(sim.assembly_members(int(groups[0])), half)
+        members = np.flatnonzero(ds["membership"].values[:, a])
+        assert np.isin(half, members).all() and abs(half.size - members.size / 2) <= 0.5
+    onsets = ds["trial_onset_s"].values
+    np.testing.assert_allclose(np.diff(onsets), SETTINGS.period_s)
+    assert onsets[0] == pytest.approx(0.3 + SETTINGS.gap_s + SETTINGS.pre_s)
+    for name, var in {**ds.data_vars, **ds.coords}.items():
+        assert "units" in var.attrs, name
+    assert ds.attrs["status"] == "completed"
+
+
+def test_plasticity_is_frozen_bit_for_bit(probed, state):
+    ds, before, sim = probed
+    for name, weights in before.items():
+        np.testing.assert_array_equal(sim.pathways[name].weight_pf, weights, err_msg=name)
+    assert ds.attrs["max_weight_change_pf"] == 0.0
+    # the same protocol with plasticity on does change weights (the check can fail)
+    short = ProbeSettings(**{**SETTINGS.__dict__, "n_trials": 2, "gain_n_trials": 0,
+                             "completion_n_trials": 0, "freeze_plasticity": False})
+    plastic = probe_simulation(Simulation.from_state_dataset(state, PARAMS), short, seed=1)
+    assert plastic.attrs["max_weight_change_pf"] > 0.0
+
+
+def test_same_seed_same_result_other_seed_other_order(state, probed):
+    ds, _, _ = probed
+    again = run_probe(state, PARAMS, SETTINGS, seed=1)
+    xr.testing.assert_identical(ds.drop_attrs(), again.drop_attrs())
+    other = run_probe(state, PARAMS, SETTINGS, seed=2)
+    assert not np.array_equal(other["trial_kind"].values, ds["trial_kind"].values) or \
+        not np.array_equal(other["trial_stimulus"].values, ds["trial_stimulus"].values)
+
+
+def test_stimulated_members_respond_above_baseline(probed):
+    ds, _, _ = probed
+    t = ds["window_time"].values
+    w = SETTINGS.window_s
+    during = (t - w / 2 >= 0) & (t + w / 2 <= SETTINGS.on_s + 1e-9)
+    baseline = t + w / 2 <= 1e-9
+    probe = ds["trial_kind"].values == "probe"
+    counts = ds["counts"].values[probe]
+    stim = ds["trial_stimulus"].values[probe]
+    member = ds["membership"].sel(exc_cell=ds["cell"]).values[:, stim].T  # (trial, cell)
+    # per (trial, member cell): mean count during the stimulus minus in the baseline
+    diff = (counts[:, :, during].mean(axis=2) - counts[:, :, baseline].mean(axis=2))[member]
+    assert diff.mean() > 4 * diff.std(ddof=1) / np.sqrt(diff.size)
+    gain = ds["gain_rate_members_hz"].values
+    assert np.all(np.diff(gain) > 0)  # stronger stimuli, higher member rates
+    assert gain[-1] > ds["gain_rate_nonmembers_hz"].values[-1] + 5.0
+    assert float(ds["auc_population"].sel(auc_time=0.1, method="nearest").mean()) > 0.8
+
+
+def test_summary_and_frozen_params(probed):
+    ds, _, _ = probed
+    summary = probe_summary(ds, ds)
+    assert summary["auc_population_before"] == summary["auc_population_after"] > 0.7
+    assert np.isfinite(summary["fano_drop_after"])
+    assert all(isinstance(v, float) for v in summary.values())
+    frozen = frozen_params(PARAMS).plasticity
+    assert (frozen.ee_rule, frozen.istdp, frozen.normalisation) == ("none", False, False)
+
+
+def test_bad_settings_name_the_key():
+    with pytest.raises(ParameterError, match="pre_s"):
+        ProbeSettings(pre_s=0.1).validate(0.1)
+    with pytest.raises(ParameterError, match="on_s"):
+        ProbeSettings(on_s=0.25005).validate(0.1)
+    with pytest.raises(ParameterError, match="unknown"):
+        ProbeSettings.from_dict({"n_trails": 3})
+
+
+def test_figure_is_written(probed, tmp_path):
+    from homeoplastic.figures.probe import plot_probe
+
+    ds, _, _ = probed
+    fig = plot_probe(ds, ds, tmp_path / "probe.png")
+    assert (tmp_path / "probe.png").stat().st_size > 10_000
+    for ax in fig.axes:
+        assert "[" in ax.get_ylabel()

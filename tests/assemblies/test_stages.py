@@ -1,0 +1,188 @@
+"""The stage table: narrow params, settings a stage may read, and what a guard stop does downstream."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from homeoplastic.analysis.assemblies import analyze_stage
+from homeoplastic.assemblies.params import NetworkParams, ParameterError
+from homeoplastic.assemblies.stages import (
+    CONTROL_CHAIN,
+    FULL_CHAIN,
+    SHORT_CHAIN,
+    STAGE_TABLE,
+    STAGES,
+    StageContext,
+    resources_for,
+    run_settings,
+    run_stage,
+    stage_params,
+    sweep_settings,
+)
+from homeoplastic.assemblies.sweep import SweepPoint, sweep_table
+from homeoplastic.config import load_schema, validate
+from homeoplastic.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = load_schema(ROOT / "workflow/schemas/assemblies.schema.yaml")
+
+
+def _section(**protocol) -> dict:
+    raw = {
+        "sweep": {"n_neurons": [200], "rule": ["voltage"], "learning_speed": [1.0], "seed": [1, 2]},
+        "network": {"connectivity": {"size_scaling": "mean_input"}},
+        "protocol": {"warmup_s": 0.3, "n_assemblies": 2, "stimulus_on_s": 0.1,
+                     "stimulus_off_s": 0.1, "repetitions": 1, "spontaneous_s": 0.2,
+                     "nonrecurrent_settle_s": 0.1, "perturb_at_s": 0.1, "perturb_duration_s": 0.2,
+                     "remap_repetitions": 1, "remap_after_s": 0.1, **protocol},
+        "record": {"weight_interval_s": 0.1, "chunk_s": 0.1, "checkpoint_every_s": 0.0},
+        "probe": {"enabled": False},
+    }
+    return validate(raw, SCHEMA, where="assemblies")
+
+
+def test_the_table_is_a_graph_each_stage_after_what_it_reads():
+    seen: list[str] = []
+    for stage in STAGE_TABLE:
+        for _, source in stage.inputs:
+            assert source in STAGES and source in seen, (stage.name, source)
+        seen.append(stage.name)
+    assert tuple(s for s in seen if s in FULL_CHAIN) == FULL_CHAIN
+
+
+def test_sweep_table_and_settings_agree_one_row_per_run():
+    section = _section()
+    table = sweep_table(section)
+    settings = sweep_settings(section)
+    assert list(table.index) == list(settings) and len(table) == 2
+    assert table.loc["n_neurons~200_rule~voltage_learning_speed~1_seed~2", "seed"] == 2
+    run = settings["n_neurons~200_rule~voltage_learning_speed~1_seed~1"]
+    assert run.point == SweepPoint(200, "voltage", 1.0, 1)
+    assert run.network.connectivity.n_neurons == 200 and run.stages == FULL_CHAIN
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_stage_params_rebuild_the_same_network(stage):
+    section = {**_section(), "probe": {"enabled": True, "n_trials": 2, "on_s": 0.1, "pre_s": 0.2}}
+    run = run_settings(validate(section, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+    ctx = StageContext.from_params(stage, stage_params(run, stage))
+    assert ctx.network == run.network
+    for key in STAGES[stage].protocol_keys:
+        assert getattr(ctx.protocol, key) == getattr(run.protocol, key)
+
+
+def test_params_of_a_stage_change_exactly_with_its_own_settings():
+    point = SweepPoint(200, "voltage", 1.0, 1)
+    base = run_settings(_section(), point)
+    longer = run_settings(_section(spontaneous_s=0.4), point)
+    changed = {s for s in STAGES if s not in ("probe_before", "probe_after")
+               if stage_params(base, s) != stage_params(longer, s)}
+    assert changed == {"spontaneous_recurrent", "spontaneous_nonrecurrent"}
+    other_seed = run_settings(_section(), SweepPoint(200, "voltage", 1.0, 2))
+    assert json.loads(stage_params(other_seed, "train"))["sweep"]["seed"] == 2
+
+
+def test_a_stage_cannot_read_a_setting_its_row_does_not_declare():
+    run = run_settings(_section(), SweepPoint(200, "voltage", 1.0, 1))
+    ctx = StageContext.from_params("simulate", stage_params(run, "simulate"))
+    assert ctx.protocol.warmup_s == 0.3
+    with pytest.raises(AttributeError, match=r"spontaneous_s is read but not declared"):
+        _ = ctx.protocol.spontaneous_s
+
+
+def test_resources_grow_with_the_seconds_a_stage_simulates():
+    point = SweepPoint(5000, "voltage", 1.0, 1)
+    short = run_settings(_section(spontaneous_s=10.0), point)
+    long = run_settings(_section(spontaneous_s=1000.0), point)
+    # 990 s more at the configured 2 s of wall per simulated second at N = 5000: 33 minutes more
+    assert resources_for(long, "spontaneous_recurrent")["runtime"] - resources_for(
+        short, "spontaneous_recurrent")["runtime"] == pytest.approx(33, abs=1)
+    assert resources_for(long, "simulate") == resources_for(short, "simulate")
+
+
+def test_a_guard_stop_skips_every_later_stage_and_analyze_says_why(tmp_path, capsys):
+    section = _section()
+    section["network"]["guard"] = {"rate_max_hz": 0.2, "start_s": 0.1, "tau_s": 0.05}
+    run = run_settings(validate(section, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+    assert NetworkParams.from_dict(run.network.to_dict()) == run.network
+    stores = {}
+    for stage in ("simulate", "train", "spontaneous_recurrent"):
+        inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
+        stores[stage] = str(tmp_path / f"{stage}.zarr")
+        status = run_stage(stage, stage_params(run, stage), inputs, stores[stage])
+        assert status == ("aborted" if stage == "simulate" else "skipped"), stage
+    err = capsys.readouterr().err
+    assert "simulate" in err and "STOPPED EARLY" in err and "rate_band" in err
+    assert "train n_neurons~200" in err and "SKIPPED, not simulated" in err
+    train = open_store(stores["train"])
+    assert train.attrs["status"] == "skipped" and "simulate aborted" in train.attrs["skipped_because"]
+    assert not train.data_vars and train.attrs["sim_seconds"] == 0.0
+    assert "simulate aborted" in open_store(stores["spontaneous_recurrent"]).attrs["skipped_because"]
+    out = str(tmp_path / "analyze.zarr")
+    analysis = {"reactivation_threshold_factor": 4.0, "reactivation_min_hz": 10.0,
+                "train_rate_bin_s": 0.1}
+    analyze_stage({"sweep": run.point.as_dict(), "analysis": analysis}, stores, out)
+    ds = open_store(out)
+    assert ds.attrs["run_status"] == "aborted" and "rate_band" in ds.attrs["run_stopped_because"]
+    assert float(ds.run_completed) == 0.0
+    assert "ratio_after_training" not in ds  # training never ran
+    assert list(ds.attrs["skipped_stages"]) == ["train", "spontaneous_recurrent"]
+
+
+def test_the_control_stores_its_settle_against_the_targets_without_istdp_bounds(tmp_path):
+    """The control settles (E->E frozen) with iSTDP unbounded, and its store says how close the E
+    cells came to their targets; analyze turns that into the summary's rate-match quantity."""
+    run = run_settings(_section(nonrecurrent_settle_s=0.25), SweepPoint(200, "voltage", 1.0, 1))
+    stores = {}
+    for stage in ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent"):
+        inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
+        stores[stage] = str(tmp_path / f"{stage}.zarr")
+        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]) == "completed"
+    control = open_store(stores["spontaneous_nonrecurrent"])
+    assert control.attrs["settle_s"] == pytest.approx(0.25)
+    settle = open_store(stores["spontaneous_nonrecurrent"], group="settle")
+    assert settle.time.values[-1] == pytest.approx(0.25) and settle.rate_exc_hz.size == 1
+    assert control.attrs["settle_rate_exc_hz"] == pytest.approx(float(settle.rate_exc_hz[0]),
+                                                                 rel=1e-9)
+    state = open_store(stores["spontaneous_nonrecurrent"], group="state")
+    assert not NetworkParams.from_dict(json.loads(state.attrs["params_json"])).plasticity.istdp_bounded
+    out = str(tmp_path / "analyze.zarr")
+    analysis = {"reactivation_threshold_factor": 4.0, "reactivation_min_hz": 10.0,
+                "train_rate_bin_s": 0.1}
+    analyze_stage({"sweep": run.point.as_dict(), "analysis": analysis}, stores, out)
+    ds = open_store(out)
+    assert float(ds.settle_rate_over_target) == pytest.approx(
+        control.attrs["settle_rate_exc_hz"] / control.attrs["settle_target_rate_exc_hz"])
+
+
+def test_rule_protocol_changes_only_that_rules_runs():
+    """Per-rule protocol keys: the triplet runs train longer, the voltage runs' params (and so
+    their stores) stay exactly as they were; a bad key names its place."""
+    sweep = {"n_neurons": [200], "rule": ["voltage", "triplet"], "learning_speed": [1.0],
+             "seed": [1]}
+    base = {**_section(), "sweep": sweep}
+    own = {**base, "rule_protocol": {"triplet": {"repetitions": 3}}}
+    before, after = sweep_settings(validate(base, SCHEMA, where="assemblies")), \
+        sweep_settings(validate(own, SCHEMA, where="assemblies"))
+    for run_id, run in after.items():
+        rule = run.point.rule
+        assert run.protocol.repetitions == (3 if rule == "triplet" else 1)
+        for stage in run.stages:
+            same = stage_params(run, stage) == stage_params(before[run_id], stage)
+            assert same == (rule == "voltage" or STAGES[stage].name == "simulate"
+                            or "repetitions" not in STAGES[stage].protocol_keys), (rule, stage)
+    bad = {**base, "rule_protocol": {"triplet": {"repetition": 3}}}
+    with pytest.raises(ParameterError, match=r"assemblies\.rule_protocol\.triplet.*repetition"):
+        sweep_settings(validate(bad, SCHEMA, where="assemblies"))
+
+
+def test_control_chain_rules_stop_after_the_control():
+    section = {**_section(), "control_chain_rules": ["voltage"]}
+    run = run_settings(validate(section, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+    assert run.stages == CONTROL_CHAIN == (*SHORT_CHAIN, "spontaneous_nonrecurrent")
+    both = {**section, "short_chain_rules": ["voltage"]}
+    with pytest.raises(ParameterError, match="short_chain_rules and control_chain_rules"):
+        run_settings(validate(both, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
