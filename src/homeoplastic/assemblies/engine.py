@@ -257,10 +257,15 @@ class Simulation:
             # a rule starts afresh when switched on (its state did not evolve while it was off)
             self.rule_state = kernels.new_rule_state(
                 new, self.pathways["e_to_e"].weight_pf.size, int(self.clock[0]))
-        n_exc = new.connectivity.n_exc
-        self.neurons.ext_rate_hz[:n_exc] = new.external.rate_to_e_hz
-        self.neurons.ext_rate_hz[n_exc:] = new.external.rate_to_i_hz
-        self.neurons.ext_cdf[:] = poisson_tables(self.neurons.ext_rate_hz, new.dt_ms * 1e-3)
+        self._restore_base_drive()
+
+    def _restore_base_drive(self) -> None:
+        """Set every cell's external rate and its Poisson table to the base drive of ``params``."""
+        p = self.params
+        n_exc = p.connectivity.n_exc
+        self.neurons.ext_rate_hz[:n_exc] = p.external.rate_to_e_hz
+        self.neurons.ext_rate_hz[n_exc:] = p.external.rate_to_i_hz
+        self.neurons.ext_cdf[:] = poisson_tables(self.neurons.ext_rate_hz, p.dt_ms * 1e-3)
 
     # ------------------------------------------------------------------ kernel inputs
     def constants(self, *, run_start_step: int) -> KernelConstants:
@@ -419,11 +424,7 @@ class Simulation:
         if bar is not None:
             bar.close()
         rec.wall_seconds = time.perf_counter() - wall0
-        # stimuli are off after a run: restore the base external drive exactly
-        n_exc = p.connectivity.n_exc
-        self.neurons.ext_rate_hz[:n_exc] = p.external.rate_to_e_hz
-        self.neurons.ext_rate_hz[n_exc:] = p.external.rate_to_i_hz
-        self.neurons.ext_cdf[:] = poisson_tables(self.neurons.ext_rate_hz, p.dt_ms * 1e-3)
+        self._restore_base_drive()  # stimuli are off after a run: the base drive exactly
         return rec
 
     def _new_record(self, n_steps: int, record: RecordSpec) -> RunRecord:
@@ -691,10 +692,20 @@ def _state_long_name(name: str) -> str:
     return f"{name} (undocumented: add it to _STATE_LONG_NAMES)"
 
 
-def _record_dataset(rec: RunRecord) -> xr.Dataset:
-    """A checkpoint's copy of the partial record (exact, no derived quantities)."""
+def spike_arrays(rec: RunRecord) -> tuple[np.ndarray, np.ndarray]:
+    """All spikes of a run as two flat arrays: step (absolute clock) and cell, in time order.
+
+    The engine records spikes chunk by chunk; every reader wants them flat (empty: int64 steps,
+    int32 cells, the engine's dtypes).
+    """
     steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
     cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
+    return steps, cells
+
+
+def _record_dataset(rec: RunRecord) -> xr.Dataset:
+    """A checkpoint's copy of the partial record (exact, no derived quantities)."""
+    steps, cells = spike_arrays(rec)
     n_g = rec.counts_groups.shape[1]
     snaps = len(rec.snap_steps)
     ds = xr.Dataset(

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from homeoplastic.assemblies.engine import RunRecord, Simulation
+from homeoplastic.assemblies.engine import RunRecord, Simulation, spike_arrays
 from homeoplastic.store import variable as _var
 
 
@@ -86,17 +86,6 @@ def record_dataset(sim: Simulation, rec: RunRecord) -> xr.Dataset:
         groups_note="pre_group/post_group 0..n_assemblies-1 are assemblies; the last is 'outside'",
     )
     return ds
-
-
-def spike_arrays(rec: RunRecord) -> tuple[np.ndarray, np.ndarray]:
-    """All spikes of a run as two flat arrays: step (absolute clock) and cell, in time order.
-
-    The engine records spikes chunk by chunk; every reader wants them flat (empty: int64 steps,
-    int32 cells, the engine's dtypes).
-    """
-    steps = np.concatenate(rec.spike_steps) if rec.spike_steps else np.zeros(0, np.int64)
-    cells = np.concatenate(rec.spike_cells) if rec.spike_cells else np.zeros(0, np.int32)
-    return steps, cells
 
 
 def spikes_dataset(rec: RunRecord) -> xr.Dataset:
