@@ -16,6 +16,7 @@ from homeoplastic.assemblies.stages import (
     STAGE_TABLE,
     STAGES,
     StageContext,
+    check_section,
     resources_for,
     run_settings,
     run_stage,
@@ -186,3 +187,25 @@ def test_control_chain_rules_stop_after_the_control():
     both = {**section, "short_chain_rules": ["voltage"]}
     with pytest.raises(ParameterError, match="short_chain_rules and control_chain_rules"):
         run_settings(validate(both, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+
+
+def test_rule_network_changes_only_that_rules_runs():
+    """Per-rule network overrides (e.g. the no-iSTDP ablation's higher rate guard) merge group by
+    group over the shared ones; the other rules' params stay exactly as they were, and a bad key
+    names its place, also for a rule the sweep does not run."""
+    sweep = {"n_neurons": [200], "rule": ["voltage", "voltage_no_istdp"], "learning_speed": [1.0],
+             "seed": [1]}
+    base = {**_section(), "sweep": sweep,
+            "network": {"guard": {"rate_max_hz": 20.0, "tau_s": 0.25}}}
+    own = {**base, "rule_network": {"voltage_no_istdp": {"guard": {"rate_max_hz": 60.0}}}}
+    before, after = sweep_settings(validate(base, SCHEMA, where="assemblies")), \
+        sweep_settings(validate(own, SCHEMA, where="assemblies"))
+    for run_id, run in after.items():
+        ablation = run.point.rule == "voltage_no_istdp"
+        assert run.network.guard.rate_max_hz == (60.0 if ablation else 20.0)
+        assert run.network.guard.tau_s == 0.25  # the shared group's other keys stay
+        for stage in run.stages:
+            assert (stage_params(run, stage) == stage_params(before[run_id], stage)) != ablation
+    bad = {**base, "rule_network": {"triplet": {"guard": {"rate_max": 60.0}}}}
+    with pytest.raises(ParameterError, match=r"assemblies\.rule_network\.triplet.*rate_max"):
+        check_section(validate(bad, SCHEMA, where="assemblies"))

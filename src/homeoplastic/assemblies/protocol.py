@@ -108,10 +108,34 @@ def _dataclass_from(cls, values: Mapping[str, Any], where: str):
     return cls(**dict(values))
 
 
+def _merged(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``own`` laid over it, nested mappings merged key by key (neither modified)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in own.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def network_overrides(section: Mapping[str, Any], rule: str | None) -> tuple[dict[str, Any], str]:
+    """The network overrides of a rule's runs and the key that names them in errors.
+
+    ``rule_network[rule]`` is laid over ``network`` group by group, e.g. a higher rate guard for
+    the no-iSTDP ablation, whose winner-take-all state (Fig. 3) fires above the shared guard.
+    """
+    own = section.get("rule_network", {}).get(rule, {}) if rule is not None else {}
+    if not own:
+        return copy.deepcopy(dict(section.get("network", {}))), "assemblies.network"
+    return _merged(section.get("network", {}), own), f"assemblies.rule_network.{rule}"
+
+
 def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkParams:
-    """NetworkParams of one sweep point: config overrides, then the sweep values."""
-    overrides = section.get("network", {})
+    """NetworkParams of one sweep point: config overrides (the rule's own over the shared ones),
+    then the sweep values."""
     rule = point.rule
+    overrides, where = network_overrides(section, rule)
     protocol = protocol_from_config(section, rule)
     if rule not in RULE_VARIANTS:
         raise ParameterError(
@@ -121,7 +145,7 @@ def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkPara
                   "learning_speed": point.learning_speed}
     plasticity.setdefault("start_s", protocol.warmup_s)  # the config's start_s, else the warm-up
     return network_with(overrides, n_neurons=point.n_neurons, plasticity=plasticity,
-                        n_assemblies=protocol.n_assemblies, where="assemblies.network")
+                        n_assemblies=protocol.n_assemblies, where=where)
 
 
 def probe_settings(section: Mapping[str, Any]):

@@ -202,6 +202,9 @@ def check_section(section: Mapping[str, Any]) -> None:
     """
     overrides = copy.deepcopy(dict(section.get("network", {})))
     network = NetworkParams.from_dict(overrides, where="assemblies.network")
+    for rule in section.get("rule_network", {}):  # also for rules the sweep does not run
+        own, where = proto.network_overrides(section, rule)
+        NetworkParams.from_dict(own, where=where)
     for point in sweep_points(section):
         run_settings(section, point)
     rate_maps = section.get("rate_dependence", {})
