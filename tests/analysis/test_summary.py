@@ -182,3 +182,36 @@ def test_a_runaway_in_the_last_second_of_training_still_counts(tmp_path):
                                             "reactivation_min_hz": 10.0})
     assert float(ds.rate_exc_train_max_hz) == 25.0
     assert float(ds.rate_exc_train_hz.max()) == 1.0  # the kept 1-s trace drops the partial bin
+
+
+def test_interference_is_the_weight_from_assembly_members_onto_non_members(tmp_path):
+    """Fig. 5a's consequence for training: only the calcium rule potentiates synapses from a
+    stimulated assembly onto cells in no assembly. Pre groups are the first axis after time, the
+    last group is 'outside'; here assembly -> outside grows 10 % while outside -> assembly and the
+    within weights move otherwise, so a swapped axis or group gives another number."""
+    from homeoplastic.analysis.assemblies import analyze_run
+    from homeoplastic.store import write_store
+
+    w = np.full((2, 3, 3), 2.0)  # 2 assemblies + outside
+    w[1, :2, 2] = [2.1, 2.3]  # assembly -> outside: mean 2.0 -> 2.2
+    w[1, 2, :2] = 1.0  # outside -> assemblies fall
+    w[1, 0, 0] = w[1, 1, 1] = 9.0
+    train = xr.Dataset(
+        {"rate_exc_hz": ("time", np.ones(200), {"units": "Hz"}),
+         "w_ratio": ("snapshot_time", np.array([1.0, 4.0]), {"units": "1"}),
+         "w_within_pf": ("snapshot_time", np.array([2.0, 9.0]), {"units": "pF"}),
+         "w_assembly_pf": (("snapshot_time", "pre_group", "post_group"), w, {"units": "pF"})},
+        coords={"time": ("time", 2.0 + 0.01 * np.arange(200)),
+                "snapshot_time": ("snapshot_time", np.array([2.0, 4.0]))})
+    path = tmp_path / "train.zarr"
+    write_store(path, train, attrs={"status": "completed", "run_end_s": 4.0, "run_start_s": 2.0,
+                                    "rate_bin_ms": 10.0})
+    ds = analyze_run({"train": str(path)}, {"train_rate_bin_s": 1.0,
+                                            "reactivation_threshold_factor": 4.0,
+                                            "reactivation_min_hz": 10.0})
+    assert float(ds.w_assembly_to_outside_change_training) == np.float64(2.2 / 2.0 - 1.0)
+    verdicts = {(r["rule"], r["claim"]): r["agrees"] for rule in ("calcium", "voltage")
+                for r in summary_rows({rule: ds.assign_coords(rule=rule, n_neurons=2000,
+                                                              learning_speed=4.0, seed=1)})
+                if r["quantity"] == "w_assembly_to_outside_change_training"}
+    assert list(verdicts.values()) == ["yes", "no"]  # calcium should grow, voltage should not

@@ -148,6 +148,11 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         scalar("ratio_after_training", train.w_ratio[-1], "1", "within/between after training")
         scalar("w_within_after_training_pf", train.w_within_pf[-1], "pF",
                "mean within-assembly weight after training")
+        if "w_assembly_pf" in train:  # (snapshot, pre group, post group); the last group: outside
+            onto_outside = train.w_assembly_pf.values[:, :-1, -1].mean(axis=1)
+            scalar("w_assembly_to_outside_change_training", onto_outside[-1] / onto_outside[0] - 1.0,
+                   "1", "relative change over training of the mean weight from assembly members onto "
+                   "cells in no assembly (interference: potentiation by presynaptic activity alone)")
         scalar("train_status_ok", train.attrs["status"] == "completed", "1",
                "1 when training completed (0: stopped by the rate guard)")
         scalar("train_end_s", train.attrs["run_end_s"], "s",

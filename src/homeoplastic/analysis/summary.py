@@ -65,6 +65,15 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("2", "training forms assemblies (weakly for calcium)", "ratio_after_training",
           "only certain assemblies stay potentiated (Fig. 5b, c); check: > 1.5", ("calcium",),
           lambda v: v > 1.5),
+    Claim("5", "stimulated assemblies potentiate their synapses onto non-members (interference)",
+          "w_assembly_to_outside_change_training",
+          "the calcium rule potentiates at high presynaptic rates even with low postsynaptic rates "
+          "(Fig. 5a), hence interference during training; check: relative change > 0", ("calcium",),
+          lambda v: v > 0.0),
+    Claim("5", "no potentiation onto non-members without postsynaptic activity",
+          "w_assembly_to_outside_change_training",
+          "the triplet and voltage rules need postsynaptic activity to potentiate (Fig. 5a); check: "
+          "relative change <= 0", ("voltage", "triplet"), lambda v: v <= 0.0),
     Claim("2", "post-training spontaneous E rate", "rate_exc_post_training_hz",
           "~1.7 Hz (third party 1.60-1.65 Hz); check at reduced scale: 0.5-5 Hz (smaller networks "
           "at fixed in-degree and faster learning settle lower)", _FORMING,
