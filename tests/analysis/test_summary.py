@@ -215,3 +215,18 @@ def test_interference_is_the_weight_from_assembly_members_onto_non_members(tmp_p
                                                               learning_speed=4.0, seed=1)})
                 if r["quantity"] == "w_assembly_to_outside_change_training"}
     assert list(verdicts.values()) == ["yes", "no"]  # calcium should grow, voltage should not
+
+
+def test_assemblies_kept_counts_each_assembly_against_its_own_training_gain():
+    """Assembly 0 keeps 60 % of its gain, 1 keeps 40 %, 2 grows after training, 3 never formed.
+    Each is judged on its own diagonal entry (a swapped index or a mean over assemblies, or the
+    first spontaneous snapshot instead of the last, changes the counts)."""
+    from homeoplastic.analysis.assemblies import assemblies_kept
+
+    train = np.full((2, 5, 5), 2.0)
+    train[1, [0, 1, 2, 3], [0, 1, 2, 3]] = [12.0, 12.0, 6.0, 2.0]
+    spont = train[[1, 1]].copy()
+    spont[1, [0, 1, 2, 3], [0, 1, 2, 3]] = [8.0, 6.0, 7.0, 2.0]
+    spont[1, 0, 1] = spont[1, 1, 0] = 50.0  # between-assembly entries must not matter
+    kept, grew = assemblies_kept(train, spont)
+    assert kept == 2 / 4 and grew == 1 / 4

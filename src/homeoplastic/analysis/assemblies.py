@@ -85,6 +85,24 @@ def relative_change(series: np.ndarray) -> float:
     return float((series[-1] - series[0]) / series[0])
 
 
+def assemblies_kept(train_w: np.ndarray, spont_w: np.ndarray) -> tuple[float, float]:
+    """Fractions of assemblies kept and growing after training (paper Fig. 5b, c).
+
+    ``train_w`` and ``spont_w`` are the (snapshot, pre group, post group) mean weights of the
+    training and spontaneous stores (the last group: cells in no assembly). An assembly is kept
+    when its within weight at the end of spontaneous activity holds at least half of what it gained
+    in training; it grows when that weight ends above its value after training. Assemblies that
+    gained nothing in training count as not kept.
+    """
+    n = train_w.shape[1] - 1
+    before = np.diagonal(train_w[0], axis1=0, axis2=1)[:n]
+    trained = np.diagonal(train_w[-1], axis1=0, axis2=1)[:n]
+    end = np.diagonal(spont_w[-1], axis1=0, axis2=1)[:n]
+    gain = trained - before
+    kept = (gain > 0) & (end - before >= 0.5 * gain)
+    return float(kept.mean()), float((end > trained).mean())
+
+
 def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) -> xr.Dataset:
     """Statistics of one run from its stage stores.
 
@@ -173,6 +191,14 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     if "spontaneous_recurrent" in paths:
         spont = open_store(paths["spontaneous_recurrent"])
         rate = float(spont.rate_exc_hz.mean())
+        if "train" in paths and "w_assembly_pf" in spont:
+            kept, grew = assemblies_kept(open_store(paths["train"]).w_assembly_pf.values,
+                                         spont.w_assembly_pf.values)
+            scalar("assemblies_kept_fraction", kept, "1",
+                   "fraction of assemblies whose within weight keeps at least half of its training "
+                   "gain to the end of the spontaneous phase")
+            scalar("assemblies_growing_fraction", grew, "1",
+                   "fraction of assemblies whose within weight grows in spontaneous activity")
         scalar("rate_exc_post_training_hz", rate, "Hz", "E rate in spontaneous activity after training")
         scalar("rate_inh_post_training_hz", spont.rate_inh_hz.mean(), "Hz", "I rate after training")
         scalar("ratio_end_recurrent", spont.w_ratio[-1], "1",

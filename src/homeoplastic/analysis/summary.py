@@ -74,6 +74,18 @@ CLAIMS: tuple[Claim, ...] = (
           "w_assembly_to_outside_change_training",
           "the triplet and voltage rules need postsynaptic activity to potentiate (Fig. 5a); check: "
           "relative change <= 0", ("voltage", "triplet"), lambda v: v <= 0.0),
+    Claim("5", "spontaneous activity keeps most assemblies", "assemblies_kept_fraction",
+          "voltage and triplet rules: spontaneous activity improves stability 'for most but not all "
+          "assemblies' (Fig. 5b); check: at least half keep half their training gain",
+          ("voltage", "triplet"), lambda v: v >= 0.5),
+    Claim("5", "only certain assemblies stay potentiated (winner-take-all)", "assemblies_kept_fraction",
+          "calcium rule: 'only certain assemblies remaining potentiated after training' (Fig. 5b, c); "
+          "check: some but not all keep half their training gain", ("calcium",),
+          lambda v: 0.0 < v < 1.0),
+    Claim("5", "within weights rise for certain assemblies after training",
+          "assemblies_growing_fraction",
+          "calcium rule: within weights 'increased for certain assemblies after training' (Fig. 5b); "
+          "check: at least one grows in spontaneous activity", ("calcium",), lambda v: v > 0.0),
     Claim("2", "post-training spontaneous E rate", "rate_exc_post_training_hz",
           "~1.7 Hz (third party 1.60-1.65 Hz); check at reduced scale: 0.5-5 Hz (smaller networks "
           "at fixed in-degree and faster learning settle lower)", _FORMING,
