@@ -149,7 +149,7 @@ def test_every_numeric_parameter_has_a_unit_suffix_or_is_dimensionless():
                      "p_member", "learning_speed",
                      # Graupner-Brunel calcium rule: calcium, thresholds and rates are dimensionless
                      "c_pre", "c_post", "theta_d", "theta_p", "gamma_d", "gamma_p", "gamma_scale",
-                     "sigma", "rho_star"}
+                     "sigma", "rho_star", "up_down_ratio"}
     units = ("_ms", "_mv", "_pf", "_ns", "_pa", "_hz", "_s", "_pf_per_mv", "_pf_per_mv2")
     for key, value in _leaves(NetworkParams()):
         name = key.rsplit(".", 1)[-1]

@@ -30,6 +30,7 @@ from homeoplastic.assemblies.network import (
     PATHWAYS,
     build_assemblies,
     build_pathways,
+    calcium_weight_range,
     cell_groups,
     initial_state,
     poisson_tables,
@@ -306,6 +307,7 @@ class Simulation:
             guard_max_hz=p.guard.rate_max_hz, guard_tau_ms=p.guard.tau_s * 1000.0,
             guard_start_step=run_start_step + int(round(p.guard.start_s * 1000.0 / p.dt_ms)),
             **kernels.rule_constants(p),
+            ca_w_up_pf=calcium_weight_range(p)[1],
         )
 
     # ------------------------------------------------------------------ running

@@ -45,6 +45,19 @@ def scaled_weights(params: NetworkParams) -> dict[str, float]:
     }
 
 
+def calcium_weight_range(params: NetworkParams) -> tuple[float, float]:
+    """Weights (pF, size-scaled) of a calcium-rule synapse at rho = 0 and rho = 1.
+
+    Graupner & Brunel's UP/DOWN ratio b (``calcium.up_down_ratio``) sets W_UP = b W_DOWN with
+    W_DOWN = J_min (capped at J_max), so the initial J^0 lies in the DOWN basin; b = 0 maps rho
+    onto the whole E->E range [J_min, J_max] instead.
+    """
+    w = scaled_weights(params)
+    low, high = w["e_to_e_min"], w["e_to_e_max"]
+    ratio = params.calcium.up_down_ratio
+    return low, (high if ratio == 0 else min(high, ratio * low))
+
+
 def build_pathways(params: NetworkParams, seed: int) -> dict[str, Pathway]:
     """Draw all four pathways; every ordered pair independently, no autapses (spec 2.1)."""
     c = params.connectivity

@@ -197,7 +197,7 @@ class TripletSTDPParams:
 
 @dataclass(frozen=True)
 class CalciumSTDPParams:
-    """Graupner & Brunel (2012) calcium-based rule on E->E (spec 7.2), GB's cortical-slice fit.
+    """Graupner & Brunel (2012) calcium-based rule on E->E (spec 7.2), as the LKD paper prints it.
 
     Every E->E synapse has a calcium variable c (jumps ``c_pre`` at a presynaptic spike delayed by
     ``delay_ms`` and ``c_post`` at a postsynaptic spike, decay ``tau_ca_ms``) and an efficacy
@@ -206,13 +206,17 @@ class CalciumSTDPParams:
         tau_rho d(rho)/dt = -rho (1 - rho)(rho_star - rho) + g_p (1 - rho) H(c - theta_p)
                             - g_d rho H(c - theta_d) + noise * sigma sqrt(tau_rho) H(c - theta_d) eta(t)
 
-    where g_p = ``gamma_p * gamma_scale`` and g_d = ``gamma_d * gamma_scale``. The defaults are GB's
-    725.085 and 331.909 with tau_rho = 346.3615 s; the LKD paper text prints 7.25 and 3.31, 1/100
-    of these, unresolved (spec 7.2), hence ``gamma_scale``. [GUESS] rho maps to the weight as
-    W = J_min + rho (J_max - J_min) with the (size-scaled) E->E bounds, and rho is re-derived from W
+    where g_p = ``gamma_p * gamma_scale`` and g_d = ``gamma_d * gamma_scale``. Recovered: the
+    paper's gamma_p = 7.25 and gamma_d = 3.31 (GB's cortical-slice 725.085 and 331.909 / 100, kept
+    unrounded like the other constants) and its theta_p, theta_d, tau_Ca, C_pre and C_post (GB's,
+    rounded). Chosen: tau_rho = GB's 346.3615 s / 100 = 3.463615 s, so that g / tau_rho, the rate
+    at which rho moves while calcium is above threshold, is GB's (with GB's tau_rho the printed
+    gammas would make the rule 100x slower than GB's); sigma = GB's 3.3501 / 10, which keeps GB's
+    noise variance per unit time sigma^2 / tau_rho; GB's rho* = 0.5, delay and UP/DOWN weight
+    ratio b = 5.40988 (``up_down_ratio``): W = W_DOWN + rho (W_UP - W_DOWN) with W_DOWN = J_min
+    and W_UP = b J_min (size-scaled; b = 0 maps rho onto [J_min, J_max]). rho is re-derived from W
     at each synapse update, so the 20-ms normalisation acts on rho too. ``plasticity.learning_speed``
-    divides tau_rho (it speeds up rho's clock, drift and noise alike); the size scaling enters
-    through the bounds. The noise and the delay are GB's; whether LKD kept them is unverified.
+    divides tau_rho (it speeds up rho's clock, drift and noise alike).
     """
 
     tau_ca_ms: float = 22.6936
@@ -221,13 +225,14 @@ class CalciumSTDPParams:
     delay_ms: float = 4.6098
     theta_d: float = 1.0
     theta_p: float = 1.3
-    gamma_d: float = 331.909
-    gamma_p: float = 725.085
+    gamma_d: float = 3.31909
+    gamma_p: float = 7.25085
     gamma_scale: float = 1.0
-    sigma: float = 3.3501
-    tau_rho_s: float = 346.3615
+    sigma: float = 0.33501
+    tau_rho_s: float = 3.463615
     rho_star: float = 0.5
     noise: bool = True
+    up_down_ratio: float = 5.40988
 
 
 @dataclass(frozen=True)
@@ -524,6 +529,8 @@ def validate_params(p: NetworkParams, where: str = "network") -> None:
     _require(ca.theta_p >= ca.theta_d, f"{where}.calcium.theta_p", ca.theta_p,
              f">= theta_d = {ca.theta_d}")
     _require(0.0 <= ca.rho_star <= 1.0, f"{where}.calcium.rho_star", ca.rho_star, "0 <= value <= 1")
+    _require(ca.up_down_ratio == 0.0 or ca.up_down_ratio > 1.0, f"{where}.calcium.up_down_ratio",
+             ca.up_down_ratio, "> 1 (W_UP / W_DOWN), or 0 for the whole range [J_min, J_max]")
     a = p.assemblies
     _require(isinstance(a.n_assemblies, int) and a.n_assemblies >= 0,
              f"{where}.assemblies.n_assemblies", a.n_assemblies, "an integer >= 0")

@@ -17,8 +17,8 @@ All three rules run through the engine's own compiled code:
 Layout: ``n_replicas`` presynaptic and ``n_replicas`` postsynaptic cells per rate, with a synapse
 from every presynaptic to every postsynaptic cell (n_replicas^2 synapses per grid point; synapses
 sharing a cell are correlated, which does not bias the mean). The weight starts at ``w0_pf``
-(default: the middle of the E->E bounds, where the calcium rule's bistable term vanishes for
-rho_star = 0.5) and is measured over windows of ``window_s`` after ``warmup_s`` with the
+(default: the middle of the calcium rule's weight range [W_DOWN, W_UP], where its bistable term
+vanishes for rho_star = 0.5) and is measured over windows of ``window_s`` after ``warmup_s`` with the
 plasticity off, so that traces and calcium are stationary. The triplet and voltage rules are
 additive (their updates do not depend on W), so their weight bounds are lifted: the map shows the
 rule, not the bounds. The calcium rule needs its bounds (they define rho), and its weight is reset
@@ -39,7 +39,12 @@ import xarray as xr
 from homeoplastic.assemblies import kernels
 from homeoplastic.assemblies.connectivity import build_pathway
 from homeoplastic.assemblies.engine import RecordSpec, Simulation
-from homeoplastic.assemblies.network import initial_state, poisson_tables, seed_streams
+from homeoplastic.assemblies.network import (
+    calcium_weight_range,
+    initial_state,
+    poisson_tables,
+    seed_streams,
+)
 from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams, ParameterError, steps_of_seconds
 
@@ -221,8 +226,8 @@ def rate_dependence(
     if settings.n_replicas < 1:
         raise ParameterError(f"n_replicas = {settings.n_replicas} is invalid; allowed: >= 1")
     c = params.connectivity
-    if w0_pf is None:
-        w0_pf = 0.5 * (c.j_e_to_e_min_pf + c.j_e_to_e_max_pf)
+    if w0_pf is None:  # rho = 1/2 of the calcium rule, where its bistable term vanishes
+        w0_pf = 0.5 * sum(calcium_weight_range(params))
     if not c.j_e_to_e_min_pf <= w0_pf <= c.j_e_to_e_max_pf:
         raise ParameterError(f"w0_pf = {w0_pf} is invalid; allowed: within the E->E bounds "
                              f"[{c.j_e_to_e_min_pf}, {c.j_e_to_e_max_pf}]")

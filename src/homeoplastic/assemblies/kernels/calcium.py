@@ -19,10 +19,31 @@ def _cubic_rhs(rho, rho_star, inv_tau):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _rho_cubic_half(rho, span_ms, inv_tau):  # pragma: no cover - compiled
+    """Exact solution of tau d(rho)/dt = -rho (1 - rho)(1/2 - rho) over ``span_ms``.
+
+    With u = rho - 1/2 the equation reads tau du/dt = u (1/4 - u^2), so v = u^2 obeys the logistic
+    equation dv/dt = v (1 - 4 v) / (2 tau) (carrying capacity 1/4) and u keeps its sign:
+    v(T) = v0 / (4 v0 + (1 - 4 v0) exp(-T / (2 tau))). The calcium rule's default rho* = 1/2
+    (Graupner & Brunel) takes this path: one exp instead of RK4 sub-steps of tau / 100, which
+    the paper's tau_rho of a few seconds would make the rule's largest cost.
+    """
+    u = rho - 0.5
+    v0 = u * u
+    if v0 == 0.0:
+        return rho
+    e = math.exp(-0.5 * inv_tau * span_ms)
+    root = math.sqrt(0.25 * v0 / (0.25 * e + v0 * (1.0 - e)))
+    return 0.5 + root if u > 0.0 else 0.5 - root
+
+
+@njit(cache=True)
 def _rho_cubic(rho, span_ms, rho_star, inv_tau):  # pragma: no cover - compiled
     """Advance tau d(rho)/dt = -rho (1 - rho)(rho_star - rho) by ``span_ms`` (RK4 sub-steps)."""
     if inv_tau <= 0.0 or span_ms <= 0.0:
         return rho
+    if rho_star == 0.5:
+        return _rho_cubic_half(rho, span_ms, inv_tau)
     n = int(math.ceil(span_ms * inv_tau * RK4_STEPS_PER_TAU))
     if n < 1:
         n = 1
@@ -111,9 +132,10 @@ def _ca_event(syn, t_ms, jump, weight, ca_conc, ca_last_ms, k, plastic_from_ms, 
               counter):  # pragma: no cover - compiled
     """Bring synapse ``syn`` from its last update to ``t_ms``, then add the calcium ``jump``.
 
-    rho is derived from the weight, rho = (W - J_min)/(J_max - J_min), advanced over the part of
-    the interval after ``plastic_from_ms`` (:func:`_rho_advance`), and written back as
-    W = J_min + rho (J_max - J_min) clipped to the bounds [GUESS mapping]. Between events the
+    rho is derived from the weight, rho = (W - W_DOWN)/(W_UP - W_DOWN) with W_DOWN = J_min and
+    W_UP = ``ca_w_up_pf`` (Graupner & Brunel's UP/DOWN ratio times J_min), advanced over the part
+    of the interval after ``plastic_from_ms`` (:func:`_rho_advance`), and written back as
+    W = W_DOWN + rho (W_UP - W_DOWN) clipped to [W_DOWN, W_UP]. Between events the
     weight holds its last value; the drift accrued meanwhile is applied at the next event.
     """
     c_last = ca_conc[syn]
@@ -124,7 +146,7 @@ def _ca_event(syn, t_ms, jump, weight, ca_conc, ca_last_ms, k, plastic_from_ms, 
         if span > 0.0:
             c0 = c_last * math.exp(-(t0 - t_last) / k.ca_tau_ms) if t0 > t_last else c_last
             w_min = k.j_ee_min_pf
-            w_max = k.j_ee_max_pf
+            w_max = k.ca_w_up_pf
             width = w_max - w_min
             rho = (weight[syn] - w_min) / width
             rho = _rho_advance(rho, c0, span, k, key, counter)

@@ -116,6 +116,7 @@ class KernelConstants(NamedTuple):
     ca_inv_tau_rho_per_ms: float = 0.0
     ca_rho_star: float = 0.5
     ca_noise: bool = False
+    ca_w_up_pf: float = 0.0  # the weight at rho = 1 (size-scaled); rho = 0 is j_ee_min_pf
 
 
 class RuleState(NamedTuple):
