@@ -21,12 +21,14 @@ from homeoplastic.assemblies.params import NetworkParams, ParameterError
 CALCIUM_VARIANTS: dict[str, dict[str, Any]] = {
     "as run": {},
     "noise off": {"calcium.noise": False},
-    "gammas x 0.01": {"calcium.gamma_scale": 0.01},
     "cubic term alone": {"calcium.gamma_scale": 1e-6, "calcium.noise": False},
+    "cubic 100x weaker (GB's tau_rho, gammas, sigma)": {
+        "calcium.tau_rho_s": 346.3615, "calcium.gamma_scale": 100.0, "calcium.sigma": 3.3501},
     "no normalisation": {"plasticity.normalisation": False},
     "rho frozen": {"plasticity.ee_rule": "none"},
 }
-"""Calcium-rule variants; ``gamma_scale`` values multiply the stored one."""
+"""Calcium-rule variants; ``gamma_scale`` values multiply the stored one (x 100 on the default
+gammas gives Graupner & Brunel's own)."""
 
 
 def restart_variants(state: xr.Dataset, variants: Mapping[str, Mapping[str, Any]],
