@@ -53,7 +53,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-from homeoplastic.assemblies.kernels.calcium import _calcium_step
+from homeoplastic.assemblies.kernels.calcium import _calcium_step, calcium_scratch
 from homeoplastic.assemblies.kernels.drive import (
     _draw_kicks,
     _fill_cdf,
@@ -165,6 +165,7 @@ def _advance(
     guard_decay = dt / k.guard_tau_ms
     key = rng_key[0]
     ca_key = _mix64(key + CA_NOISE_SALT)
+    ca_scratch = calcium_scratch(ee.pre_ptr, k.ee_rule == RULE_CALCIUM)
     v = nrn.v_mv
     ref_left = nrn.ref_left
     y_tr = nrn.y_trace
@@ -417,7 +418,8 @@ def _advance(
         if k.ee_rule == RULE_TRIPLET:
             _triplet_step(spike_cell, first_spike, n_spikes, n_exc, plastic, ee, rs, k)
         elif k.ee_rule == RULE_CALCIUM:
-            _calcium_step(step, spike_cell, first_spike, n_spikes, n_exc, ee, rs, k, ca_key)
+            _calcium_step(step, spike_cell, first_spike, n_spikes, n_exc, ee, rs, k, ca_key,
+                          ca_scratch)
         tc = _tick(prof, PH_RULE, tc)
         # 4. voltage LTP for cells above theta_LTP
         # (deferred: one term of C_i per listed cell; see LazyLtp)
