@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, uint64
 
 from homeoplastic.assemblies.kernels.drive import _counter_uniform
@@ -18,7 +19,7 @@ def _cubic_rhs(rho, rho_star, inv_tau):  # pragma: no cover - compiled
     return -inv_tau * rho * (1.0 - rho) * (rho_star - rho)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rho_cubic_half(rho, span_ms, inv_tau):  # pragma: no cover - compiled
     """Exact solution of tau d(rho)/dt = -rho (1 - rho)(1/2 - rho) over ``span_ms``.
 
@@ -37,7 +38,7 @@ def _rho_cubic_half(rho, span_ms, inv_tau):  # pragma: no cover - compiled
     return 0.5 + root if u > 0.0 else 0.5 - root
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rho_cubic(rho, span_ms, rho_star, inv_tau):  # pragma: no cover - compiled
     """Advance tau d(rho)/dt = -rho (1 - rho)(rho_star - rho) by ``span_ms`` (RK4 sub-steps)."""
     if inv_tau <= 0.0 or span_ms <= 0.0:
@@ -47,7 +48,7 @@ def _rho_cubic(rho, span_ms, rho_star, inv_tau):  # pragma: no cover - compiled
     n = int(math.ceil(span_ms * inv_tau * RK4_STEPS_PER_TAU))
     if n < 1:
         n = 1
-    h = span_ms / n
+    h = span_ms if n == 1 else span_ms / n  # (x / 1 is x: the division skipped, same bits)
     for _ in range(n):
         k1 = _cubic_rhs(rho, rho_star, inv_tau)
         k2 = _cubic_rhs(rho + 0.5 * h * k1, rho_star, inv_tau)
@@ -57,7 +58,7 @@ def _rho_cubic(rho, span_ms, rho_star, inv_tau):  # pragma: no cover - compiled
     return rho
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rho_ou(rho, span_ms, gamma_p, gamma_d, sigma, inv_tau, z):  # pragma: no cover - compiled
     """Exact step of tau d(rho)/dt = gamma_p (1 - rho) - gamma_d rho + sigma sqrt(tau) eta.
 
@@ -77,7 +78,7 @@ def _rho_ou(rho, span_ms, gamma_p, gamma_d, sigma, inv_tau, z):  # pragma: no co
     return mean + math.sqrt(var) * z
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rho_above(rho, span_ms, gamma_p, gamma_d, k, inv_tau, z):  # pragma: no cover - compiled
     """Strang splitting over a stretch above threshold: cubic T/2, exact OU T, cubic T/2."""
     rho = _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
@@ -85,7 +86,7 @@ def _rho_above(rho, span_ms, gamma_p, gamma_d, k, inv_tau, z):  # pragma: no cov
     return _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ca_times_above(c0, span_ms, k):  # pragma: no cover - compiled
     """Time (ms) that calcium decaying from ``c0`` spends above theta_p and theta_d in ``span_ms``."""
     t_p = 0.0
@@ -97,7 +98,7 @@ def _ca_times_above(c0, span_ms, k):  # pragma: no cover - compiled
     return t_p, t_d
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compiled
     """Advance rho over ``span_ms`` during which calcium decays freely from ``c0``.
 
@@ -116,8 +117,11 @@ def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compi
         u1 = 1.0 - _counter_uniform(key, uint64(2) * counter)
         u2 = _counter_uniform(key, uint64(2) * counter + uint64(1))
         radius = math.sqrt(-2.0 * math.log(u1))
-        z1 = radius * math.cos(2.0 * math.pi * u2)
-        z2 = radius * math.sin(2.0 * math.pi * u2)
+        # each normal only where its stretch exists (the values are the same either way)
+        if t_p > 0.0:
+            z1 = radius * math.cos(2.0 * math.pi * u2)
+        if t_d > t_p:
+            z2 = radius * math.sin(2.0 * math.pi * u2)
     if t_p > 0.0:
         rho = _rho_above(rho, t_p, k.ca_gamma_p, k.ca_gamma_d, k, inv_tau, z1)
     if t_d > t_p:
@@ -127,7 +131,7 @@ def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compi
     return rho
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ca_event(syn, t_ms, jump, weight, ca_conc, ca_last_ms, k, plastic_from_ms, key,
               counter):  # pragma: no cover - compiled
     """Bring synapse ``syn`` from its last update to ``t_ms``, then add the calcium ``jump``.
@@ -161,7 +165,18 @@ def _ca_event(syn, t_ms, jump, weight, ca_conc, ca_last_ms, k, plastic_from_ms, 
 
 
 @njit(cache=True)
-def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: no cover - compiled
+def calcium_scratch(pre_ptr, is_calcium):  # pragma: no cover - compiled
+    """Scratch for :func:`_calcium_step`: float64[3, largest out-degree] (empty unless calcium)."""
+    m = 0
+    if is_calcium:
+        for j in range(pre_ptr.size - 1):
+            m = max(m, pre_ptr[j + 1] - pre_ptr[j])
+    return np.empty((3, m))
+
+
+@njit(cache=True)
+def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key,
+                  scratch):  # pragma: no cover - compiled
     """Calcium rule for one step whose spikes are ``cells[first:stop]`` (spec 7.2), event-driven.
 
     Order, chronological within the step: (1) this step's E spikes enter the delay ring; (2) the
@@ -169,7 +184,8 @@ def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: n
     t_spike + D (which lies in (t - dt, t]) at every outgoing synapse; (3) this step's spikes add
     postsynaptic calcium at t to every incoming synapse. Each arrival first advances the synapse
     from its last event (:func:`_ca_event`); noise draws sit at stream position
-    (2 step + kind) S + synapse (kind 0 pre, 1 post; S synapses).
+    (2 step + kind) S + synapse (kind 0 pre, 1 post; S synapses). ``scratch``: float64[3, M],
+    M at least the largest E->E out-degree (:func:`calcium_scratch`).
     """
     n_slots = rs.ca_queue_len.size
     slot = step % n_slots
@@ -183,16 +199,35 @@ def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: n
     dt = k.dt_ms
     plastic_from_ms = k.plastic_start_step * dt
     weight = ee.weight_pf
+    conc = rs.ca_conc
+    last = rs.ca_last_ms
     n_syn = uint64(weight.size)
     src = (step + 1) % n_slots  # == (step - delay_steps) mod n_slots
     t_arrive = (step - k.ca_delay_steps) * dt + k.ca_delay_ms
     base_pre = uint64(2) * uint64(step) * n_syn
+    sw = scratch[0]
+    sc = scratch[1]
+    sl = scratch[2]
     for m in range(rs.ca_queue_len[src]):
         j = rs.ca_queue[src, m]
-        for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
-            syn = ee.pre_syn[q]
-            _ca_event(syn, t_arrive, k.ca_c_pre, weight, rs.ca_conc, rs.ca_last_ms, k,
-                      plastic_from_ms, key, base_pre + uint64(syn))
+        q0 = ee.pre_ptr[j]
+        n_out = ee.pre_ptr[j + 1] - q0
+        # j's synapses are scattered over the post-ordered arrays: gather their state first (a
+        # tight loop keeps many cache misses in flight), update the copies, then write them back;
+        # each synapse occurs once per j, so this is the in-place update bit for bit
+        for r in range(n_out):
+            syn = ee.pre_syn[q0 + r]
+            sw[r] = weight[syn]
+            sc[r] = conc[syn]
+            sl[r] = last[syn]
+        for r in range(n_out):
+            _ca_event(r, t_arrive, k.ca_c_pre, sw, sc, sl, k, plastic_from_ms, key,
+                      base_pre + uint64(ee.pre_syn[q0 + r]))
+        for r in range(n_out):
+            syn = ee.pre_syn[q0 + r]
+            weight[syn] = sw[r]
+            conc[syn] = sc[r]
+            last[syn] = sl[r]
     rs.ca_queue_len[src] = 0
     t_now = step * dt
     base_post = base_pre + n_syn
@@ -200,5 +235,5 @@ def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key):  # pragma: n
         i = cells[s_idx]
         if i < n_exc:
             for syn in range(ee.post_ptr[i], ee.post_ptr[i + 1]):
-                _ca_event(syn, t_now, k.ca_c_post, weight, rs.ca_conc, rs.ca_last_ms, k,
+                _ca_event(syn, t_now, k.ca_c_post, weight, conc, last, k,
                           plastic_from_ms, key, base_post + uint64(syn))

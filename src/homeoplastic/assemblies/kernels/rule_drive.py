@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-from homeoplastic.assemblies.kernels.calcium import _calcium_step
+from homeoplastic.assemblies.kernels.calcium import _calcium_step, calcium_scratch
 from homeoplastic.assemblies.kernels.drive import _counter_uniform, _mix64
 from homeoplastic.assemblies.kernels.state import CA_NOISE_SALT, RULE_CALCIUM, RULE_TRIPLET
 from homeoplastic.assemblies.kernels.triplet import _triplet_step
@@ -29,6 +29,7 @@ def poisson_rule_drift(
     dt_s = k.dt_ms * 1e-3
     cells = np.empty(n, dtype=np.int32)
     ca_key = _mix64(key + CA_NOISE_SALT)
+    ca_scratch = calcium_scratch(ee.pre_ptr, rule == RULE_CALCIUM)
     weight = ee.weight_pf
     total = warm_steps + window_steps * n_windows
     for step in range(total):
@@ -50,7 +51,7 @@ def poisson_rule_drift(
         if rule == RULE_TRIPLET:
             _triplet_step(cells, 0, n_spk, n, plastic, ee, rs, k)
         elif rule == RULE_CALCIUM:
-            _calcium_step(step, cells, 0, n_spk, n, ee, rs, k, ca_key)
+            _calcium_step(step, cells, 0, n_spk, n, ee, rs, k, ca_key, ca_scratch)
     if n_windows > 0:
         for s in range(weight.size):
             dw_sum_pf[s] += weight[s] - w0_pf

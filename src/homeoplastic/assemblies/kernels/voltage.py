@@ -22,17 +22,19 @@ def _ltp_add(hist, last, cum, i, col, inc):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _catch_up_row(i, start, stop, pre_idx, weight_pf, c_now, hist, last_i, seg, xi, e0, w_max,
-                  out):  # pragma: no cover - compiled
-    """Row i's pending LTP into ``out[start:stop]``: a synapse whose presynaptic cell's trace
-    segment began before the row's last change gains xi_j (C_i now - C_i then), capped at w_max."""
-    for s in range(start, stop):
-        j = pre_idx[s]
+def _catch_up_row(pre_row, w_row, c_now, hist_i, last_i, seg, xi, e0, w_max,
+                  out_row):  # pragma: no cover - compiled
+    """Row i's pending LTP into ``out_row`` (views of row i's synapses; ``hist_i`` = hist[i]): a
+    synapse whose presynaptic cell's trace segment began before the row's last change gains
+    xi_j (C_i now - C_i then), capped at w_max. Views indexed from 0 keep Numba's negative-index
+    wraparound out of the loop."""
+    for s in range(pre_row.size):
+        j = pre_row[s]
         col = seg[j] - e0
-        w = weight_pf[s]
+        w = w_row[s]
         if col < last_i:
-            w = min(w + xi[j] * (c_now - hist[i, col]), w_max)
-        out[s] = w
+            w = min(w + xi[j] * (c_now - hist_i[col]), w_max)
+        out_row[s] = w
 
 
 @njit(cache=True)
@@ -52,8 +54,8 @@ def _ltp_flush(post_ptr, pre_idx, weight_pf, cum, hist, last, seg, xi, e0, w_max
                 for s in range(start, stop):
                     out[s] = weight_pf[s]
             continue
-        _catch_up_row(i, start, stop, pre_idx, weight_pf, cum[i], hist, last_i, seg, xi, e0,
-                      w_max, out)
+        _catch_up_row(pre_idx[start:stop], weight_pf[start:stop], cum[i], hist[i], last_i, seg,
+                      xi, e0, w_max, out[start:stop])
 
 
 @njit(cache=True)
