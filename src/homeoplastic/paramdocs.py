@@ -47,10 +47,18 @@ class Block:
     section: str
     cls: Callable[[], type]
     defaults: bool = True
+    part: str = ""
+    """Tells apart two blocks of one section (``balancing.rnn.setup``, ``balancing.rnn.training``)."""
+
+    @property
+    def where(self) -> str:
+        """The section's dotted key path (``assemblies.network``)."""
+        return f"{self.schema.split('.')[0]}.{self.section}"
 
     @property
     def name(self) -> str:
-        return f"{self.schema.split('.')[0]}.{self.section}"
+        """The block's marker name."""
+        return self.where + (f".{self.part}" if self.part else "")
 
 
 def _assemblies(name: str) -> Callable[[], type]:
@@ -67,6 +75,15 @@ def _assemblies(name: str) -> Callable[[], type]:
     return load
 
 
+def _balancing(name: str) -> Callable[[], type]:
+    def load() -> type:
+        from homeoplastic.balancing.experiments import RNNSetup, SweepPoint
+        from homeoplastic.balancing.rnn import TrainConfig
+
+        return {"sweep": SweepPoint, "setup": RNNSetup, "training": TrainConfig}[name]
+    return load
+
+
 BLOCKS = [
     Block("assemblies.schema.yaml", "network", _assemblies("network"), defaults=False),
     Block("assemblies.schema.yaml", "protocol", _assemblies("protocol")),
@@ -74,6 +91,9 @@ BLOCKS = [
     Block("assemblies.schema.yaml", "probe", _assemblies("probe")),
     Block("assemblies.schema.yaml", "rate_dependence", _assemblies("rate_dependence")),
     Block("assemblies.schema.yaml", "dt_check", _assemblies("dt_check")),
+    Block("balancing.schema.yaml", "sweep", _balancing("sweep")),
+    Block("balancing.schema.yaml", "rnn", _balancing("setup"), part="setup"),
+    Block("balancing.schema.yaml", "rnn", _balancing("training"), part="training"),
 ]
 """Every generated schema section."""
 
@@ -81,26 +101,33 @@ BLOCKS = [
 @dataclass(frozen=True)
 class Table:
     """A generated table of ``config/README.md``: rows of schema sections (``schema``, dotted path
-    of a mapping of properties, row-key prefix), each key in schema order, or of a dataclass."""
+    of a mapping of properties, row-key prefix, the keys shown or None for all), each key in
+    schema order, or of a dataclass."""
 
     name: str
-    parts: tuple[tuple[str, str, str], ...] = ()
+    parts: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = ()
     cls: Callable[[], type] | None = None
-    keys: tuple[str, ...] | None = None
+
+
+def _sections(schema: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str, None], ...]:
+    return tuple((schema, name, f"{name}.", None) for name in names)
 
 
 TABLES = [
-    Table("assemblies", (("assemblies.schema.yaml", "", ""),),
-          keys=("enabled", "extra_sweeps", "short_chain_rules", "control_chain_rules",
-                "rule_protocol")),
-    Table("assemblies.sweep", (("assemblies.schema.yaml", "sweep", ""),)),
-    Table("assemblies.protocol", (("assemblies.schema.yaml", "protocol", ""),)),
-    Table("assemblies.rate_dependence", (("assemblies.schema.yaml", "rate_dependence", ""),)),
-    Table("assemblies.dt_check", (("assemblies.schema.yaml", "dt_check", ""),)),
-    Table("assemblies.probe", (("assemblies.schema.yaml", "probe", ""),)),
-    Table("assemblies.record", (("assemblies.schema.yaml", "record", "record."),
-                                ("assemblies.schema.yaml", "analysis", "analysis."),
-                                ("assemblies.schema.yaml", "resources", "resources."))),
+    Table("balancing", (("balancing.schema.yaml", "", "", ("enabled",)),
+                        *_sections("balancing.schema.yaml", (
+                            "sweep", "two_neuron", "perturbation", "rnn", "xor", "figures",
+                            "summary", "resources")))),
+    Table("assemblies", (("assemblies.schema.yaml", "", "", (
+        "enabled", "extra_sweeps", "short_chain_rules", "control_chain_rules",
+        "rule_protocol")),)),
+    Table("assemblies.sweep", (("assemblies.schema.yaml", "sweep", "", None),)),
+    Table("assemblies.protocol", (("assemblies.schema.yaml", "protocol", "", None),)),
+    Table("assemblies.rate_dependence", (("assemblies.schema.yaml", "rate_dependence", "", None),)),
+    Table("assemblies.dt_check", (("assemblies.schema.yaml", "dt_check", "", None),)),
+    Table("assemblies.probe", (("assemblies.schema.yaml", "probe", "", None),)),
+    Table("assemblies.record", _sections("assemblies.schema.yaml",
+                                         ("record", "analysis", "resources"))),
     Table("assemblies.network", cls=_assemblies("network")),
 ]
 """Every generated table of config/README.md, by marker name."""
@@ -153,10 +180,10 @@ def table_rows(table: Table, schemas: Mapping[str, Mapping[str, Any]]) -> list[s
         rows = markdown_rows(table.cls())
     else:
         rows = []
-        for schema, path, prefix in table.parts:
+        for schema, path, prefix, keys in table.parts:
             props = _schema_section(schemas[schema], path)
-            if table.keys is not None:
-                props = {key: props[key] for key in table.keys}
+            if keys is not None:
+                props = {key: props[key] for key in keys}
             rows += schema_rows(props, prefix)
     return rows
 
@@ -190,7 +217,7 @@ def generated(root: Path = ROOT) -> dict[Path, str]:
     schemas_dir = root / "workflow" / "schemas"
     out: dict[Path, str] = {}
     parsed: dict[str, Mapping[str, Any]] = {}
-    for name in sorted({b.schema for b in BLOCKS} | {s for t in TABLES for s, _, _ in t.parts}):
+    for name in sorted({b.schema for b in BLOCKS} | {part[0] for t in TABLES for part in t.parts}):
         path = schemas_dir / name
         out[path] = render_schema(name, path.read_text())
         parsed[name] = yaml.safe_load(out[path])

@@ -29,7 +29,8 @@ import typing
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["ParameterError", "Spec", "check_fields", "check_type", "from_mapping", "markdown_rows",
+__all__ = ["ParameterError", "Spec", "check_fields", "check_type", "config_keys", "from_mapping",
+           "markdown_rows",
            "param", "require", "schema_of", "where_am_i"]
 
 
@@ -357,6 +358,12 @@ def leaves(cls: type, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field
             yield from leaves(kind, f"{prefix}{f.name}.")
         elif (spec := spec_of(f)) is not None and spec.config:
             yield prefix + f.name, f, kind
+
+
+def config_keys(cls: type) -> tuple[str, ...]:
+    """The names of ``cls``'s config fields (not groups, not ``config=False``), in field order."""
+    return tuple(f.name for f in dataclasses.fields(cls)
+                 if (spec := spec_of(f)) is not None and spec.config)
 
 
 def _num(value: Any) -> str:
