@@ -96,10 +96,23 @@ REQUIRED = {"balancing.sweep": {"n": 10, "rank": "2", "p": 2.0, "seed": 0}}
 """Fields without a default (the sweep point from the wildcards), by block."""
 
 
+def _in_file(block, section: dict) -> dict:
+    """A config file's content with ``section`` at the block's place."""
+    return {block.section: section} if block.section else section
+
+
 def _nested(key: str, value):
     for part in reversed(key.split(".")):
         value = {part: value}
     return value
+
+
+def _bad_value(spec, kind, default):
+    """A value of the field's type with its first number just outside the bounds."""
+    if str(kind).startswith("tuple"):
+        inner = _bad_value(spec, kind.__args__[0], default[0])
+        return [inner, *_lists(default[1:])]
+    return "no-such-value" if spec.enum is not None else kind(_outside(spec))
 
 
 BOUNDED = [(block, key, f, kind) for block, cls in _classes() for key, f, kind in leaves(cls)
@@ -110,17 +123,14 @@ BOUNDED = [(block, key, f, kind) for block, cls in _classes() for key, f, kind i
                          ids=[f"{b.name}.{k}" for b, k, _, _ in BOUNDED])
 def test_every_declared_bound_is_enforced_by_the_library_and_by_the_schema(block, key, field, kind):
     spec = spec_of(field)
-    item = kind.__args__[0] if str(kind).startswith("tuple") else kind
-    bad = "no-such-value" if spec.enum is not None else item(_outside(spec))
-    if item is not kind:
-        bad = [bad, *list(field.default)[1:]]
+    bad = _bad_value(spec, kind, field.default)
     where = block.where
     with pytest.raises(ParameterError, match=rf"^{where}\.{key} = .* is invalid; allowed: ") as caught:
         from_mapping(block.cls(), {**REQUIRED.get(where, {}), **_nested(key, bad)}, where)
     assert caught.value.key == f"{where}.{key}"
     schema = load_schema(ROOT / "workflow/schemas" / block.schema)
     with pytest.raises(ConfigError, match=rf"{where}\.{key}"):
-        validate({block.section: _nested(key, bad)}, schema, where=block.where.split(".")[0])
+        validate(_in_file(block, _nested(key, bad)), schema, where=block.where.split(".")[0])
 
 
 @pytest.mark.parametrize(("block", "cls"), _classes(), ids=[b.name for b in paramdocs.BLOCKS])
@@ -137,14 +147,20 @@ def test_an_unknown_key_is_refused_by_name_and_the_allowed_keys_listed(block, cl
 @pytest.mark.parametrize(("block", "cls"), _classes(), ids=[b.name for b in paramdocs.BLOCKS])
 def test_an_empty_section_validates_to_the_dataclass_defaults(block, cls):
     schema = load_schema(ROOT / "workflow/schemas" / block.schema)
-    section = validate({}, schema, where=block.where.split(".")[0])[block.section]
+    filled = validate({}, schema, where=block.where.split(".")[0])
+    section = filled[block.section] if block.section else filled
     if not block.defaults:
         assert section == {}  # overrides stay as the user wrote them
         return
     for key, f, _ in leaves(cls):
-        value = f.default
-        assert section[key] == (list(value) if isinstance(value, tuple) else value)
-        assert type(section[key]) is type(list(value) if isinstance(value, tuple) else value), key
+        value, got = f.default, section
+        for part in key.split("."):
+            got = got[part]
+        assert got == _lists(value) and type(got) is type(_lists(value)), key
+
+
+def _lists(value):
+    return [_lists(v) for v in value] if isinstance(value, tuple) else value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +171,8 @@ class _Toy:
     seeds: tuple[int, ...] = param((1, 2), unit="1", minimum=0, min_items=2, unique_items=True,
                                    description="Seeds.")
     flag: bool = param(True, description="A flag.")
+    points: tuple[tuple[float, ...], ...] = param(((0.1, 0.2),), unit="1", minimum=0, maximum=1,
+                                                  item_length=2, description="Points.")
     internal: float = param(0.5, unit="s", config=False, description="Not a config key.")
 
     def __post_init__(self) -> None:
@@ -166,7 +184,8 @@ class _Toy:
     ({"count": 0}, ">= 1 and <= 5"), ({"count": 6}, ">= 1 and <= 5"), ({"count": 2.0}, "an integer"),
     ({"mode": "c"}, "one of ['a', 'b']"), ({"seeds": [1]}, "at least 2 items"),
     ({"seeds": [1, 1]}, "no item repeated"), ({"seeds": [1, -1]}, "each item >= 0"),
-    ({"flag": "yes"}, "true or false"),
+    ({"flag": "yes"}, "true or false"), ({"points": [[0.1]]}, "each item a list of 2"),
+    ({"points": [[0.1, 2.0]]}, "<= 1"), ({"points": [0.1, 0.2]}, "a list, each item a list"),
 ])
 def test_the_generic_checker_refuses_each_kind_of_bad_value(changes, allowed):
     (key, value), = changes.items()
@@ -174,7 +193,11 @@ def test_the_generic_checker_refuses_each_kind_of_bad_value(changes, allowed):
         from_mapping(_Toy, changes, "cfg")
     assert allowed in str(caught.value)
     with pytest.raises(ParameterError, match=rf"^toy\.{key} = "):  # built directly: its own root
-        _Toy(**{key: tuple(value) if isinstance(value, list) else value})
+        _Toy(**{key: _tuples(value)})
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def test_the_schema_of_a_class_states_its_metadata():
@@ -203,3 +226,14 @@ def test_the_readme_says_how_to_regenerate():
     text = (ROOT / "config" / "README.md").read_text()
     assert paramdocs.COMMAND in text
     assert yaml.safe_load((ROOT / "workflow/schemas/assemblies.schema.yaml").read_text())
+
+
+def test_a_reduced_run_refuses_an_unknown_setting_and_keeps_the_given_values():
+    from homeoplastic.reduced.experiments import reduced_settings
+
+    with pytest.raises(ParameterError, match=r"^reduced\.w_maxx: unknown parameter"):
+        reduced_settings({"w_maxx": 1.0})
+    cfg = validate({}, load_schema(ROOT / "workflow/schemas/reduced.schema.yaml"), where="reduced")
+    settings = reduced_settings(cfg)  # the sweep keys (models, eta, ...) are not run settings
+    assert settings.train_starts_2pop[0] == (0.95, 0.9) and settings.rates_duration == 3000
+    assert settings.activation.f_max == cfg["activation"]["f_max"]

@@ -52,8 +52,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        """The section's dotted key path (``assemblies.network``)."""
-        return f"{self.schema.split('.')[0]}.{self.section}"
+        """The section's dotted key path (``assemblies.network``; ``reduced`` for a whole file)."""
+        return ".".join(p for p in (self.schema.split(".")[0], self.section) if p)
 
     @property
     def name(self) -> str:
@@ -84,6 +84,12 @@ def _balancing(name: str) -> Callable[[], type]:
     return load
 
 
+def _reduced() -> type:
+    from homeoplastic.reduced.params import ReducedSettings
+
+    return ReducedSettings
+
+
 BLOCKS = [
     Block("assemblies.schema.yaml", "network", _assemblies("network"), defaults=False),
     Block("assemblies.schema.yaml", "protocol", _assemblies("protocol")),
@@ -94,6 +100,7 @@ BLOCKS = [
     Block("balancing.schema.yaml", "sweep", _balancing("sweep")),
     Block("balancing.schema.yaml", "rnn", _balancing("setup"), part="setup"),
     Block("balancing.schema.yaml", "rnn", _balancing("training"), part="training"),
+    Block("reduced.schema.yaml", "", _reduced),
 ]
 """Every generated schema section."""
 
@@ -118,6 +125,7 @@ TABLES = [
                         *_sections("balancing.schema.yaml", (
                             "sweep", "two_neuron", "perturbation", "rnn", "xor", "figures",
                             "summary", "resources")))),
+    Table("reduced", (("reduced.schema.yaml", "", "", None),)),
     Table("assemblies", (("assemblies.schema.yaml", "", "", (
         "enabled", "extra_sweeps", "short_chain_rules", "control_chain_rules",
         "rule_protocol")),)),

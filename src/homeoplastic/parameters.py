@@ -65,6 +65,7 @@ class Spec:
     paper: Any = None
     min_items: int | None = None
     unique_items: bool = False
+    item_length: int | None = None
     config: bool = True
 
     @property
@@ -94,12 +95,13 @@ def param(default: Any = dataclasses.MISSING, *, description: str, unit: str = "
           minimum: float | None = None, maximum: float | None = None,
           exclusive_minimum: float | None = None, exclusive_maximum: float | None = None,
           enum: tuple[Any, ...] | None = None, paper: Any = None, min_items: int | None = None,
-          unique_items: bool = False, config: bool = True) -> Any:
+          unique_items: bool = False, item_length: int | None = None, config: bool = True) -> Any:
     """A dataclass field with its default and :class:`Spec` (unit, bounds, description)."""
     spec = Spec(description=" ".join(description.split()), unit=unit, minimum=minimum,
                 maximum=maximum, exclusive_minimum=exclusive_minimum,
                 exclusive_maximum=exclusive_maximum, enum=tuple(enum) if enum else None,
-                paper=paper, min_items=min_items, unique_items=unique_items, config=config)
+                paper=paper, min_items=min_items, unique_items=unique_items,
+                item_length=item_length, config=config)
     return dataclasses.field(default=default, metadata={"param": spec})
 
 
@@ -128,7 +130,10 @@ _TYPE_NAMES = {
 }
 
 
-def _is(value: Any, kind: type) -> bool:
+def _is(value: Any, kind: Any) -> bool:
+    item = _item_type(kind)
+    if item is not None:
+        return isinstance(value, tuple) and all(_is(v, item) for v in value)
     if kind is bool:
         return isinstance(value, bool)
     if kind is int:
@@ -170,14 +175,32 @@ def check_type(value: Any, kind: Any, key: str) -> None:
         if value is not None:
             check_type(value, inner, key)
         return
+    if not _is(value, kind):
+        raise ParameterError(f"{key} = {value!r} is invalid; allowed: {_type_words(kind)}", key=key)
+
+
+def _type_words(kind: Any) -> str:
     item = _item_type(kind)
     if item is not None:
-        if not isinstance(value, tuple) or not all(_is(v, item) for v in value):
-            raise ParameterError(f"{key} = {value!r} is invalid; allowed: a list, each item "
-                                 f"{_TYPE_NAMES[item]}", key=key)
-        return
-    if not _is(value, kind):
-        raise ParameterError(f"{key} = {value!r} is invalid; allowed: {_TYPE_NAMES[kind]}", key=key)
+        return f"a list, each item {_type_words(item)}"
+    return _TYPE_NAMES[kind]
+
+
+def _numbers(value: Any) -> list[Any]:
+    """The scalars of a value, nested tuples flattened."""
+    if isinstance(value, tuple):
+        return [x for v in value for x in _numbers(v)]
+    return [value]
+
+
+def _as_tuples(value: Any, kind: Any) -> Any:
+    """Lists (a config's YAML) as tuples for ``tuple[...]`` fields, nested; float items as floats."""
+    item = _item_type(kind)
+    if item is not None and isinstance(value, (list, tuple)):
+        return tuple(_as_tuples(v, item) for v in value)
+    if kind is float and _is(value, float):
+        return float(value)
+    return value
 
 
 def require(condition: bool, key: str, value: Any, allowed: str) -> None:
@@ -212,7 +235,7 @@ def _check(obj: Any, where: str) -> None:
         if spec is None:
             continue
         check_type(value, hints[f.name], key)
-        items = value if isinstance(value, tuple) else (value,)
+        items = _numbers(value)
         if spec.enum is not None:
             bad = [v for v in items if v not in spec.enum]
             require(not bad, key, value, f"one of {list(spec.enum)}")
@@ -225,6 +248,9 @@ def _check(obj: Any, where: str) -> None:
                         f"at least {spec.min_items} items")
             if spec.unique_items:
                 require(len(set(value)) == len(value), key, value, "no item repeated")
+            if spec.item_length is not None:
+                require(all(len(v) == spec.item_length for v in value), key, value,
+                        f"each item a list of {spec.item_length}")
 
 
 def _groups(cls: type) -> dict[str, dataclasses.Field]:
@@ -261,9 +287,8 @@ def from_mapping(cls: type, values: Mapping[str, Any] | None, where: str) -> Any
                     f"{sorted(_groups(kind))}", key=f"{where}.{name}")
             kwargs[name] = from_mapping(kind, value, f"{where}.{name}")
             continue
-        item = _item_type(kind)
-        if item is not None and isinstance(value, list):
-            value = tuple(float(v) if item is float and _is(v, float) else v for v in value)
+        if _item_type(kind) is not None and isinstance(value, list):
+            value = _as_tuples(value, kind)
         kwargs[name] = value
     token = _WHERE.set(where)
     try:
@@ -283,7 +308,11 @@ def _field_default(f: dataclasses.Field) -> Any:
         value = f.default_factory()
     else:
         return dataclasses.MISSING
-    return list(value) if isinstance(value, tuple) else value
+    return _as_lists(value)
+
+
+def _as_lists(value: Any) -> Any:
+    return [_as_lists(v) for v in value] if isinstance(value, tuple) else value
 
 
 def _bounds(spec: Spec) -> dict[str, Any]:
@@ -315,7 +344,13 @@ def field_schema(f: dataclasses.Field, kind: Any, *, defaults: bool = True) -> d
             out["minItems"] = spec.min_items
         if spec.unique_items:
             out["uniqueItems"] = True
-        out["items"] = {**_json_type(item), **_bounds(spec)}
+        inner = _item_type(item)
+        if inner is not None:
+            out["items"] = {"type": "array", "items": {**_json_type(inner), **_bounds(spec)}}
+            if spec.item_length is not None:
+                out["items"].update(minItems=spec.item_length, maxItems=spec.item_length)
+        else:
+            out["items"] = {**_json_type(item), **_bounds(spec)}
     else:
         out = {**({} if spec.enum is not None else _json_type(kind)), **_bounds(spec)}
     if defaults:
@@ -342,7 +377,8 @@ def schema_of(cls: type, *, defaults: bool = True) -> dict[str, dict[str, Any]]:
         kind = hints[f.name]
         if dataclasses.is_dataclass(kind):
             doc = " ".join((kind.__doc__ or "").split("\n\n")[0].split())
-            out[f.name] = {"type": "object", "additionalProperties": False, "description": doc,
+            out[f.name] = {"type": "object", "additionalProperties": False,
+                           **({"default": {}} if defaults else {}), "description": doc,
                            "properties": schema_of(kind, defaults=defaults)}
         elif (spec := spec_of(f)) is not None and spec.config:
             out[f.name] = field_schema(f, kind, defaults=defaults)
@@ -408,10 +444,13 @@ def markdown_rows(cls: type, prefix: str = "") -> list[str]:
 
 
 def schema_rows(properties: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Config-table rows of hand-written schema keys (structural keys that are no dataclass field):
-    the default and description from the schema, ``x-unit`` as the unit."""
+    """Config-table rows of schema keys, groups flattened (``activation.f_max``): the default and
+    description from the schema, ``x-unit`` as the unit and ``x-paper`` as the paper's value."""
     rows = []
     for key, spec in properties.items():
+        if spec.get("type") == "object" and "properties" in spec:  # a group: its keys
+            rows += schema_rows(spec["properties"], f"{prefix}{key}.")
+            continue
         rows.append(markdown_row(prefix + key, spec.get("default", dataclasses.MISSING),
                                  spec.get("x-unit", ""), spec.get("x-paper"),
                                  spec.get("description", "")))
