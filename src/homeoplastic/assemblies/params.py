@@ -5,91 +5,84 @@ sections 1-5); a comment marks the few that are not from the code. Units are in 
 ``_ms``, ``_mv``, ``_pf`` (pF = nS*ms, the integrated conductance of one synaptic event), ``_ns``,
 ``_pa``, ``_hz``, ``_s``. Everything without a unit suffix is dimensionless.
 
-``NetworkParams.from_dict`` builds the parameters from a nested dict (the config's ``network``
-overrides): it checks every value's type against its field's annotation (a flag must be a real
-boolean, a number must not be a string or a list, ...) and every range, and raises
-:class:`ParameterError` naming the full key path and the allowed values before any compute starts.
+Every field is declared once with :func:`homeoplastic.parameters.param`: its default, unit, bounds
+and description. That declaration is checked when the parameters are built (type and range, the
+error naming the full key path and what is allowed), and it generates the ``assemblies.network``
+part of ``workflow/schemas/assemblies.schema.yaml`` and its table in ``config/README.md``
+(``python -m homeoplastic.paramdocs --write``). Rules between fields are the short checks of
+:meth:`NetworkParams.__post_init__`. ``NetworkParams.from_dict`` builds the parameters from a
+nested dict (the config's ``network`` overrides) and refuses unknown keys by name.
 """
 
 from __future__ import annotations
 
-import contextvars
 import copy
 import dataclasses
-import functools
-import math
-import numbers
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeoplastic.parameters import (
+    ParameterError,
+    check_fields,
+    check_type,
+    from_mapping,
+    param,
+)
+from homeoplastic.parameters import require as _require
+
+__all__ = ["EE_RULES", "SIZE_SCALINGS", "NetworkParams", "ParameterError", "check_type",
+           "network_with", "steps_of", "steps_of_seconds"]
+
 EE_RULES = ("voltage", "triplet", "calcium", "none")
 """Names of the E->E plasticity rules; a rule is a config value, not a code fork."""
 
-IMPLEMENTED_EE_RULES = ("voltage", "triplet", "calcium", "none")
 SIZE_SCALINGS = ("mean_input", "fixed_indegree", "none")
-
-
-class ParameterError(ValueError):
-    """A model parameter has the wrong type or is out of its allowed range.
-
-    ``key`` is the offending parameter's full dotted path when known (e.g.
-    ``"assemblies.network.exc.tau_m_ms"``).
-    """
-
-    def __init__(self, message: str, *, key: str | None = None) -> None:
-        super().__init__(message)
-        self.key = key
-
-
-# Where the keys of the parameters being built live in the config ("network" for the library,
-# "assemblies.network" for the workflow): range errors raised while NetworkParams validates
-# itself are named from this root. Set by NetworkParams.from_dict.
-_KEY_ROOT: contextvars.ContextVar[str] = contextvars.ContextVar("key_root", default="network")
 
 
 @dataclass(frozen=True)
 class ExcitatoryParams:
     """Adaptive exponential integrate-and-fire E cell with adaptive threshold (spec 1.1)."""
 
-    tau_m_ms: float = 20.0
-    c_pf: float = 300.0
-    e_leak_mv: float = -70.0
-    delta_t_mv: float = 2.0
-    v_thresh_rest_mv: float = -52.0
-    v_thresh_jump_mv: float = 10.0
-    tau_thresh_ms: float = 30.0
-    v_peak_mv: float = 20.0
-    v_reset_mv: float = -60.0
-    t_ref_ms: float = 1.0
-    a_adapt_ns: float = 4.0
-    b_adapt_pa: float = 0.805
-    tau_adapt_ms: float = 150.0
+    tau_m_ms: float = param(20.0, unit="ms", exclusive_minimum=0,
+                            description="E membrane time constant C/g_L")
+    c_pf: float = param(300.0, unit="pF", exclusive_minimum=0, description="E capacitance")
+    e_leak_mv: float = param(-70.0, unit="mV", description="E leak reversal")
+    delta_t_mv: float = param(2.0, unit="mV", exclusive_minimum=0, description="AdEx slope factor")
+    v_thresh_rest_mv: float = param(-52.0, unit="mV", description="resting adaptive threshold V_T0")
+    v_thresh_jump_mv: float = param(10.0, unit="mV", description="threshold jump A_T after a spike")
+    tau_thresh_ms: float = param(30.0, unit="ms", exclusive_minimum=0, description="threshold decay time")
+    v_peak_mv: float = param(20.0, unit="mV", description="spike detection level")
+    v_reset_mv: float = param(-60.0, unit="mV", description="reset potential")
+    t_ref_ms: float = param(1.0, unit="ms", minimum=0, description="refractory clamp (multiple of dt)")
+    a_adapt_ns: float = param(4.0, unit="nS", minimum=0, description="subthreshold adaptation a")
+    b_adapt_pa: float = param(0.805, unit="pA", minimum=0, description="spike-triggered adaptation b")
+    tau_adapt_ms: float = param(150.0, unit="ms", exclusive_minimum=0,
+                                description="adaptation time constant")
 
 
 @dataclass(frozen=True)
 class InhibitoryParams:
     """Leaky integrate-and-fire I cell (spec 1.2)."""
 
-    tau_m_ms: float = 20.0
-    c_pf: float = 300.0
-    e_leak_mv: float = -62.0
-    v_thresh_mv: float = -52.0
-    v_reset_mv: float = -60.0
-    t_ref_ms: float = 1.0
+    tau_m_ms: float = param(20.0, unit="ms", exclusive_minimum=0, description="I membrane time constant")
+    c_pf: float = param(300.0, unit="pF", exclusive_minimum=0, description="I capacitance")
+    e_leak_mv: float = param(-62.0, unit="mV", description="I leak reversal")
+    v_thresh_mv: float = param(-52.0, unit="mV", description="I fixed threshold")
+    v_reset_mv: float = param(-60.0, unit="mV", description="I reset")
+    t_ref_ms: float = param(1.0, unit="ms", minimum=0, description="I refractory clamp")
 
 
 @dataclass(frozen=True)
 class SynapseParams:
     """Conductance synapses with unit-area difference-of-exponentials kernels (spec 1.3, 2.3)."""
 
-    e_rev_exc_mv: float = 0.0
-    e_rev_inh_mv: float = -75.0
-    tau_rise_exc_ms: float = 1.0
-    tau_decay_exc_ms: float = 6.0
-    tau_rise_inh_ms: float = 0.5
-    tau_decay_inh_ms: float = 2.0
+    e_rev_exc_mv: float = param(0.0, unit="mV", description="excitatory reversal")
+    e_rev_inh_mv: float = param(-75.0, unit="mV", description="inhibitory reversal")
+    tau_rise_exc_ms: float = param(1.0, unit="ms", exclusive_minimum=0, description="E conductance rise")
+    tau_decay_exc_ms: float = param(6.0, unit="ms", exclusive_minimum=0, description="E conductance decay")
+    tau_rise_inh_ms: float = param(0.5, unit="ms", exclusive_minimum=0, description="I conductance rise")
+    tau_decay_inh_ms: float = param(2.0, unit="ms", exclusive_minimum=0, description="I conductance decay")
 
 
 @dataclass(frozen=True)
@@ -109,19 +102,26 @@ class ConnectivityParams:
     uses p and weights as given at every size.
     """
 
-    n_neurons: int = 5000
-    exc_fraction: float = 0.8
-    p_connect: float = 0.2
-    reference_n_neurons: int = 5000
-    size_scaling: str = "mean_input"
-    j_e_to_e_pf: float = 2.86
-    j_i_to_e_pf: float = 48.7
-    j_e_to_i_pf: float = 1.27
-    j_i_to_i_pf: float = 16.2
-    j_e_to_e_min_pf: float = 1.78
-    j_e_to_e_max_pf: float = 21.4
-    j_i_to_e_min_pf: float = 48.7
-    j_i_to_e_max_pf: float = 243.0
+    n_neurons: int = param(5000, unit="cells", minimum=10, description="network size (set by the sweep)")
+    exc_fraction: float = param(0.8, unit="1", exclusive_minimum=0, exclusive_maximum=1,
+                                description="fraction of E cells (4:1)")
+    p_connect: float = param(0.2, unit="1", exclusive_minimum=0, maximum=1,
+                             description="connection probability at the reference size")
+    reference_n_neurons: int = param(5000, unit="cells", exclusive_minimum=0,
+                                     description="size at which p and weights hold as given")
+    size_scaling: str = param("mean_input", enum=SIZE_SCALINGS,
+                              description="`mean_input` (keep K*J; README), `fixed_indegree` (keep K and J: "
+                                          "p = 0.2 * 5000 / N, at most 1) or `none`")
+    j_e_to_e_pf: float = param(2.86, unit="pF", minimum=0, paper=2.76,
+                               description="initial E->E weight (the authors' code 2.86; the paper's "
+                                           "table 2.76 [unverified which])")
+    j_i_to_e_pf: float = param(48.7, unit="pF", minimum=0, description="initial I->E weight")
+    j_e_to_i_pf: float = param(1.27, unit="pF", minimum=0, description="E->I weight (static)")
+    j_i_to_i_pf: float = param(16.2, unit="pF", minimum=0, description="I->I weight (static)")
+    j_e_to_e_min_pf: float = param(1.78, unit="pF", minimum=0, description="E->E lower bound")
+    j_e_to_e_max_pf: float = param(21.4, unit="pF", description="E->E upper bound")
+    j_i_to_e_min_pf: float = param(48.7, unit="pF", minimum=0, description="I->E lower bound")
+    j_i_to_e_max_pf: float = param(243.0, unit="pF", description="I->E upper bound")
 
     @property
     def n_exc(self) -> int:
@@ -153,23 +153,27 @@ class ConnectivityParams:
 class ExternalInputParams:
     """Independent Poisson excitatory drive to every cell (spec 2.5)."""
 
-    rate_to_e_hz: float = 4500.0
-    rate_to_i_hz: float = 2250.0
-    j_ext_to_e_pf: float = 1.78
-    j_ext_to_i_pf: float = 1.27
+    rate_to_e_hz: float = param(4500.0, unit="Hz", minimum=0,
+                                description="Poisson drive rate to each E cell")
+    rate_to_i_hz: float = param(2250.0, unit="Hz", minimum=0,
+                                description="Poisson drive rate to each I cell")
+    j_ext_to_e_pf: float = param(1.78, unit="pF", minimum=0,
+                                 description="weight of an external event onto E")
+    j_ext_to_i_pf: float = param(1.27, unit="pF", minimum=0,
+                                 description="weight of an external event onto I")
 
 
 @dataclass(frozen=True)
 class VoltageSTDPParams:
     """Clopath-type voltage-based STDP on E->E (spec 3). Amplitudes at learning speed 1."""
 
-    a_ltd_pf_per_mv: float = 8e-4
-    a_ltp_pf_per_mv2: float = 14e-4
-    theta_ltd_mv: float = -70.0
-    theta_ltp_mv: float = -49.0
-    tau_u_ms: float = 10.0
-    tau_v_ms: float = 7.0
-    tau_x_ms: float = 15.0
+    a_ltd_pf_per_mv: float = param(8e-4, unit="pF/mV", minimum=0, description="LTD amplitude")
+    a_ltp_pf_per_mv2: float = param(14e-4, unit="pF/mV²", minimum=0, description="LTP amplitude")
+    theta_ltd_mv: float = param(-70.0, unit="mV", description="LTD threshold")
+    theta_ltp_mv: float = param(-49.0, unit="mV", description="LTP threshold")
+    tau_u_ms: float = param(10.0, unit="ms", exclusive_minimum=0, description="LTD voltage filter")
+    tau_v_ms: float = param(7.0, unit="ms", exclusive_minimum=0, description="LTP voltage filter")
+    tau_x_ms: float = param(15.0, unit="ms", exclusive_minimum=0, description="presynaptic trace")
 
 
 @dataclass(frozen=True)
@@ -185,14 +189,19 @@ class TripletSTDPParams:
     are multiplied by ``plasticity.learning_speed`` and the size scaling's weight factor.
     """
 
-    a2_plus_pf: float = 7.5e-10
-    a3_plus_pf: float = 9.3e-3
-    a2_minus_pf: float = 7e-3
-    a3_minus_pf: float = 2.3e-4
-    tau_plus_ms: float = 16.8
-    tau_x_ms: float = 101.0
-    tau_minus_ms: float = 33.7
-    tau_y_ms: float = 125.0
+    a2_plus_pf: float = param(7.5e-10, unit="pF", minimum=0,
+                              description="triplet pair LTP amplitude A2+ (pF per trace product; x learning "
+                                          "speed, x size scaling)")
+    a3_plus_pf: float = param(9.3e-3, unit="pF", minimum=0,
+                              description="triplet LTP amplitude A3+ (spec's most likely LKD value: PG2006 "
+                                          "all-to-all visual cortex x 1.5)")
+    a2_minus_pf: float = param(7e-3, unit="pF", minimum=0, description="triplet pair LTD amplitude A2-")
+    a3_minus_pf: float = param(2.3e-4, unit="pF", minimum=0, description="triplet LTD amplitude A3-")
+    tau_plus_ms: float = param(16.8, unit="ms", exclusive_minimum=0, description="fast presynaptic trace r1")
+    tau_x_ms: float = param(101.0, unit="ms", exclusive_minimum=0, description="slow presynaptic trace r2")
+    tau_minus_ms: float = param(33.7, unit="ms", exclusive_minimum=0,
+                                description="fast postsynaptic trace o1")
+    tau_y_ms: float = param(125.0, unit="ms", exclusive_minimum=0, description="slow postsynaptic trace o2")
 
 
 @dataclass(frozen=True)
@@ -219,29 +228,50 @@ class CalciumSTDPParams:
     divides tau_rho (it speeds up rho's clock, drift and noise alike).
     """
 
-    tau_ca_ms: float = 22.6936
-    c_pre: float = 0.5617539
-    c_post: float = 1.23964
-    delay_ms: float = 4.6098
-    theta_d: float = 1.0
-    theta_p: float = 1.3
-    gamma_d: float = 3.31909
-    gamma_p: float = 7.25085
-    gamma_scale: float = 1.0
-    sigma: float = 0.33501
-    tau_rho_s: float = 3.463615
-    rho_star: float = 0.5
-    noise: bool = True
-    up_down_ratio: float = 5.40988
+    tau_ca_ms: float = param(22.6936, unit="ms", exclusive_minimum=0,
+                             description="calcium decay (Graupner & Brunel 2012, cortical-slice fit)")
+    c_pre: float = param(0.5617539, unit="1", minimum=0,
+                         description="calcium jump per presynaptic spike (dimensionless), after `delay_ms`")
+    c_post: float = param(1.23964, unit="1", minimum=0,
+                          description="calcium jump per postsynaptic spike (dimensionless)")
+    delay_ms: float = param(4.6098, unit="ms", minimum=0,
+                            description="delay of the presynaptic calcium; need not be a multiple of dt "
+                                        "(exact arrival time)")
+    theta_d: float = param(1.0, unit="1", exclusive_minimum=0,
+                           description="depression threshold on calcium (dimensionless)")
+    theta_p: float = param(1.3, unit="1", description="potentiation threshold (>= theta_d)")
+    gamma_d: float = param(3.31909, unit="1", minimum=0,
+                           description="depression rate (dimensionless, per tau_rho), times `gamma_scale`: "
+                                       "the paper's printed 3.31 (Graupner & Brunel's 331.909 / 100)")
+    gamma_p: float = param(7.25085, unit="1", minimum=0,
+                           description="potentiation rate, times `gamma_scale`: the paper's printed 7.25 "
+                                       "(GB's 725.085 / 100)")
+    gamma_scale: float = param(1.0, unit="1", minimum=0, description="factor on both gammas")
+    sigma: float = param(0.33501, unit="1", minimum=0,
+                         description="noise amplitude (active while calcium > theta_d); GB's 3.3501 / 10, "
+                                     "which keeps GB's noise variance per unit time sigma^2 / tau_rho "
+                                     "with tau_rho / 100 [chosen]")
+    tau_rho_s: float = param(3.463615, unit="s", exclusive_minimum=0,
+                             description="efficacy time constant tau_rho (divided by learning speed); GB's "
+                                         "346.3615 s / 100, so that gamma / tau_rho, how fast rho moves "
+                                         "while calcium is above threshold, stays GB's [chosen]")
+    rho_star: float = param(0.5, unit="1", minimum=0, maximum=1,
+                            description="unstable fixed point of the bistable cubic term (0..1)")
+    noise: bool = param(True, description="noise term on or off")
+    up_down_ratio: float = param(5.40988, unit="1", minimum=0,
+                                 description="Graupner & Brunel's UP/DOWN weight ratio b: rho maps to "
+                                             "W = W_DOWN + rho (W_UP - W_DOWN) with W_DOWN = J_min and "
+                                             "W_UP = b J_min (capped at J_max); > 1, or 0: rho spans "
+                                             "[J_min, J_max]")
 
 
 @dataclass(frozen=True)
 class InhibitorySTDPParams:
     """Vogels et al. (2011) symmetric iSTDP on I->E (spec 5)."""
 
-    tau_y_ms: float = 20.0
-    eta_pf: float = 1.0
-    target_rate_hz: float = 3.0
+    tau_y_ms: float = param(20.0, unit="ms", exclusive_minimum=0, description="iSTDP trace")
+    eta_pf: float = param(1.0, unit="pF", minimum=0, description="iSTDP rate (pF per unit trace)")
+    target_rate_hz: float = param(3.0, unit="Hz", minimum=0, description="iSTDP target rate r_0")
 
 
 @dataclass(frozen=True)
@@ -257,21 +287,30 @@ class PlasticityParams:
     for inhibitory STDP"), keeping only the physical floor of 0 pF (a conductance).
     """
 
-    ee_rule: str = "voltage"
-    istdp: bool = True
-    istdp_bounded: bool = True
-    normalisation: bool = True
-    normalisation_interval_ms: float = 20.0
-    start_s: float = 10.0
-    learning_speed: float = 1.0
+    ee_rule: str = param("voltage", enum=EE_RULES,
+                         description="E->E rule: `voltage`, `triplet`, `calcium` or `none`; the sweep's "
+                                     "`rule` sets it")
+    istdp: bool = param(True, description="inhibitory STDP on")
+    istdp_bounded: bool = param(True,
+                                description="iSTDP clips I->E weights to [`j_i_to_e_min_pf`, "
+                                            "`j_i_to_e_max_pf`]; false leaves only the 0 pF floor (the "
+                                            "non-recurrent control sets it from `nonrecurrent_istdp_bounds`)")
+    normalisation: bool = param(True, description="E->E row normalisation on")
+    normalisation_interval_ms: float = param(20.0, unit="ms", exclusive_minimum=0,
+                                             description="normalisation interval")
+    start_s: float = param(10.0, unit="s", minimum=0,
+                           description="plasticity starts (default: protocol.warmup_s)")
+    learning_speed: float = param(1.0, unit="1", minimum=0,
+                                  description="factor on all amplitudes (set by the sweep)")
 
 
 @dataclass(frozen=True)
 class AssemblyParams:
     """Overlapping assemblies: every E cell joins each with probability ``p_member`` (spec 6.1)."""
 
-    n_assemblies: int = 20
-    p_member: float = 0.05
+    n_assemblies: int = param(20, unit="1", minimum=0, description="set by protocol.n_assemblies")
+    p_member: float = param(0.05, unit="1", minimum=0, maximum=1,
+                            description="membership probability per E cell and assembly")
 
 
 @dataclass(frozen=True)
@@ -282,11 +321,12 @@ class GuardParams:
     midpoint (so it cannot trip at t = 0) and checked only after ``start_s`` of the run.
     """
 
-    enabled: bool = True
-    rate_min_hz: float = 0.05
-    rate_max_hz: float = 60.0
-    tau_s: float = 0.5
-    start_s: float = 1.0
+    enabled: bool = param(True, description="stop runs whose smoothed E rate leaves the band")
+    rate_min_hz: float = param(0.05, unit="Hz", minimum=0, description="lower edge (silence)")
+    rate_max_hz: float = param(60.0, unit="Hz", description="upper edge (runaway)")
+    tau_s: float = param(0.5, unit="s", exclusive_minimum=0,
+                         description="smoothing time of the rate estimate")
+    start_s: float = param(1.0, unit="s", minimum=0, description="checked after this time into each run")
 
 
 @dataclass(frozen=True)
@@ -297,7 +337,7 @@ class NetworkParams:
     (both true except in the non-recurrent control); plasticity sees the spikes either way.
     """
 
-    dt_ms: float = 0.1
+    dt_ms: float = param(0.1, unit="ms", exclusive_minimum=0, description="forward-Euler time step")
     exc: ExcitatoryParams = field(default_factory=ExcitatoryParams)
     inh: InhibitoryParams = field(default_factory=InhibitoryParams)
     synapses: SynapseParams = field(default_factory=SynapseParams)
@@ -310,31 +350,26 @@ class NetworkParams:
     plasticity: PlasticityParams = field(default_factory=PlasticityParams)
     assemblies: AssemblyParams = field(default_factory=AssemblyParams)
     guard: GuardParams = field(default_factory=GuardParams)
-    ee_transmission: bool = True
-    ei_transmission: bool = True
+    ee_transmission: bool = param(True,
+                                  description="E->E synapses transmit (false in the non-recurrent control)")
+    ei_transmission: bool = param(True,
+                                  description="E->I synapses transmit (false in the non-recurrent control "
+                                              "by default)")
 
     def __post_init__(self) -> None:
-        validate_params(self, where=_KEY_ROOT.get())
+        _check_network(self, check_fields(self, "network"))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any] | None, *, where: str = "network") -> NetworkParams:
+    def from_dict(cls, values: Mapping[str, Any] | None, *, where: str = "network") -> NetworkParams:
         """Build from a nested dict, checking every key, type and range.
 
         An unknown key, a value of the wrong type (see :func:`check_type`) or out of range raises
         :class:`ParameterError` naming the key as ``where.group.name`` and what is allowed.
         """
-        if values is not None and not isinstance(values, dict):
-            raise ParameterError(f"{where} = {values!r} is invalid; allowed: a mapping of "
-                                 f"parameter groups {sorted(f.name for f in dataclasses.fields(cls))}",
-                                 key=where)
-        token = _KEY_ROOT.set(where)
-        try:
-            return _from_dict(cls, dict(values or {}), where)
-        finally:
-            _KEY_ROOT.reset(token)
+        return from_mapping(cls, values, where)
 
     def replace(self, **changes: Any) -> NetworkParams:
         """A copy with top-level fields or dotted sub-fields (``"plasticity.istdp"``) changed."""
@@ -377,137 +412,14 @@ def network_with(
     return NetworkParams.from_dict(nested, where=where)
 
 
-def _from_dict(cls, values: dict[str, Any], where: str):
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        names = ", ".join(f"{where}.{name}" for name in unknown)
-        raise ParameterError(
-            f"{names}: unknown parameter; allowed in {where}: {', '.join(sorted(known))}",
-            key=f"{where}.{unknown[0]}",
-        )
-    hints = _field_types(cls)
-    kwargs = {}
-    for name, value in values.items():
-        kind = hints[name]
-        if dataclasses.is_dataclass(kind):
-            if not isinstance(value, dict):
-                raise ParameterError(
-                    f"{where}.{name} = {value!r} is invalid; allowed: a mapping of "
-                    f"{sorted(f.name for f in dataclasses.fields(kind))}",
-                    key=f"{where}.{name}",
-                )
-            kwargs[name] = _from_dict(kind, value, f"{where}.{name}")
-        else:
-            check_type(value, kind, f"{where}.{name}")
-            kwargs[name] = value
-    return cls(**kwargs)
-
-
-_field_types = functools.cache(typing.get_type_hints)  # annotations are strings here
-
-_TYPE_NAMES = {
-    bool: "true or false (a YAML boolean, not a string or a number)",
-    int: "an integer",
-    float: "a number (integer or decimal, not a string or a list)",
-    str: "a string",
-}
-
-
-def check_type(value: Any, kind: type, key: str) -> None:
-    """Raise :class:`ParameterError` unless ``value`` is a ``kind`` (a field's annotation).
-
-    Strict where Python is lax: a ``bool`` field takes only ``True``/``False`` (not ``"no"`` or
-    ``0``), an ``int`` field only integers (not ``True`` or ``2.0``), a ``float`` field any real
-    number but no boolean, string or list.
-    """
-    if kind is bool:
-        ok = isinstance(value, bool)
-    elif kind is int:
-        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    elif kind is float:
-        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    elif kind is str:
-        ok = isinstance(value, str)
-    else:
-        raise TypeError(f"{key}: no type check for annotation {kind!r}")
-    if not ok:
-        raise ParameterError(f"{key} = {value!r} is invalid; allowed: {_TYPE_NAMES[kind]}",
-                             key=key)
-
-
-def _require(condition: bool, name: str, value: Any, allowed: str) -> None:
-    if not condition:
-        raise ParameterError(f"{name} = {value!r} is invalid; allowed: {allowed}", key=name)
-
-
-def validate_params(p: NetworkParams, where: str = "network") -> None:
-    """Check ranges of every parameter; raise :class:`ParameterError` naming the first bad one.
-
-    Keys are named from ``where`` (``"network"``, or ``"assemblies.network"`` in the workflow).
-    """
-    _require(p.dt_ms > 0 and math.isfinite(p.dt_ms), f"{where}.dt_ms", p.dt_ms, "> 0")
-    positive = {
-        "exc.tau_m_ms": p.exc.tau_m_ms, "exc.c_pf": p.exc.c_pf, "exc.delta_t_mv": p.exc.delta_t_mv,
-        "exc.tau_thresh_ms": p.exc.tau_thresh_ms, "exc.tau_adapt_ms": p.exc.tau_adapt_ms,
-        "inh.tau_m_ms": p.inh.tau_m_ms, "inh.c_pf": p.inh.c_pf,
-        "synapses.tau_rise_exc_ms": p.synapses.tau_rise_exc_ms,
-        "synapses.tau_decay_exc_ms": p.synapses.tau_decay_exc_ms,
-        "synapses.tau_rise_inh_ms": p.synapses.tau_rise_inh_ms,
-        "synapses.tau_decay_inh_ms": p.synapses.tau_decay_inh_ms,
-        "vstdp.tau_u_ms": p.vstdp.tau_u_ms, "vstdp.tau_v_ms": p.vstdp.tau_v_ms,
-        "vstdp.tau_x_ms": p.vstdp.tau_x_ms, "istdp.tau_y_ms": p.istdp.tau_y_ms,
-        "plasticity.normalisation_interval_ms": p.plasticity.normalisation_interval_ms,
-        "guard.tau_s": p.guard.tau_s,
-        "triplet.tau_plus_ms": p.triplet.tau_plus_ms, "triplet.tau_x_ms": p.triplet.tau_x_ms,
-        "triplet.tau_minus_ms": p.triplet.tau_minus_ms, "triplet.tau_y_ms": p.triplet.tau_y_ms,
-        "calcium.tau_ca_ms": p.calcium.tau_ca_ms, "calcium.tau_rho_s": p.calcium.tau_rho_s,
-        "calcium.theta_d": p.calcium.theta_d,
-    }
-    for name, value in positive.items():
-        _require(value > 0 and math.isfinite(value), f"{where}.{name}", value, "> 0")
-    non_negative = {
-        "exc.t_ref_ms": p.exc.t_ref_ms, "inh.t_ref_ms": p.inh.t_ref_ms,
-        "exc.a_adapt_ns": p.exc.a_adapt_ns, "exc.b_adapt_pa": p.exc.b_adapt_pa,
-        "external.rate_to_e_hz": p.external.rate_to_e_hz,
-        "external.rate_to_i_hz": p.external.rate_to_i_hz,
-        "external.j_ext_to_e_pf": p.external.j_ext_to_e_pf,
-        "external.j_ext_to_i_pf": p.external.j_ext_to_i_pf,
-        "vstdp.a_ltd_pf_per_mv": p.vstdp.a_ltd_pf_per_mv,
-        "vstdp.a_ltp_pf_per_mv2": p.vstdp.a_ltp_pf_per_mv2,
-        "istdp.eta_pf": p.istdp.eta_pf, "istdp.target_rate_hz": p.istdp.target_rate_hz,
-        "plasticity.start_s": p.plasticity.start_s,
-        "plasticity.learning_speed": p.plasticity.learning_speed,
-        "guard.rate_min_hz": p.guard.rate_min_hz, "guard.start_s": p.guard.start_s,
-        "triplet.a2_plus_pf": p.triplet.a2_plus_pf, "triplet.a3_plus_pf": p.triplet.a3_plus_pf,
-        "triplet.a2_minus_pf": p.triplet.a2_minus_pf,
-        "triplet.a3_minus_pf": p.triplet.a3_minus_pf,
-        "calcium.c_pre": p.calcium.c_pre, "calcium.c_post": p.calcium.c_post,
-        "calcium.delay_ms": p.calcium.delay_ms, "calcium.gamma_d": p.calcium.gamma_d,
-        "calcium.gamma_p": p.calcium.gamma_p, "calcium.gamma_scale": p.calcium.gamma_scale,
-        "calcium.sigma": p.calcium.sigma,
-    }
-    for name, value in non_negative.items():
-        _require(value >= 0 and math.isfinite(value), f"{where}.{name}", value, ">= 0")
+def _check_network(p: NetworkParams, where: str) -> None:
+    """The rules between fields that the fields' own bounds cannot state; keys named from ``where``."""
     s = p.synapses
     _require(s.tau_decay_exc_ms != s.tau_rise_exc_ms, f"{where}.synapses.tau_decay_exc_ms",
              s.tau_decay_exc_ms, "different from tau_rise_exc_ms")
     _require(s.tau_decay_inh_ms != s.tau_rise_inh_ms, f"{where}.synapses.tau_decay_inh_ms",
              s.tau_decay_inh_ms, "different from tau_rise_inh_ms")
     c = p.connectivity
-    _require(isinstance(c.n_neurons, int) and c.n_neurons >= 10, f"{where}.connectivity.n_neurons",
-             c.n_neurons, "an integer >= 10")
-    _require(0 < c.exc_fraction < 1, f"{where}.connectivity.exc_fraction", c.exc_fraction,
-             "0 < value < 1")
-    _require(0 < c.p_connect <= 1, f"{where}.connectivity.p_connect", c.p_connect, "0 < p <= 1")
-    _require(c.size_scaling in SIZE_SCALINGS, f"{where}.connectivity.size_scaling",
-             c.size_scaling, str(SIZE_SCALINGS))
-    _require(c.reference_n_neurons > 0, f"{where}.connectivity.reference_n_neurons",
-             c.reference_n_neurons, "> 0")
-    for name in ("j_e_to_e_pf", "j_i_to_e_pf", "j_e_to_i_pf", "j_i_to_i_pf",
-                 "j_e_to_e_min_pf", "j_i_to_e_min_pf"):
-        value = getattr(c, name)
-        _require(value >= 0 and math.isfinite(value), f"{where}.connectivity.{name}", value, ">= 0")
     _require(c.j_e_to_e_min_pf <= c.j_e_to_e_pf <= c.j_e_to_e_max_pf,
              f"{where}.connectivity.j_e_to_e_pf", c.j_e_to_e_pf,
              f"within [j_e_to_e_min_pf, j_e_to_e_max_pf] = [{c.j_e_to_e_min_pf}, "
@@ -516,25 +428,16 @@ def validate_params(p: NetworkParams, where: str = "network") -> None:
              f"{where}.connectivity.j_i_to_e_pf", c.j_i_to_e_pf,
              f"within [j_i_to_e_min_pf, j_i_to_e_max_pf] = [{c.j_i_to_e_min_pf}, "
              f"{c.j_i_to_e_max_pf}]")
-    pl = p.plasticity
-    _require(pl.ee_rule in EE_RULES, f"{where}.plasticity.ee_rule", pl.ee_rule, str(EE_RULES))
-    _require(pl.ee_rule in IMPLEMENTED_EE_RULES, f"{where}.plasticity.ee_rule", pl.ee_rule,
-             f"{IMPLEMENTED_EE_RULES} (the others are not implemented yet)")
-    _require(_divides(pl.normalisation_interval_ms, p.dt_ms),
-             f"{where}.plasticity.normalisation_interval_ms", pl.normalisation_interval_ms,
+    _require(_divides(p.plasticity.normalisation_interval_ms, p.dt_ms),
+             f"{where}.plasticity.normalisation_interval_ms", p.plasticity.normalisation_interval_ms,
              f"a multiple of dt_ms = {p.dt_ms}")
     for name, t_ms in (("exc.t_ref_ms", p.exc.t_ref_ms), ("inh.t_ref_ms", p.inh.t_ref_ms)):
         _require(_divides(t_ms, p.dt_ms), f"{where}.{name}", t_ms, f"a multiple of dt_ms = {p.dt_ms}")
     ca = p.calcium
     _require(ca.theta_p >= ca.theta_d, f"{where}.calcium.theta_p", ca.theta_p,
              f">= theta_d = {ca.theta_d}")
-    _require(0.0 <= ca.rho_star <= 1.0, f"{where}.calcium.rho_star", ca.rho_star, "0 <= value <= 1")
     _require(ca.up_down_ratio == 0.0 or ca.up_down_ratio > 1.0, f"{where}.calcium.up_down_ratio",
              ca.up_down_ratio, "> 1 (W_UP / W_DOWN), or 0 for the whole range [J_min, J_max]")
-    a = p.assemblies
-    _require(isinstance(a.n_assemblies, int) and a.n_assemblies >= 0,
-             f"{where}.assemblies.n_assemblies", a.n_assemblies, "an integer >= 0")
-    _require(0 <= a.p_member <= 1, f"{where}.assemblies.p_member", a.p_member, "0 <= p <= 1")
     g = p.guard
     _require(g.rate_max_hz > g.rate_min_hz, f"{where}.guard.rate_max_hz", g.rate_max_hz,
              f"> rate_min_hz = {g.rate_min_hz}")

@@ -31,6 +31,7 @@ from homeoplastic.assemblies.params import NetworkParams, ParameterError, networ
 from homeoplastic.assemblies.runs import with_sweep_coords, write_run_store
 from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
 from homeoplastic.assemblies.sweep import SweepPoint
+from homeoplastic.parameters import check_fields, from_mapping, param
 from homeoplastic.store import open_store
 
 if TYPE_CHECKING:
@@ -52,34 +53,86 @@ RULE_VARIANTS: dict[str, dict[str, Any]] = {
 class Protocol:
     """Durations and stimuli of the chain (seconds, Hz). Paper values in config/paper.yaml."""
 
-    warmup_s: float = 10.0
-    n_assemblies: int = 20
-    stimulus_rate_hz: float = 8000.0
-    stimulus_on_s: float = 1.0
-    stimulus_off_s: float = 3.0
-    repetitions: int = 20
-    spontaneous_s: float = 1000.0
-    nonrecurrent_extra_rate_to_e_hz: float = 4000.0
-    nonrecurrent_extra_rate_to_i_hz: float = 2000.0
-    nonrecurrent_settle_s: float = 200.0
-    nonrecurrent_rate_window_s: float = 0.0
-    nonrecurrent_block_e_to_i: bool = True
-    nonrecurrent_istdp_bounds: bool = False
-    perturb_assembly: int = 0
-    perturb_fraction: float = 0.1
-    perturb_at_s: float = 15.0
-    perturb_duration_s: float = 200.0
-    remap_repetitions: int = 80
-    remap_after_s: float = 100.0
+    warmup_s: float = param(10.0, unit="s", minimum=0,
+                            description="Simulate stage: plasticity off (paper: 10 s).")
+    n_assemblies: int = param(20, unit="1", minimum=1, maximum=200,
+                              description="Stimuli / assemblies; each E cell joins each with p = 0.05.")
+    stimulus_rate_hz: float = param(8000.0, unit="Hz", exclusive_minimum=0,
+                                    description="Added external rate to members while a stimulus is on "
+                                                "(paper: 8 kHz).")
+    stimulus_on_s: float = param(1.0, unit="s", exclusive_minimum=0,
+                                 description="Presentation length (paper: 1 s).")
+    stimulus_off_s: float = param(3.0, unit="s", minimum=0,
+                                  description="Gap after each presentation (paper: 3 s).")
+    repetitions: int = param(20, unit="1", minimum=1,
+                             description="Presentation blocks of all assemblies, shuffled order (paper: 20) "
+                                         "[order unverified].")
+    spontaneous_s: float = param(1000.0, unit="s", exclusive_minimum=0,
+                                 description="Spontaneous phase after training, recurrent and non-recurrent "
+                                             "[length unverified].")
+    nonrecurrent_extra_rate_to_e_hz: float = param(4000.0, unit="Hz", minimum=0,
+                                                   description="Extra external drive to E cells in the "
+                                                               "non-recurrent control [unverified].")
+    nonrecurrent_extra_rate_to_i_hz: float = param(2000.0, unit="Hz", minimum=0,
+                                                   description="Extra external drive to I cells in the "
+                                                               "non-recurrent control [unverified].")
+    nonrecurrent_settle_s: float = param(200.0, unit="s", minimum=0,
+                                         description="Control settles with E->E plasticity frozen and iSTDP "
+                                                     "targets set to the intact network's measured per-cell "
+                                                     "rates [mechanics unverified].")
+    nonrecurrent_rate_window_s: float = param(0.0, unit="s", minimum=0,
+                                              description="The control's iSTDP target of each E cell is its "
+                                                          "rate over this final part of the intact "
+                                                          "spontaneous phase, after the inhibition built up "
+                                                          "in training has relaxed; 0 = the whole phase.")
+    nonrecurrent_block_e_to_i: bool = param(True,
+                                            description="The control blocks E->I EPSPs as well as E->E "
+                                                        "(paper: \"excitatory spikes did not cause EPSPs in "
+                                                        "postsynaptic targets\"); false blocks E->E only "
+                                                        "[unverified].")
+    nonrecurrent_istdp_bounds: bool = param(False,
+                                            description="Keep iSTDP's I->E weight bounds in the control; "
+                                                        "the paper \"removed synaptic bounds for inhibitory "
+                                                        "STDP\", so by default only the physical floor of 0 "
+                                                        "pF stays.")
+    perturb_assembly: int = param(0, unit="1", minimum=0,
+                                  description="Assembly whose within weights are reduced.")
+    perturb_fraction: float = param(0.1, unit="1", exclusive_minimum=0, maximum=1,
+                                    description="Fractional reduction of the within weights (paper: 10 %).")
+    perturb_at_s: float = param(15.0, unit="s", minimum=0,
+                                description="Time of the perturbation into the perturb stage (paper: 15 s).")
+    perturb_duration_s: float = param(200.0, unit="s", exclusive_minimum=0,
+                                      description="Length of the perturb stage, including perturb_at_s "
+                                                  "[unverified].")
+    remap_repetitions: int = param(80, unit="1", minimum=1,
+                                   description="Presentations of each stimulus of the new set, in shuffled "
+                                               "blocks (paper: 80 each).")
+    remap_after_s: float = param(100.0, unit="s", minimum=0,
+                                 description="Spontaneous activity after the remapping presentations "
+                                             "[unverified].")
+
+    def __post_init__(self) -> None:
+        check_fields(self, "protocol")
 
 
 @dataclass(frozen=True)
 class RecordSettings:
-    rate_bin_ms: float = 10.0
-    weight_interval_s: float = 1.0
-    chunk_s: float = 1.0
-    checkpoint_every_s: float = 60.0
-    keep_spikes: bool = True
+    """What the stages record and how often they checkpoint."""
+
+    rate_bin_ms: float = param(10.0, unit="ms", exclusive_minimum=0,
+                               description="Bin of the population and assembly rates.")
+    weight_interval_s: float = param(1.0, unit="s", minimum=0,
+                                     description="Interval of assembly weight snapshots (0: start and end "
+                                                 "only).")
+    chunk_s: float = param(1.0, unit="s", exclusive_minimum=0,
+                           description="Simulated time per compiled-kernel call (progress granularity).")
+    checkpoint_every_s: float = param(60.0, unit="s", minimum=0,
+                                      description="Simulated seconds between checkpoints of a running stage "
+                                                  "(0: none).")
+    keep_spikes: bool = param(True, description="Store every spike (needed for rasters and per-cell rates).")
+
+    def __post_init__(self) -> None:
+        check_fields(self, "record")
 
     def spec(self) -> RecordSpec:
         return RecordSpec(spikes=self.keep_spikes, rate_bin_ms=self.rate_bin_ms,
@@ -88,24 +141,17 @@ class RecordSettings:
 
 def protocol_from_config(section: Mapping[str, Any], rule: str | None = None) -> Protocol:
     """The section's protocol, with ``rule_protocol[rule]``'s keys replacing the shared ones."""
-    shared = _dataclass_from(Protocol, section.get("protocol", {}), "assemblies.protocol")
+    shared = from_mapping(Protocol, section.get("protocol", {}), "assemblies.protocol")
     own = dict(section.get("rule_protocol", {}).get(rule, {})) if rule is not None else {}
     if not own:
         return shared
-    return _dataclass_from(Protocol, {**section.get("protocol", {}), **own},
-                           f"assemblies.rule_protocol.{rule}")
+    return from_mapping(Protocol, {**section.get("protocol", {}), **own},
+                        f"assemblies.rule_protocol.{rule}")
 
 
 def record_from_config(section: Mapping[str, Any]) -> RecordSettings:
-    return _dataclass_from(RecordSettings, section.get("record", {}), "assemblies.record")
-
-
-def _dataclass_from(cls, values: Mapping[str, Any], where: str):
-    known = set(cls.__dataclass_fields__)
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ParameterError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(known)}")
-    return cls(**dict(values))
+    """The section's record settings."""
+    return from_mapping(RecordSettings, section.get("record", {}), "assemblies.record")
 
 
 def _merged(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,7 +199,7 @@ def probe_settings(section: Mapping[str, Any]):
     from homeoplastic.assemblies.experiments.probe import ProbeSettings
 
     values = {k: v for k, v in section.get("probe", {}).items() if k != "enabled"}
-    return ProbeSettings.from_dict(values)
+    return ProbeSettings.from_dict(values, where="assemblies.probe")
 
 
 # ---------------------------------------------------------------------------------- stages
@@ -419,7 +465,8 @@ def stage_rate_dependence(section: Mapping[str, Any], out_path) -> None:
     opts.pop("enabled", None)
     rates, rules, seed = opts.pop("rates_hz"), opts.pop("rules"), int(opts.pop("seed"))
     params = NetworkParams.from_dict(copy.deepcopy(dict(section.get("network", {}))))
-    ds = rate_dependence(params, rates, rules=rules, settings=RateMapSettings(**opts), seed=seed)
+    settings = from_mapping(RateMapSettings, opts, "assemblies.rate_dependence")
+    ds = rate_dependence(params, rates, rules=rules, settings=settings, seed=seed)
     write_store(out_path, ds, attrs=provenance_attrs(
         stage="rate_dependence", config={"assemblies": dict(section)}, seed=seed))
 
@@ -431,10 +478,7 @@ def stage_dt_check(section: Mapping[str, Any], out_path) -> None:
 
     opts = dict(section.get("dt_check", {}))
     opts.pop("enabled", None)
-    for key in ("dt_ms", "seeds"):
-        if key in opts:
-            opts[key] = tuple(opts[key])
-    settings = DtCheckSettings(**opts)
+    settings = from_mapping(DtCheckSettings, opts, "assemblies.dt_check")
     ds = dt_check(settings, network=copy.deepcopy(dict(section.get("network", {}))))
     write_store(out_path, ds, attrs=provenance_attrs(
         stage="dt_check", config={"assemblies": dict(section)}, seed=settings.seeds[0]))

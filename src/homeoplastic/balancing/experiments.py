@@ -41,6 +41,7 @@ from homeoplastic.balancing.solvers import (
 from homeoplastic.balancing.task import IntegrationTask, generate_trials
 from homeoplastic.balancing.transform import RateNetwork, transform_network
 from homeoplastic.balancing.two_neuron import reciprocal_pair_trajectory, single_synapse_cost
+from homeoplastic.parameters import check_fields, param, require
 
 __all__ = [
     "SweepPoint",
@@ -75,22 +76,28 @@ def _sweep_coords(**values) -> dict[str, xr.Variable]:
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One point of the size x rank x p x seed sweep."""
+    """One point of the size x rank x p x seed sweep (the point from the wildcards, the solver
+    settings from ``balancing.sweep``)."""
 
-    n: int
-    rank: str
-    p: float
-    seed: int
-    solver: str = "newton"
-    tol: float = 1e-10
-    flow_max_iter: int = 20000
+    n: int = param(description="Network size N.", unit="neurons", minimum=2, config=False)
+    rank: str = param(description='Rank of J, an integer or "full".', config=False)
+    p: float = param(description="Cost exponent p of c = |J|^p (finite, non-zero).", unit="1",
+                     config=False)
+    seed: int = param(description="Seed of the network.", unit="1", minimum=0, config=False)
+    solver: str = param("newton", enum=("newton", "sweeps", "flow"),
+                        description="Reference solver for the balanced cost.")
+    tol: float = param(1e-10, unit="1", exclusive_minimum=0, maximum=0.001,
+                       description="Stopping tolerance of the reference solver on ||g||/C.")
+    flow_max_iter: int = param(20000, unit="steps", minimum=1, maximum=10000000,
+                               description="Cap on gradient-flow steps when measuring convergence "
+                                           "time to ||g||/C < 1e-8; runs that hit it are reported "
+                                           "as capped and left out of the flow-time averages.")
 
     def __post_init__(self) -> None:
-        if self.n < 2:
-            raise ValueError(f"n must be >= 2, got {self.n}")
+        where = check_fields(self, "balancing.sweep")
         parse_rank(self.rank, self.n)
-        if not np.isfinite(self.p) or self.p == 0:
-            raise ValueError(f"p must be finite and non-zero, got {self.p}")
+        require(bool(np.isfinite(self.p)) and self.p != 0, f"{where}.p", self.p,
+                "finite and non-zero")
 
 
 def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
@@ -318,11 +325,19 @@ def perturbation_experiment(
 class RNNSetup:
     """Network size and task parameters of the RNN experiment (spec §7)."""
 
-    n: int = 100
-    n_timesteps: int = 50
-    sigma_in: float = 0.3
-    sigma_ctx: float = 0.3
-    rec_scale: float = 1.0
+    n: int = param(100, unit="neurons", minimum=2, maximum=2048,
+                   description="Recurrent ReLU units (256 in the released code; config/paper.yaml).")
+    n_timesteps: int = param(50, unit="samples (tau each)", minimum=1, maximum=1000,
+                             description="Input samples per trial (paper: 50).")
+    sigma_in: float = param(0.3, unit="1", minimum=0,
+                            description="Std of the sensory input noise per sample.")
+    sigma_ctx: float = param(0.3, unit="1", minimum=0,
+                             description="Std of the context input noise per sample.")
+    rec_scale: float = param(1.0, unit="1/√N", exclusive_minimum=0, maximum=10,
+                             description="Initial W_rec std.")
+
+    def __post_init__(self) -> None:
+        check_fields(self, "balancing.rnn")
 
 
 def _task(setup: RNNSetup) -> IntegrationTask:

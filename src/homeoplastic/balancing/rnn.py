@@ -19,6 +19,7 @@ import numpy as np
 from homeoplastic.balancing.costs import imbalance
 from homeoplastic.balancing.task import N_INPUTS, N_OUTPUTS, IntegrationTask, generate_trials
 from homeoplastic.balancing.transform import RateNetwork, check_run_args, transform_network
+from homeoplastic.parameters import check_fields, param
 
 __all__ = [
     "TrainConfig",
@@ -46,37 +47,40 @@ class TrainConfig:
     1/batch_sets).
     """
 
-    arm: str = "plain"
-    n_iterations: int = 1000
-    learning_rate: float = 5e-3
-    optimizer: str = "adam"
-    lr_final_factor: float = 0.1
-    clip_norm: float = 10.0
-    l2_lambda: float = 0.0
-    l2_all_weights: bool = False
-    balance_rate: float = 0.0
-    dt: float = 0.1
-    substeps: int = 10
-    log_every: int = 10
-    batch_sets: int = 1
+    arm: str = param("plain", enum=ARMS, config=False,
+                     description="Training arm: plain, l2 (L2 penalty) or balance (balancing flow).")
+    n_iterations: int = param(1000, unit="iterations", minimum=1, maximum=1000000,
+                              description="Training iterations (one batch of batch_sets x 8 "
+                                          "conditions each).")
+    learning_rate: float = param(5e-3, unit="per iteration", exclusive_minimum=0, maximum=1,
+                                 description="Initial learning rate (the released code: 5e-3).")
+    optimizer: str = param("adam", enum=OPTIMIZERS,
+                           description="adam or sgd (the paper's plain SGD at 0.02 spiked to RMSE "
+                                       "~1800 and had not converged).")
+    lr_final_factor: float = param(0.1, unit="1", exclusive_minimum=0, maximum=1,
+                                   description="Cosine decay of the learning rate to this fraction "
+                                               "at the end.")
+    clip_norm: float = param(10.0, unit="1", exclusive_minimum=0,
+                             description="Global gradient-norm clip.")
+    l2_lambda: float = param(0.0, unit="1", minimum=0, config=False,
+                             description="L2 penalty on the recurrent weights (arm l2).")
+    l2_all_weights: bool = param(False, config=False,
+                                 description="The L2 penalty covers every weight, not only J.")
+    balance_rate: float = param(0.0, unit="1", minimum=0, config=False,
+                                description="Rate of the balancing-flow step (arm balance).")
+    dt: float = param(0.1, unit="tau", exclusive_minimum=0, maximum=1,
+                      description="Euler step (dt x substeps = 1, one input sample per tau).")
+    substeps: int = param(10, unit="steps", minimum=1, maximum=100,
+                          description="Euler steps per input sample.")
+    log_every: int = param(10, unit="iterations", minimum=1,
+                           description="Logging interval of loss, validation loss and R², cost, "
+                                       "imbalance.")
+    batch_sets: int = param(1, unit="sets of 8 trials", minimum=1, maximum=1000,
+                            description="Trials per training batch: this many fresh sets of all 8 "
+                                        "conditions (less gradient noise than one set).")
 
     def __post_init__(self) -> None:
-        if self.arm not in ARMS:
-            raise ValueError(f"arm must be one of {ARMS}, got {self.arm!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if not (0 < self.lr_final_factor <= 1):
-            raise ValueError(f"lr_final_factor must lie in (0, 1], got {self.lr_final_factor}")
-        if min(self.n_iterations, self.substeps, self.log_every, self.batch_sets) < 1:
-            raise ValueError("n_iterations, substeps, log_every and batch_sets must be >= 1")
-        for name in ("learning_rate", "dt", "clip_norm"):
-            v = getattr(self, name)
-            if not (np.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be finite and > 0, got {v}")
-        for name in ("l2_lambda", "balance_rate"):
-            v = getattr(self, name)
-            if not (np.isfinite(v) and v >= 0):
-                raise ValueError(f"{name} must be finite and >= 0, got {v}")
+        check_fields(self, "balancing.rnn")
         if self.arm == "plain" and (self.l2_lambda or self.balance_rate):
             raise ValueError("arm 'plain' takes l2_lambda = balance_rate = 0")
         if self.arm == "l2" and self.balance_rate:

@@ -30,11 +30,12 @@ from homeoplastic.balancing.experiments import (
     xor_experiment,
 )
 from homeoplastic.balancing.rnn import TrainConfig
+from homeoplastic.parameters import config_keys, from_mapping
 from homeoplastic.store import load_group, open_store, open_sweep, timed_write
 
 Result = xr.Dataset | tuple[xr.Dataset, Mapping[str, xr.Dataset]]
 
-RNN_SETUP_KEYS = ("n", "n_timesteps", "sigma_in", "sigma_ctx", "rec_scale")
+RNN_SETUP_KEYS = config_keys(RNNSetup)
 """``balancing.rnn`` keys of the network and task, read by training and evaluation alike."""
 
 
@@ -69,16 +70,21 @@ class StageContext:
 
 
 # ------------------------------------------------------------------------ settings objects
+def _settings(ctx: StageContext, cls: type) -> dict[str, Any]:
+    """Every config field of ``cls`` from the stage's params (a missing one names its key)."""
+    return {key: ctx.value(key) for key in config_keys(cls)}
+
+
 def sweep_point(ctx: StageContext) -> SweepPoint:
     """The random-network sweep point from the wildcards and ``balancing.sweep``'s settings."""
-    return SweepPoint(n=ctx.point("n", int), rank=ctx.point("rank", str), p=ctx.point("p", float),
-                      seed=ctx.point("seed", int), solver=ctx.value("solver"),
-                      tol=ctx.value("tol"), flow_max_iter=ctx.value("flow_max_iter"))
+    point = {"n": ctx.point("n", int), "rank": ctx.point("rank", str), "p": ctx.point("p", float),
+             "seed": ctx.point("seed", int)}
+    return from_mapping(SweepPoint, {**point, **_settings(ctx, SweepPoint)}, "balancing.sweep")
 
 
 def rnn_setup(ctx: StageContext) -> RNNSetup:
     """The RNN's size and task from ``balancing.rnn``."""
-    return RNNSetup(*(ctx.value(key) for key in RNN_SETUP_KEYS))
+    return from_mapping(RNNSetup, _settings(ctx, RNNSetup), "balancing.rnn")
 
 
 def train_config(ctx: StageContext) -> TrainConfig:
@@ -87,13 +93,9 @@ def train_config(ctx: StageContext) -> TrainConfig:
     lambda is the L2 penalty of the ``l2`` arm and the balancing rate of the ``balance`` arm.
     """
     arm, lam = ctx.point("arm", str), ctx.point("lam", float)
-    return TrainConfig(arm=arm, n_iterations=ctx.value("n_iterations"),
-                       learning_rate=ctx.value("learning_rate"), optimizer=ctx.value("optimizer"),
-                       lr_final_factor=ctx.value("lr_final_factor"),
-                       clip_norm=ctx.value("clip_norm"), l2_lambda=lam if arm == "l2" else 0.0,
-                       balance_rate=lam if arm == "balance" else 0.0, dt=ctx.value("dt"),
-                       substeps=ctx.value("substeps"), log_every=ctx.value("log_every"),
-                       batch_sets=ctx.value("batch_sets"))
+    return from_mapping(TrainConfig, {"arm": arm, "l2_lambda": lam if arm == "l2" else 0.0,
+                                      "balance_rate": lam if arm == "balance" else 0.0,
+                                      **_settings(ctx, TrainConfig)}, "balancing.rnn")
 
 
 # ------------------------------------------------------------------------------- the stages

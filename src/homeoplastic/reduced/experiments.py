@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from homeoplastic.parameters import from_mapping
 from homeoplastic.reduced.gillespie import first_passage_times, simulate
 from homeoplastic.reduced.params import (
-    Activation,
     Plasticity,
     PopulationModel,
+    ReducedSettings,
     four_population_plane,
     trained_weights,
     two_population_plane,
@@ -65,27 +66,46 @@ def stage_config(cfg: Mapping[str, Any], stage: str, n_pops: int) -> dict[str, A
     return {key: cfg[key] for key in keys}
 
 
-def build_model(cfg: Mapping[str, Any], n_pops: int, system_size: float) -> PopulationModel:
+STRUCTURAL_KEYS = ("enabled", "models", "system_size", "eta", "seeds", "resources")
+"""``reduced`` keys that are the sweep and the workflow's, not a run's settings."""
+
+
+def reduced_settings(cfg: ReducedSettings | Mapping[str, Any]) -> ReducedSettings:
+    """The run's settings from the (validated) ``reduced`` section or a stage's part of it.
+
+    Keys a stage's part leaves out keep their defaults; an unknown key or a bad value raises
+    :class:`~homeoplastic.parameters.ParameterError` naming ``reduced.<key>``.
+    """
+    if isinstance(cfg, ReducedSettings):
+        return cfg
+    return from_mapping(ReducedSettings,
+                        {k: v for k, v in cfg.items() if k not in STRUCTURAL_KEYS}, "reduced")
+
+
+def build_model(cfg: ReducedSettings | Mapping[str, Any], n_pops: int,
+                system_size: float) -> PopulationModel:
     """The M-population model from the config's ``reduced`` section (2-population constants)."""
+    cfg = reduced_settings(cfg)
     if n_pops not in (2, 4):
         raise ValueError(f"n_pops must be 2 or 4, got {n_pops}")
     if not system_size > 0:
         raise ValueError(f"system_size must be > 0, got {system_size}")
-    act = Activation(**cfg["activation"])
+    act = cfg.activation
     scale = 2.0 / n_pops
     return PopulationModel(
         n_pops=n_pops,
         system_size=float(system_size) * scale,
-        w_max=float(cfg["w_max"]) * scale,
-        w_inh=float(cfg["w_inh"]) * scale,
-        external_input=float(cfg["external_input"]),
+        w_max=float(cfg.w_max) * scale,
+        w_inh=float(cfg.w_inh) * scale,
+        external_input=float(cfg.external_input),
         activation=act,
     )
 
 
-def build_plasticity(cfg: Mapping[str, Any], eta: float) -> Plasticity:
+def build_plasticity(cfg: ReducedSettings | Mapping[str, Any], eta: float) -> Plasticity:
     """The plasticity rule with this run's learning rate."""
-    return Plasticity(eta=float(eta), theta=float(cfg["theta"]))
+    cfg = reduced_settings(cfg)
+    return Plasticity(eta=float(eta), theta=float(cfg.theta))
 
 
 def plane_weights(model: PopulationModel, a: float, b: float) -> np.ndarray:
@@ -127,7 +147,7 @@ def _time_coord(edges: np.ndarray) -> tuple:
 
 
 def simulate_rates(
-    cfg: Mapping[str, Any], n_pops: int, system_size: float, eta: float, seed: int
+    cfg: ReducedSettings, n_pops: int, system_size: float, eta: float, seed: int
 ) -> xr.Dataset:
     """Fig. 7a/c: rates of the untrained and trained configurations, weights frozen.
 
@@ -142,11 +162,11 @@ def simulate_rates(
         traj = simulate(
             model,
             w,
-            float(cfg["rates_duration"]),
+            float(cfg.rates_duration),
             _rng(seed, "simulate", i),
             plasticity=plast,
             plastic=False,
-            bin_width=float(cfg["rates_bin"]),
+            bin_width=float(cfg.rates_bin),
             initial_rates=_low_state(w, model),
         )
         held = traj.drift_integral - traj.drift_integral.mean(axis=2, keepdims=True)
@@ -186,7 +206,7 @@ def simulate_rates(
 
 
 def train_trajectories(
-    cfg: Mapping[str, Any], n_pops: int, system_size: float, eta: float, seed: int
+    cfg: ReducedSettings, n_pops: int, system_size: float, eta: float, seed: int
 ) -> tuple[xr.Dataset, xr.Dataset]:
     """Fig. 7b/d red lines: plastic Gillespie runs from the configured starting points.
 
@@ -194,18 +214,18 @@ def train_trajectories(
     """
     model = build_model(cfg, n_pops, system_size)
     plast = build_plasticity(cfg, eta)
-    starts = np.asarray(cfg[f"train_starts_{n_pops}pop"], dtype=np.float64) * model.w_max
+    starts = np.asarray(getattr(cfg, f"train_starts_{n_pops}pop"), dtype=np.float64) * model.w_max
     rates, weights, counts, finals = [], [], [], []
     for i, (a, b) in enumerate(starts):
         w = plane_weights(model, a, b)
         traj = simulate(
             model,
             w,
-            float(cfg["train_duration"]),
+            float(cfg.train_duration),
             _rng(seed, "train", i),
             plasticity=plast,
             plastic=True,
-            bin_width=float(cfg["train_bin"]),
+            bin_width=float(cfg.train_bin),
             initial_rates=_low_state(w, model),
         )
         rates.append(traj.rates)
@@ -268,14 +288,14 @@ def train_trajectories(
 
 
 def vector_fields(
-    cfg: Mapping[str, Any], n_pops: int, system_size: float, eta: float, seed: int
+    cfg: ReducedSettings, n_pops: int, system_size: float, eta: float, seed: int
 ) -> xr.Dataset:
     """The weight vector field over the plane: metastable (fine grid) and sampled (coarse grid)."""
     model = build_model(cfg, n_pops, system_size)
     plast = build_plasticity(cfg, eta)
     names = PLANE_AXES[n_pops]
     (i1, j1), (i2, j2) = PLANE_INDEX[n_pops]
-    grid = np.linspace(0.0, model.w_max, int(cfg["field_points"]))
+    grid = np.linspace(0.0, model.w_max, int(cfg.field_points))
     field = np.zeros((grid.size, grid.size, 2))
     n_states = np.zeros((grid.size, grid.size), dtype=np.int64)
     high_occ = np.zeros((grid.size, grid.size))
@@ -285,13 +305,13 @@ def vector_fields(
                 plane_weights(model, a, b),
                 model,
                 plast,
-                cfg["transition_method"],
-                cfg["reduction"],
+                cfg.transition_method,
+                cfg.reduction,
             )
             field[ia, ib] = v[i1, j1], v[i2, j2]
             n_states[ia, ib] = len(chain.states)
             high_occ[ia, ib] = chain.occupancy @ np.any(chain.states > plast.theta, axis=1)
-    coarse = np.linspace(0.0, model.w_max, int(cfg["sampled_field_points"]))
+    coarse = np.linspace(0.0, model.w_max, int(cfg.sampled_field_points))
     sampled = np.full((coarse.size, coarse.size, 2), np.nan)
     for ia, a in enumerate(coarse):
         for ib, b in enumerate(coarse):
@@ -299,7 +319,7 @@ def vector_fields(
                 plane_weights(model, a, b),
                 model,
                 plast,
-                float(cfg["sampled_field_duration"]),
+                float(cfg.sampled_field_duration),
                 _rng(seed, "analyze", 100 + ia, ib),
             )
             sampled[ia, ib] = v[i1, j1], v[i2, j2]
@@ -342,7 +362,7 @@ ESTIMATORS = ("wkb_slaved", "exact_slaved", "wkb_frozen", "exact_frozen", "gille
 TRANSITIONS = ("out_of_low_low", "out_of_high_low")
 
 
-def escape_rates(cfg: Mapping[str, Any], system_size: float, seed: int) -> xr.Dataset:
+def escape_rates(cfg: ReducedSettings, system_size: float, seed: int) -> xr.Dataset:
     """Two-population trained model: total escape rates out of (low, low) and (high, low).
 
     Metastable-chain rates (WKB or exact 1-D first passage; slaved or frozen reduction) against
@@ -364,7 +384,7 @@ def escape_rates(cfg: Mapping[str, Any], system_size: float, seed: int) -> xr.Da
         rates[0, j] = -chains[est].generator[1, 1]
         rates[1, j] = -chains[est].generator[2, 2]
     n = model.system_size
-    samples = int(cfg["escape_samples"])
+    samples = int(cfg.escape_samples)
     events_per_time = 2.0 * n * (model.activation.f_max + ref.states.max())
     big = 10**9
     starts = [np.rint(n * ref.states[1]).astype(int), np.rint(n * ref.states[2]).astype(int)]
@@ -373,7 +393,7 @@ def escape_rates(cfg: Mapping[str, Any], system_size: float, seed: int) -> xr.Da
     bounds = [([-1, -1], [hi, hi]), ([lo, -1], [big, big])]
     for t in range(2):
         expected_events = samples * events_per_time / rates[t, 1]
-        if samples == 0 or expected_events > float(cfg["escape_max_events"]):
+        if samples == 0 or expected_events > float(cfg.escape_max_events):
             continue
         times, _ = first_passage_times(model, w, starts[t], *bounds[t], samples, _rng(seed, "analyze", 7, t))
         rates[t, -1] = 1.0 / times.mean()
@@ -403,7 +423,7 @@ def escape_rates(cfg: Mapping[str, Any], system_size: float, seed: int) -> xr.Da
 
 
 def analyze_run(
-    cfg: Mapping[str, Any],
+    cfg: ReducedSettings,
     n_pops: int,
     system_size: float,
     eta: float,
@@ -432,23 +452,24 @@ def run_stage(
     """Run one stage for one sweep point and write its Zarr store (atomic, with provenance)."""
     from homeoplastic.store import open_store, timed_write
 
-    cfg = stage_config(cfg, stage, n_pops)  # a stage reads only its own keys
+    params = stage_config(cfg, stage, n_pops)  # a stage reads only its own keys
+    cfg = reduced_settings(params)
     sim_seconds: Callable[[xr.Dataset], float] | None = None
     if stage == "simulate":
         def compute():
             return simulate_rates(cfg, n_pops, system_size, eta, seed)
-        sim_seconds = lambda ds: float(cfg["rates_duration"]) * len(CONDITIONS[n_pops])  # noqa: E731
+        sim_seconds = lambda ds: float(cfg.rates_duration) * len(CONDITIONS[n_pops])  # noqa: E731
     elif stage == "train":
         def compute():
             ds, state = train_trajectories(cfg, n_pops, system_size, eta, seed)
             return ds, {"state": state}
-        sim_seconds = lambda ds: float(cfg["train_duration"]) * ds.sizes["start"]  # noqa: E731
+        sim_seconds = lambda ds: float(cfg.train_duration) * ds.sizes["start"]  # noqa: E731
     else:
         if input_path is None:
             raise ValueError("the analyze stage needs input_path (the train store)")
         def compute():
             return analyze_run(cfg, n_pops, system_size, eta, seed, open_store(input_path))
     sweep = {"m": int(n_pops), "n": float(system_size), "eta": float(eta), "seed": int(seed)}
-    _, path = timed_write(out_path, compute, stage=stage, config=dict(cfg), seed=seed, sweep=sweep,
+    _, path = timed_write(out_path, compute, stage=stage, config=params, seed=seed, sweep=sweep,
                           sim_seconds=sim_seconds, time_unit="population time constant (tau)")
     return path

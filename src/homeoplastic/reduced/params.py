@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from homeoplastic.parameters import check_fields, param
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -30,15 +32,22 @@ class Activation:
     as in the paper's Fig. 7a; and Gillespie runs with plasticity from W_ii > 0.9 go to w_max.
     """
 
-    f_max: float = 3.0
-    s_half: float = 1.05
-    width: float = 0.4
+    f_max: float = param(3.0, unit="1/tau", exclusive_minimum=0, maximum=1000,
+                         description="Maximal birth rate per N [chosen, not from the paper: must exceed "
+                                     "theta = 1.8 so that high states potentiate; the high state then sits "
+                                     "at x = 2.87].")
+    s_half: float = param(1.05, unit="1", minimum=-100, maximum=100,
+                          description="Input at half-maximal rate [chosen, not from the paper: with width "
+                                      "0.4, the both-low state is x = 0.31 and mean escape times at N = 16 "
+                                      "are ~45 tau out of (low, low) and ~220 tau out of (high, low), so "
+                                      "switching is visible as in Fig. 7a].")
+    width: float = param(0.4, unit="1", exclusive_minimum=0, maximum=100,
+                         description="Sigmoid width [chosen, not from the paper: bistability on the (W11, "
+                                     "W22) diagonal begins at W_ii = 0.867; uniform weights stay "
+                                     "monostable].")
 
     def __post_init__(self) -> None:
-        if not self.f_max > 0:
-            raise ValueError(f"f_max must be > 0, got {self.f_max}")
-        if not self.width > 0:
-            raise ValueError(f"width must be > 0, got {self.width}")
+        check_fields(self, "reduced.activation")
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,83 @@ class Plasticity:
     def __post_init__(self) -> None:
         if self.eta < 0:
             raise ValueError(f"eta must be >= 0, got {self.eta}")
+
+
+@dataclass(frozen=True)
+class ReducedSettings:
+    """The ``reduced`` config's model constants and experiment settings, one frozen object per run.
+
+    Built from the validated config by :func:`homeoplastic.reduced.experiments.run_stage` (the
+    sweep values, N, eta and the seed, come from the run's wildcards). Each field is declared once
+    here; the schema's keys and config/README.md's rows are generated from it.
+    """
+
+    theta: float = param(1.8, unit="1", exclusive_minimum=0, maximum=100,
+                         description="Potentiation threshold theta of dW = eta x_j x_i (x_i - theta) [TEXT].")
+    w_max: float = param(1.0, unit="1", exclusive_minimum=0, maximum=100,
+                         description="Upper weight bound w_max of the two-population model [TEXT]; also the "
+                                     "row sum W11 + W12 = W22 + W21.")
+    w_inh: float = param(0.2, unit="1", minimum=0, maximum=100,
+                         description="Global inhibition strength w_inh of the two-population model [TEXT].")
+    external_input: float = param(0.0, unit="1", minimum=-100, maximum=100,
+                                  description="Constant input I added to every population's s [chosen, not "
+                                              "from the paper: the sigmoid's s_half already sets the "
+                                              "operating point, so I = 0].")
+    activation: Activation = field(default_factory=Activation)
+    rates_duration: float = param(3000, unit="tau", exclusive_minimum=0, maximum=10000000,
+                                  description="Length of the frozen-weight runs of Fig. 7a/c [chosen, not "
+                                              "from the paper: ~10 switches at N = 16].")
+    rates_bin: float = param(5, unit="tau", exclusive_minimum=0, maximum=100000,
+                             description="Bin width of the recorded rates [chosen, not from the paper: "
+                                         "resolves dwell times of ~100 tau].")
+    train_duration: float = param(30000, unit="tau", exclusive_minimum=0, maximum=100000000,
+                                  description="Length of the plastic runs drawn on the vector field "
+                                              "[chosen, not from the paper: at eta = 0.001 the weights "
+                                              "cross the plane in ~10^4 tau].")
+    train_bin: float = param(50, unit="tau", exclusive_minimum=0, maximum=1000000,
+                             description="Sampling interval of the weights and rates in the plastic runs "
+                                         "[chosen, not from the paper].")
+    train_starts_2pop: tuple[tuple[float, ...], ...] = param(
+        ((0.95, 0.9), (0.9, 0.97), (0.85, 0.8), (1.0, 0.75)), unit="w_max", minimum=0, maximum=1,
+        min_items=1, item_length=2,
+        description="Starting (W11, W22) of the plastic two-population runs, as fractions of w_max "
+                    "[chosen, not from the paper: both sides of the separatrix near 0.87].")
+    train_starts_4pop: tuple[tuple[float, ...], ...] = param(
+        ((0.1, 0.1), (0.9, 0.9), (0.3, 0.2), (0.7, 0.8)), unit="w_max (4-pop)", minimum=0, maximum=1,
+        min_items=1, item_length=2,
+        description="Starting (W12, W34) of the plastic four-population runs, as fractions of the "
+                    "four-population w_max = w_max/2 [chosen, not from the paper: near both pairings].")
+    field_points: int = param(21, unit="1", minimum=3, maximum=401,
+                              description="Grid points per plane axis for the metastable-state vector field "
+                                          "[chosen, not from the paper].")
+    sampled_field_points: int = param(7, unit="1", minimum=2, maximum=201,
+                                      description="Grid points per plane axis for the vector field "
+                                                  "estimated from frozen-weight Gillespie runs [chosen, not "
+                                                  "from the paper: coarse, a cross-check].")
+    sampled_field_duration: float = param(10000, unit="tau", exclusive_minimum=0, maximum=100000000,
+                                          description="Length of each frozen-weight Gillespie run of the "
+                                                      "sampled field [chosen, not from the paper: ~30 "
+                                                      "switches per point at N = 16].")
+    transition_method: str = param("wkb", enum=("wkb", "exact"),
+                                   description="1-D escape rate used for the metastable chain: Bressloff's "
+                                               "WKB formula (the paper's) or the exact mean first-passage "
+                                               "time of the 1-D birth-death chain.")
+    reduction: str = param("slaved", enum=("slaved", "frozen"),
+                           description="Other populations along an escape [chosen, not from the paper: "
+                                       "\"slaved\" (their conditional equilibrium) matches Gillespie escape "
+                                       "times within ~15 % at N = 8-32; \"frozen\", the paper's wording, "
+                                       "underestimates escapes from the both-low state by up to 2x].")
+    escape_samples: int = param(200, unit="1", minimum=0, maximum=1000000,
+                                description="Gillespie escapes per transition for the rate check of the "
+                                            "two-population model (no unit; 0 = skip).")
+    escape_max_events: float = param(200000000.0, unit="events", minimum=0, maximum=1000000000000.0,
+                                     description="Skip the Gillespie escape check when its expected cost "
+                                                 "exceeds this many events [chosen, not from the paper: ~15 "
+                                                 "s at 1.3e7 events/s; escapes are exponentially rare at "
+                                                 "large N].")
+
+    def __post_init__(self) -> None:
+        check_fields(self, "reduced")
 
 
 def two_population_model(system_size: float = 16.0, **kwargs) -> PopulationModel:

@@ -21,8 +21,9 @@ import xarray as xr
 
 from homeoplastic.assemblies.engine import RecordSpec, Simulation
 from homeoplastic.assemblies.output import spike_arrays
-from homeoplastic.assemblies.params import ParameterError, network_with
+from homeoplastic.assemblies.params import network_with
 from homeoplastic.assemblies.stimulus import training_schedule
+from homeoplastic.parameters import check_fields, param
 
 MIN_RATIO_SPREAD = 0.02
 MIN_RATE_SPREAD = 0.05
@@ -34,23 +35,29 @@ TOLERANCE_SPREADS = 3.0
 class DtCheckSettings:
     """The short training protocol run at every dt (seconds; sizes in cells)."""
 
-    n_neurons: int = 1500
-    dt_ms: tuple[float, ...] = (0.1, 0.05)
-    seeds: tuple[int, ...] = (3, 4)
-    n_assemblies: int = 4
-    repetitions: int = 2
-    stimulus_on_s: float = 1.0
-    stimulus_off_s: float = 1.0
-    lead_s: float = 1.0
-    tail_s: float = 2.0
-    plasticity_start_s: float = 0.5
-    learning_speed: float = 4.0
+    n_neurons: int = param(1500, unit="cells", minimum=100, maximum=100000,
+                           description="Network size.")
+    dt_ms: tuple[float, ...] = param((0.1, 0.05), unit="ms", exclusive_minimum=0, maximum=1.0,
+                                     min_items=2, unique_items=True,
+                                     description="Time steps compared; the coarsest is the reference.")
+    seeds: tuple[int, ...] = param((3, 4), unit="1", minimum=0, min_items=2, unique_items=True,
+                                   description="Seeds; the first runs at every dt, the others at the "
+                                               "coarsest dt only, to measure the seed spread.")
+    n_assemblies: int = param(4, unit="1", minimum=1, description="Assemblies trained.")
+    repetitions: int = param(2, unit="1", minimum=1, description="Presentations of each assembly.")
+    stimulus_on_s: float = param(1.0, unit="s", exclusive_minimum=0, description="Presentation length.")
+    stimulus_off_s: float = param(1.0, unit="s", minimum=0, description="Gap between presentations.")
+    lead_s: float = param(1.0, unit="s", minimum=0, config=False,
+                          description="Unstimulated time before the first presentation.")
+    tail_s: float = param(2.0, unit="s", minimum=0, config=False,
+                          description="Unstimulated time after the last presentation.")
+    plasticity_start_s: float = param(0.5, unit="s", minimum=0, config=False,
+                                      description="Plasticity starts at this time into the run.")
+    learning_speed: float = param(4.0, unit="1", exclusive_minimum=0,
+                                  description="Factor on every plasticity amplitude.")
 
-    def validate(self) -> None:
-        if len(self.dt_ms) < 2 or len(self.seeds) < 2:
-            raise ParameterError("assemblies.dt_check needs at least two dt_ms and two seeds")
-        if any(dt <= 0 for dt in self.dt_ms):
-            raise ParameterError(f"assemblies.dt_check.dt_ms = {list(self.dt_ms)}; allowed: > 0")
+    def __post_init__(self) -> None:
+        check_fields(self, "assemblies.dt_check")
 
 
 def _train(base: Mapping[str, Any], settings: DtCheckSettings, dt_ms: float,
@@ -82,7 +89,6 @@ def dt_check(settings: DtCheckSettings = DtCheckSettings(),
     (dt_ms, seed), NaN where a combination is not run, and the differences in seed spreads as
     ``*_shift_in_spreads``.
     """
-    settings.validate()
     base = dict(network or {"connectivity": {"size_scaling": "fixed_indegree"}})
     dts = sorted(settings.dt_ms, reverse=True)  # coarsest first
     ratio = np.full((len(dts), len(settings.seeds)), np.nan)

@@ -26,7 +26,9 @@ import dataclasses
 import json
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -35,6 +37,7 @@ from homeoplastic.assemblies.engine import RecordSpec, Simulation
 from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.stimulus import StimulusSchedule
+from homeoplastic.parameters import check_fields, from_mapping, param
 from homeoplastic.stats.counts import (
     CorrelationResult,
     count_correlations,
@@ -65,66 +68,74 @@ class ProbeSettings:
     pattern completion use every E cell.
     """
 
-    n_stimuli: int = 10
-    n_trials: int = 50
-    rate_hz: float = 2000.0
-    on_s: float = 0.5
-    pre_s: float = 0.5
-    post_s: float = 0.5
-    gap_s: float = 0.0
-    gain_rates_hz: tuple[float, ...] = (500.0, 1000.0, 4000.0, 8000.0)
-    gain_n_trials: int = 5
-    completion_n_trials: int = 10
-    completion_rate_hz: float = 2000.0
-    completion_fraction: float = 0.5
-    freeze_plasticity: bool = True
-    window_s: float = 0.1
-    step_s: float = 0.025
-    auc_window_s: float = 0.2
-    max_record_cells: int = 1000
-    fano_repeats: int = 10
-    fano_bin_width: float = 0.25
-    chunk_s: float = 1.0
+    n_stimuli: int = param(10, unit="1", minimum=1, paper=10,
+                           description="Assemblies probed (capped at n_assemblies).")
+    n_trials: int = param(50, unit="1", minimum=2, paper=50,
+                          description="Probe trials per stimulus.")
+    rate_hz: float = param(2000.0, unit="Hz", exclusive_minimum=0, paper=2000,
+                           description="Added external rate to the members during a probe.")
+    on_s: float = param(0.5, unit="s", exclusive_minimum=0, paper=0.5,
+                        description="Probe duration.")
+    pre_s: float = param(0.5, unit="s", exclusive_minimum=0,
+                         description="Baseline before onset [unverified].")
+    post_s: float = param(0.5, unit="s", minimum=0, description="Time after offset [unverified].")
+    gap_s: float = param(0.0, unit="s", minimum=0, description="Extra gap between trials [unverified].")
+    gain_rates_hz: tuple[float, ...] = param((500.0, 1000.0, 4000.0, 8000.0), unit="Hz",
+                                             exclusive_minimum=0, min_items=1,
+                                             description="Stimulus strengths of the gain curves (rate "
+                                                         "added) [unverified].")
+    gain_n_trials: int = param(5, unit="1", minimum=0,
+                               description="Trials per stimulus and gain strength [unverified].")
+    completion_n_trials: int = param(10, unit="1", minimum=0,
+                                     description="Pattern-completion trials per stimulus (half the members "
+                                                 "stimulated) [unverified].")
+    completion_rate_hz: float = param(2000.0, unit="Hz", exclusive_minimum=0,
+                                      description="Added rate to the stimulated half [unverified].")
+    completion_fraction: float = param(0.5, unit="1", exclusive_minimum=0, exclusive_maximum=1,
+                                       description="Fraction of members stimulated in completion trials.")
+    freeze_plasticity: bool = param(True,
+                                    description="Plasticity off during probes (paper Methods: \"We disabled "
+                                                "STDP for these short protocols\").")
+    window_s: float = param(0.1, unit="s", exclusive_minimum=0,
+                            description="Count window of Fano factor and correlations [unverified; spec "
+                                        "9.2-9.3].")
+    step_s: float = param(0.025, unit="s", exclusive_minimum=0,
+                          description="Step of the sliding count window.")
+    auc_window_s: float = param(0.2, unit="s", exclusive_minimum=0, paper=0.2,
+                                description="Count window of the ROC analysis.")
+    max_record_cells: int = param(1000, unit="cells", minimum=2,
+                                  description="E cells whose sliding counts are kept (Fano, ROC, "
+                                              "correlations).")
+    fano_repeats: int = param(10, unit="1", minimum=1,
+                              description="Random mean-matching repeats averaged (Churchland et al. 2010).")
+    fano_bin_width: float = param(0.25, unit="spikes", exclusive_minimum=0,
+                                  description="Width of the mean-count histogram bins used for mean "
+                                              "matching.")
+    chunk_s: float = param(1.0, unit="s", exclusive_minimum=0, description="Simulated time per kernel call.")
 
     @property
     def period_s(self) -> float:
         return self.gap_s + self.pre_s + self.on_s + self.post_s
 
+    def __post_init__(self) -> None:
+        check_fields(self, "probe")
+
     @classmethod
-    def from_dict(cls, values: dict | None) -> ProbeSettings:
-        """Build from a config mapping; unknown keys raise :class:`ParameterError`."""
-        values = dict(values or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ParameterError(f"probe: unknown key(s) {unknown}; allowed: {sorted(known)}")
-        if "gain_rates_hz" in values:
-            values["gain_rates_hz"] = tuple(float(r) for r in values["gain_rates_hz"])
-        return cls(**values)
+    def from_dict(cls, values: Mapping[str, Any] | None, *, where: str = "probe") -> ProbeSettings:
+        """Build from a config mapping; unknown keys and bad values raise :class:`ParameterError`."""
+        return from_mapping(cls, values, where)
 
     def validate(self, dt_ms: float) -> None:
-        """Raise :class:`ParameterError` naming the first bad setting."""
+        """Check the rules between settings and the time grid; raise :class:`ParameterError`
+        naming the first bad setting (each setting's own range is checked when it is built)."""
         def need(ok: bool, name: str, allowed: str) -> None:
             if not ok:
                 raise ParameterError(f"probe.{name} = {getattr(self, name)!r} is invalid; "
                                      f"allowed: {allowed}")
 
-        need(self.n_stimuli >= 1, "n_stimuli", ">= 1")
-        need(self.n_trials >= 2, "n_trials", ">= 2 (variances need two trials)")
-        need(self.gain_n_trials >= 0, "gain_n_trials", ">= 0")
-        need(self.completion_n_trials >= 0, "completion_n_trials", ">= 0")
-        need(self.rate_hz > 0, "rate_hz", "> 0")
-        need(self.completion_rate_hz > 0, "completion_rate_hz", "> 0")
-        need(all(r > 0 for r in self.gain_rates_hz), "gain_rates_hz", "rates > 0")
-        need(0 < self.completion_fraction < 1, "completion_fraction", "0 < f < 1")
-        need(self.window_s > 0, "window_s", "> 0")
-        need(self.step_s > 0, "step_s", "> 0")
         need(self.on_s >= self.window_s, "on_s", f">= window_s = {self.window_s}")
         need(self.pre_s >= max(self.window_s, self.auc_window_s), "pre_s",
              ">= window_s and >= auc_window_s (the baseline windows lie before onset)")
-        need(self.post_s >= 0 and self.gap_s >= 0, "post_s", "post_s >= 0 and gap_s >= 0")
-        need(self.max_record_cells >= 2, "max_record_cells", ">= 2")
-        need(self.fano_repeats >= 1, "fano_repeats", ">= 1")
         dt_s = dt_ms * 1e-3
         for name in ("on_s", "pre_s", "post_s", "gap_s", "chunk_s"):
             value = getattr(self, name) / dt_s

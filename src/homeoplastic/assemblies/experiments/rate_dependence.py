@@ -47,6 +47,7 @@ from homeoplastic.assemblies.network import (
 )
 from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams, ParameterError, steps_of_seconds
+from homeoplastic.parameters import check_fields, param
 
 RULES = ("voltage", "triplet", "calcium")
 DEFAULT_RATES_HZ = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 70.0, 100.0)
@@ -56,11 +57,19 @@ DEFAULT_RATES_HZ = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 70.0, 100
 class RateMapSettings:
     """How the map is measured (seconds, Hz). ``measure_s`` is the total measured time."""
 
-    n_replicas: int = 10
-    warmup_s: float = 1.0
-    measure_s: float = 10.0
-    window_s: float = 0.1
-    calibration_s: float = 10.0
+    n_replicas: int = param(10, unit="1", minimum=1, description="Independent synapse sets per grid point.")
+    warmup_s: float = param(1.0, unit="s", minimum=0, description="Unmeasured start of each map run.")
+    measure_s: float = param(10.0, unit="s", exclusive_minimum=0,
+                             description="Measured time per grid point.")
+    window_s: float = param(0.1, unit="s", exclusive_minimum=0,
+                            description="Weights are reset to the reference every window (keeps them away "
+                                        "from the bounds).")
+    calibration_s: float = param(10.0, unit="s", exclusive_minimum=0,
+                                 description="Time used to calibrate the drive of the AdEx cells of the "
+                                             "voltage map to the target rates.")
+
+    def __post_init__(self) -> None:
+        check_fields(self, "assemblies.rate_dependence")
 
 
 def _bipartite_sim(params: NetworkParams, n_side: int, w0_pf: float, seed: int) -> Simulation:
