@@ -14,7 +14,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "homeoplastic"
 MODELS = ("assemblies", "balancing", "reduced")
-ABOVE_MODELS = ("homeoplastic.analysis", "homeoplastic.figures", "homeoplastic.cli")
+ABOVE_MODELS = ("homeoplastic.analysis", "homeoplastic.figures", "homeoplastic.cli",
+                "homeoplastic.paramdocs")
 
 
 def _module_name(path: Path) -> str:
@@ -64,9 +65,9 @@ def test_models_never_import_analysis_or_figures():
     assert _violations(MODELS, ABOVE_MODELS) == []
 
 
-def test_stats_store_and_config_import_no_model():
+def test_stats_store_config_and_parameters_import_no_model():
     models = tuple(f"homeoplastic.{m}" for m in MODELS) + ABOVE_MODELS
-    assert _violations(("stats", "store", "config"), models) == []
+    assert _violations(("stats", "store", "config", "parameters"), models) == []
 
 
 @pytest.mark.parametrize("source, expected", [
