@@ -26,7 +26,8 @@ def _label(da: xr.DataArray) -> str:
     return f"{da.attrs.get('long_name', da.name)} [{da.attrs.get('units', '')}]"
 
 
-def _label_axes(ax, xlabel: str, ylabel: str, title: str, *, ref: float | None = None) -> None:
+def _label_axes(ax, xlabel: str, ylabel: str, title: str, *, ref: float | None = None,
+                legend_loc: str = "best") -> None:
     """Axis labels (with units), title, an optional reference line and a legend if any."""
     if ref is not None:
         ax.axhline(ref, color="0.7", lw=0.5)
@@ -34,7 +35,7 @@ def _label_axes(ax, xlabel: str, ylabel: str, title: str, *, ref: float | None =
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc=legend_loc)
 
 
 def _raster(ax, path, seconds: float, n_cells: int, title: str) -> None:
@@ -283,8 +284,9 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> Figure:
             axes[1, 0].plot(np.arange(1, rates.size + 1), rates / max(rates.mean(), 1e-12),
                             marker="o", label=label, color=colour[rule])
     axes[0, 0].set_yscale("log")
+    # between the trained networks' ~1 Hz and the runaways' ~20 Hz, where no trace runs
     _label_axes(axes[0, 0], "time [s]", "E rate during training [Hz]",
-                "training: runaway without homeostasis (Fig. 1)")
+                "training: runaway without homeostasis (Fig. 1)", legend_loc="center right")
     _label_axes(axes[0, 1], "time [s]", "within / between E->E weight [1]",
                 "assembly formation and maintenance by rule (Fig. 5)", ref=1.0)
     _label_axes(axes[1, 0], "assembly rank (most active first)",
