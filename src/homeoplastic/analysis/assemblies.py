@@ -161,13 +161,15 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
                "E rate before training (second half of the warm-up)")
         scalar("rate_inh_baseline_hz", base.rate_inh_hz[half:].mean(), "Hz",
                "I rate before training")
+    train_groups = None  # the training store's (snapshot, pre group, post group) mean weights
     if "train" in paths:
         train = open_store(paths["train"])
         scalar("ratio_after_training", train.w_ratio[-1], "1", "within/between after training")
         scalar("w_within_after_training_pf", train.w_within_pf[-1], "pF",
                "mean within-assembly weight after training")
-        if "w_assembly_pf" in train:  # (snapshot, pre group, post group); the last group: outside
-            onto_outside = train.w_assembly_pf.values[:, :-1, -1].mean(axis=1)
+        if "w_assembly_pf" in train:  # the last group: cells in no assembly
+            train_groups = train.w_assembly_pf.values
+            onto_outside = train_groups[:, :-1, -1].mean(axis=1)
             scalar("w_assembly_to_outside_change_training", onto_outside[-1] / onto_outside[0] - 1.0,
                    "1", "relative change over training of the mean weight from assembly members onto "
                    "cells in no assembly (interference: potentiation by presynaptic activity alone)")
@@ -191,9 +193,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     if "spontaneous_recurrent" in paths:
         spont = open_store(paths["spontaneous_recurrent"])
         rate = float(spont.rate_exc_hz.mean())
-        if "train" in paths and "w_assembly_pf" in spont:
-            kept, grew = assemblies_kept(open_store(paths["train"]).w_assembly_pf.values,
-                                         spont.w_assembly_pf.values)
+        if train_groups is not None and "w_assembly_pf" in spont:
+            kept, grew = assemblies_kept(train_groups, spont.w_assembly_pf.values)
             scalar("assemblies_kept_fraction", kept, "1",
                    "fraction of assemblies whose within weight keeps at least half of its training "
                    "gain to the end of the spontaneous phase")

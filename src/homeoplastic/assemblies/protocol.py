@@ -172,9 +172,8 @@ def network_overrides(section: Mapping[str, Any], rule: str | None) -> tuple[dic
     the no-iSTDP ablation, whose winner-take-all state (Fig. 3) fires above the shared guard.
     """
     own = section.get("rule_network", {}).get(rule, {}) if rule is not None else {}
-    if not own:
-        return copy.deepcopy(dict(section.get("network", {}))), "assemblies.network"
-    return _merged(section.get("network", {}), own), f"assemblies.rule_network.{rule}"
+    where = f"assemblies.rule_network.{rule}" if own else "assemblies.network"
+    return _merged(section.get("network", {}), own), where
 
 
 def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkParams:
