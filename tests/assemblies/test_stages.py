@@ -209,3 +209,42 @@ def test_rule_network_changes_only_that_rules_runs():
     bad = {**base, "rule_network": {"triplet": {"guard": {"rate_max": 60.0}}}}
     with pytest.raises(ParameterError, match=r"assemblies\.rule_network\.triplet.*rate_max"):
         check_section(validate(bad, SCHEMA, where="assemblies"))
+
+
+@pytest.mark.parametrize("rule", ["voltage", "triplet", "calcium", "static"])
+def test_params_hold_only_the_e_to_e_rule_a_run_uses(rule):
+    """A new calcium default must not rerun the voltage runs: each rule's params change with its
+    own group (vstdp, triplet, calcium) and with no other rule's."""
+    groups = {"vstdp": {"tau_x_ms": 16.0}, "triplet": {"tau_x_ms": 99.0},
+              "calcium": {"gamma_p": 7.0}}
+    own = {"voltage": "vstdp", "triplet": "triplet", "calcium": "calcium"}.get(rule)
+    point = SweepPoint(200, rule, 1.0, 1)
+    base = run_settings(_section(), point)
+    for group, change in groups.items():
+        section = {**_section(), "network": {"connectivity": {"size_scaling": "mean_input"},
+                                             group: change}}
+        changed = run_settings(validate(section, SCHEMA, where="assemblies"), point)
+        for stage in base.stages:
+            same = stage_params(base, stage) == stage_params(changed, stage)
+            assert same == (group != own), (rule, group, stage)
+
+
+def test_a_voltage_run_does_not_read_the_other_rules_constants():
+    """The other half of the params rule above: their values do not touch a voltage run."""
+    from homeoplastic.assemblies.engine import Simulation
+
+    from .helpers import STEP_RECORD, quiet_params
+
+    drive = {"external": {"rate_to_e_hz": 6000.0, "rate_to_i_hz": 3000.0}}
+    runs = []
+    for other in ({}, {"calcium": {"gamma_p": 1.0, "sigma": 2.0, "up_down_ratio": 2.0},
+                       "triplet": {"a3_plus_pf": 0.5, "tau_y_ms": 10.0}}):
+        params = quiet_params(**drive, **other)
+        assert params.plasticity.ee_rule == "voltage"
+        sim = Simulation.build(params, 5)
+        start_pf = sim.pathways["e_to_e"].weight_pf.copy()
+        rec = sim.run(0.2, record=STEP_RECORD, progress=False)
+        runs.append((sum(len(s) for s in rec.spike_steps),
+                     sim.pathways["e_to_e"].weight_pf.copy()))
+    assert runs[0][0] > 20 and (runs[0][1] != start_pf).any()  # the voltage rule acts
+    assert runs[0][0] == runs[1][0] and (runs[0][1] == runs[1][1]).all()

@@ -262,7 +262,7 @@ def stage_params(run: RunSettings, stage: str) -> str:
     spec = STAGES[stage]
     settings: dict[str, Any] = {
         "sweep": run.point.as_dict(),
-        "network": run.network.to_dict(),
+        "network": network_settings(run.network),
         "protocol": {key: getattr(run.protocol, key) for key in spec.protocol_keys},
     }
     if spec.uses_record:
@@ -270,6 +270,23 @@ def stage_params(run: RunSettings, stage: str) -> str:
     if spec.uses_probe:
         settings["probe"] = dataclasses.asdict(run.probe)
     return _json(settings)
+
+
+# The parameter group each E->E rule reads; a run's params leave out the groups of the others.
+RULE_GROUPS = {"voltage": "vstdp", "triplet": "triplet", "calcium": "calcium"}
+
+
+def network_settings(network: NetworkParams) -> dict[str, Any]:
+    """The network's settings that change a run's output: without the unused E->E rules' groups.
+
+    A voltage run does not read the calcium constants, so a new calcium default must not rerun it
+    (``tests/assemblies/test_stage_params.py`` checks both halves: the params and the spikes).
+    """
+    settings = network.to_dict()
+    for rule, group in RULE_GROUPS.items():
+        if rule != network.plasticity.ee_rule:
+            del settings[group]
+    return settings
 
 
 def analysis_params(run: RunSettings) -> str:
