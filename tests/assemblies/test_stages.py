@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from homeoplastic.analysis.assemblies import analyze_stage
@@ -157,6 +158,11 @@ def test_the_control_stores_its_settle_against_the_targets_without_istdp_bounds(
     ds = open_store(out)
     assert float(ds.settle_rate_over_target) == pytest.approx(
         control.attrs["settle_rate_exc_hz"] / control.attrs["settle_target_rate_exc_hz"])
+    # iSTDP's fixed point over the same window (0.25 s, one bin, past the 0.1-s warm-up)
+    for name in ("settle_rate_over_fixed_point", "settle_fixed_point_over_target",
+                 "settle_istdp_rho"):
+        assert float(ds[name]) == pytest.approx(control.attrs[name]) and np.isfinite(ds[name])
+    assert 0.0 < control.attrs["settle_istdp_kappa"] < 3.0
 
 
 def test_rule_protocol_changes_only_that_rules_runs():

@@ -154,6 +154,14 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
                    "control's E rate at the end of its settle / mean iSTDP target")
             scalar("settle_cell_rate_error", settle["settle_cell_rate_error"], "1",
                    "mean |cell rate - its target| / mean target at the end of the settle")
+        if "settle_rate_over_fixed_point" in settle:
+            scalar("settle_rate_over_fixed_point", settle["settle_rate_over_fixed_point"], "1",
+                   "control's E rate at the end of its settle / iSTDP's fixed point "
+                   "2 r0 / (kappa + rho) from the measured input correlations")
+            scalar("settle_fixed_point_over_target", settle["settle_fixed_point_over_target"],
+                   "1", "iSTDP's fixed point / the iSTDP targets (1 without correlations)")
+            scalar("settle_istdp_rho", settle["settle_istdp_rho"], "1",
+                   "I trace at E spikes / its mean (1 without correlations)")
     if "simulate" in paths:
         base = open_store(paths["simulate"])
         half = base.time.size // 2

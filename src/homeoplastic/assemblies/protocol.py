@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from homeoplastic.assemblies.connectivity import Pathway
 from homeoplastic.assemblies.engine import RecordSpec, RunRecord, Simulation
+from homeoplastic.assemblies.experiments.istdp_fixed_point import istdp_fixed_point
 from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams, ParameterError, network_with
 from homeoplastic.assemblies.runs import with_sweep_coords, write_run_store
@@ -325,19 +327,25 @@ def stage_spontaneous_nonrecurrent(ctx: StageContext, inputs: Mapping[str, str],
         srec = sim.run(protocol.nonrecurrent_settle_s, None,
                        RecordSpec(spikes=True, rate_bin_ms=1000.0, weight_interval_s=0.0),
                        progress=None, label=_label(ctx, "settle"))
-        groups["settle"], attrs = settle_summary(srec, targets_hz)
+        groups["settle"], attrs = settle_summary(srec, targets_hz, sim.pathways["i_to_e"],
+                                                 params.istdp.tau_y_ms)
     sim.set_params(params)
     rec = _run(ctx, sim, protocol.spontaneous_s, None, out_path,
                _label(ctx, "spontaneous-nonrecurrent"))
     return _finish(ctx, out_path, sim, rec, extra_groups=groups, mode="nonrecurrent", **attrs)
 
 
-def settle_summary(rec: RunRecord, targets_hz: np.ndarray) -> tuple[xr.Dataset, dict[str, float]]:
+def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | None = None,
+                   tau_y_ms: float | None = None) -> tuple[xr.Dataset, dict[str, float]]:
     """How close the control's E cells came to their iSTDP targets while it settled.
 
     Returns the settle's E rate per bin (time from the settle's start) and attrs over its final
     quarter (at least one bin): the mean E rate, the mean target, and the mean absolute per-cell
     rate error relative to the mean target (which includes the Poisson count noise of the window).
+    Given the I->E pathway (its weights at the end) and tau_y, also iSTDP's own fixed point over
+    that window (:mod:`.experiments.istdp_fixed_point`): the mean input correlations kappa and
+    rho, and the E rate over the fixed point and the fixed point over the target, both as sums
+    over the cells where the fixed point is defined.
     """
     n_exc = targets_hz.size
     dt_s = rec.dt_ms * 1e-3
@@ -367,6 +375,21 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray) -> tuple[xr.Dataset, 
         "settle_target_rate_exc_hz": mean_target,
         "settle_cell_rate_error": float(np.abs(cell_hz - targets_hz).mean() / max(mean_target, 1e-12)),
     }
+    if i_to_e is not None and tau_y_ms is not None and window_s > 5 * tau_y_ms * 1e-3:
+        steps_all, cells_all = spike_arrays(rec)
+        fp = istdp_fixed_point(steps_all, cells_all, n_exc, i_to_e, targets_hz, dt_ms=rec.dt_ms,
+                               tau_y_ms=tau_y_ms, start_step=rec.start_step + edges[-1 - last],
+                               end_step=rec.start_step + edges[-1])
+        ok = np.isfinite(fp["fixed_point_hz"])
+        if ok.any():
+            attrs.update({
+                "settle_istdp_kappa": float(fp["kappa"][ok].mean()),
+                "settle_istdp_rho": float(fp["rho"][ok].mean()),
+                "settle_rate_over_fixed_point": float(fp["rate_hz"][ok].sum()
+                                                      / fp["fixed_point_hz"][ok].sum()),
+                "settle_fixed_point_over_target": float(fp["fixed_point_hz"][ok].sum()
+                                                        / max(targets_hz[ok].sum(), 1e-12)),
+            })
     return trace, attrs
 
 
