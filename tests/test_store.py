@@ -351,3 +351,14 @@ def test_timed_write_times_the_computation_and_writes_provenance(tmp_path):
     assert json.loads(attrs["sweep_json"]) == {"n": 3}
     assert json.loads(attrs["config_json"]) == {"a": 1}
     assert load_group(path, "state")["w"].tolist() == [1, 2]
+
+
+def test_writing_a_store_with_text_labels_warns_about_nothing(tmp_path):
+    """Text coordinates (rule, arm labels) warn once per array on write and again when the
+    metadata is consolidated; a job's log should not carry either."""
+    ds = xr.Dataset({"a": ("run", [1.0, 2.0])},
+                    coords={"run": np.array(["plain", "balance"])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_store(tmp_path / "labels.zarr", ds, groups={"g": ds})
+    assert list(open_store(tmp_path / "labels.zarr").run.values) == ["plain", "balance"]

@@ -163,6 +163,7 @@ def _consolidate(store_path: Path) -> None:
 
     with warnings.catch_warnings():  # "not part of the Zarr format 3 specification" (yet)
         warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+        warnings.filterwarnings("ignore", message=_STRING_DTYPE_WARNING)  # text coords, again
         zarr.consolidate_metadata(store_path, zarr_format=ZARR_FORMAT)
 
 
