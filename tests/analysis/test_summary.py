@@ -230,3 +230,18 @@ def test_assemblies_kept_counts_each_assembly_against_its_own_training_gain():
     spont[1, 0, 1] = spont[1, 1, 0] = 50.0  # between-assembly entries must not matter
     kept, grew = assemblies_kept(train, spont)
     assert kept == 2 / 4 and grew == 1 / 4
+
+
+def test_training_gain_kept_compares_the_end_of_training_with_each_assemblys_peak():
+    """Assembly 0 peaks at +10 pF mid-training and ends at +6 (0.6 kept), 1 ends at its peak,
+    2 never gains (NaN); the diagonal only (between-assembly entries rise and must not matter),
+    the peak over time (not the last snapshot), the first snapshot as the baseline."""
+    from homeoplastic.analysis.assemblies import training_gain_kept
+
+    train = np.full((4, 4, 4), 2.0)
+    train[:, 0, 0] = [2.0, 12.0, 9.0, 8.0]
+    train[:, 1, 1] = [2.0, 3.0, 5.0, 7.0]
+    train[:, 0, 1] = [2.0, 30.0, 40.0, 50.0]
+    kept = training_gain_kept(train)
+    np.testing.assert_allclose(kept[:2], [0.6, 1.0])
+    assert np.isnan(kept[2])

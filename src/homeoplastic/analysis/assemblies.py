@@ -85,6 +85,21 @@ def relative_change(series: np.ndarray) -> float:
     return float((series[-1] - series[0]) / series[0])
 
 
+def training_gain_kept(train_w: np.ndarray) -> np.ndarray:
+    """Per assembly: (within weight at the end of training - before) / (its peak - before).
+
+    ``train_w`` is the training store's (snapshot, pre group, post group) mean weights. 1 when
+    the assemblies trained later leave an assembly's gain alone; below 1 when their training
+    erodes it (the calcium rule's interference, paper Fig. 5b, c). NaN for an assembly that
+    gained nothing.
+    """
+    n = train_w.shape[1] - 1
+    within = np.diagonal(train_w, axis1=1, axis2=2)[:, :n]  # (snapshot, assembly)
+    gain_peak = within.max(axis=0) - within[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(gain_peak > 0, (within[-1] - within[0]) / gain_peak, np.nan)
+
+
 def assemblies_kept(train_w: np.ndarray, spont_w: np.ndarray) -> tuple[float, float]:
     """Fractions of assemblies kept and growing after training (paper Fig. 5b, c).
 
@@ -181,6 +196,11 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             scalar("w_assembly_to_outside_change_training", onto_outside[-1] / onto_outside[0] - 1.0,
                    "1", "relative change over training of the mean weight from assembly members onto "
                    "cells in no assembly (interference: potentiation by presynaptic activity alone)")
+            kept_share = training_gain_kept(train_groups)
+            scalar("training_gain_kept_min",
+                   np.nanmin(kept_share) if np.isfinite(kept_share).any() else np.nan, "1",
+                   "smallest fraction of its peak training gain an assembly's within weight "
+                   "still holds at the end of training (interference erodes earlier assemblies)")
         scalar("train_status_ok", train.attrs["status"] == "completed", "1",
                "1 when training completed (0: stopped by the rate guard)")
         scalar("train_end_s", train.attrs["run_end_s"], "s",

@@ -74,6 +74,17 @@ CLAIMS: tuple[Claim, ...] = (
           "w_assembly_to_outside_change_training",
           "the triplet and voltage rules need postsynaptic activity to potentiate (Fig. 5a); check: "
           "relative change <= 0", ("voltage", "triplet"), lambda v: v <= 0.0),
+    Claim("5", "training later assemblies erodes earlier ones (interference)",
+          "training_gain_kept_min",
+          "calcium rule: 'interference between assemblies during training, with only certain "
+          "assemblies remaining potentiated after training' (Fig. 5b, c); check: some assembly "
+          "ends training below 90 % of its peak gain", ("calcium",), lambda v: v < 0.9),
+    Claim("5", "training later assemblies leaves earlier ones alone",
+          "training_gain_kept_min",
+          "the voltage and triplet rules need postsynaptic activity to change a synapse, so "
+          "training one assembly does not touch the others (Fig. 5a); check: every assembly "
+          "ends training at >= 90 % of its peak gain", ("voltage", "triplet"),
+          lambda v: v >= 0.9),
     Claim("5", "spontaneous activity keeps most assemblies", "assemblies_kept_fraction",
           "voltage and triplet rules: spontaneous activity improves stability 'for most but not all "
           "assemblies' (Fig. 5b); check: at least half keep half their training gain",
