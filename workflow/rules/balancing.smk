@@ -8,6 +8,8 @@
 # only the new points plus the sweep-level reductions; a figure setting reruns only figures.
 import json
 
+from homeoplastic.balancing.stages import RNN_EVAL_KEYS, RNN_TRAIN_KEYS
+
 BAL = config["balancing"]
 BAL_RES = BAL["resources"]
 BAL_DIR = f"{RESULTS}/balancing"
@@ -31,17 +33,10 @@ BAL_SWEEP_STORES = expand(
 # Per-point settings of the sweep (the point itself is in the wildcards).
 BAL_SWEEP_SETTINGS = _bal_json(_sweep, ("solver", "tol", "flow_max_iter"))
 _rnn = BAL["rnn"]
-# Training sees only its own keys, so changing the evaluation settings does not retrain.
-_RNN_SETUP_KEYS = ("n", "n_timesteps", "sigma_in", "sigma_ctx", "rec_scale")
-_RNN_TRAIN_KEYS = _RNN_SETUP_KEYS + (
-    "n_iterations", "batch_sets", "learning_rate", "optimizer", "lr_final_factor", "clip_norm", "dt",
-    "substeps", "log_every", "n_permutations",
-)
-_RNN_EVAL_KEYS = _RNN_SETUP_KEYS + (
-    "dt", "substeps", "noise_sigmas", "n_trial_sets", "gain_floor", "silent_gain",
-)
-BAL_RNN_TRAIN_SETTINGS = _bal_json(_rnn, _RNN_TRAIN_KEYS)
-BAL_RNN_EVAL_SETTINGS = _bal_json(_rnn, _RNN_EVAL_KEYS)
+# Training sees only its own keys, so changing the evaluation settings does not retrain
+# (the key lists live beside the stages that read them).
+BAL_RNN_TRAIN_SETTINGS = _bal_json(_rnn, RNN_TRAIN_KEYS)
+BAL_RNN_EVAL_SETTINGS = _bal_json(_rnn, RNN_EVAL_KEYS)
 BAL_RNN_RUNS = (
     [("plain", 0.0)]
     + [("l2", float(lam)) for lam in _rnn["l2_lambdas"]]

@@ -130,6 +130,13 @@ def _perturb(ctx: StageContext, inputs: list[str]) -> Planned:
                                                               eps_sweep=eps_sweep)
 
 
+# The balancing.rnn keys each RNN stage reads: the workflow's params for its rules, so that
+# changing an evaluation setting does not retrain.
+RNN_TRAIN_KEYS: tuple[str, ...] = (*RNN_SETUP_KEYS, *config_keys(TrainConfig), "n_permutations")
+RNN_EVAL_KEYS: tuple[str, ...] = (*RNN_SETUP_KEYS, "dt", "substeps", "noise_sigmas",
+                                  "n_trial_sets", "gain_floor", "silent_gain")
+
+
 def _train_rnn(ctx: StageContext, inputs: list[str]) -> Planned:
     setup, cfg, seed = rnn_setup(ctx), train_config(ctx), ctx.point("seed", int)
     n_permutations, lam = ctx.value("n_permutations"), ctx.point("lam", float)
