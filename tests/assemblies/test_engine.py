@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from homeoplastic.assemblies import kernels
 from homeoplastic.assemblies.engine import RecordSpec, Simulation
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.runs import write_run_store
@@ -301,3 +302,28 @@ def test_profiling_times_the_phases_and_changes_nothing():
         assert cycles[phase] > 0, phase
     assert cycles["triplet_calcium"] < cycles["e_update"]  # no triplet/calcium rule selected
     assert plain.profile_cycles.size == 0
+
+
+def test_assembly_weight_means_sum_every_group_pair_in_synapse_order():
+    """The group-pair sums equal a plain loop over synapses and both cells' groups, bit for bit
+    (cells in several assemblies, in one, and in none), and the counts are the pair counts."""
+    sim = Simulation.build(_small(), 5)
+    ee = sim.pathways["e_to_e"]
+    w = np.random.default_rng(1).uniform(0.5, 3.0, ee.weight_pf.size)  # distinct weights
+    n_g = sim.n_assemblies + 1
+    ptr, ids = sim.cell_group_ptr, sim.cell_group_ids
+    n_groups_of = np.diff(ptr)
+    assert (n_groups_of > 1).any() and (ids == n_g - 1).any()  # overlaps and "outside" exist
+    ref_sum = [[0.0] * n_g for _ in range(n_g)]
+    ref_count = np.zeros((n_g, n_g), dtype=np.int64)
+    post_of = np.repeat(np.arange(ee.post_ptr.size - 1), np.diff(ee.post_ptr))
+    for s, (j, i) in enumerate(zip(ee.pre_idx.tolist(), post_of.tolist(), strict=True)):
+        for ga in ids[ptr[j]:ptr[j + 1]].tolist():
+            for gb in ids[ptr[i]:ptr[i + 1]].tolist():
+                ref_sum[ga][gb] += float(w[s])
+                ref_count[ga, gb] += 1
+    sums = np.full((n_g, n_g), np.nan)
+    counts = np.full((n_g, n_g), -1, dtype=np.int64)
+    kernels.assembly_weight_means(ee.pre_idx, ee.post_ptr, w, ptr, ids, n_g, sums, counts)
+    np.testing.assert_array_equal(counts, ref_count)
+    assert sums.tolist() == ref_sum
