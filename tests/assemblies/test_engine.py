@@ -327,3 +327,39 @@ def test_assembly_weight_means_sum_every_group_pair_in_synapse_order():
     kernels.assembly_weight_means(ee.pre_idx, ee.post_ptr, w, ptr, ids, n_g, sums, counts)
     np.testing.assert_array_equal(counts, ref_count)
     assert sums.tolist() == ref_sum
+
+
+@pytest.mark.parametrize("rules", [
+    {"ee_rule": "none", "istdp": False, "normalisation": False},
+    {"ee_rule": "none", "istdp": True, "normalisation": False},
+    {"ee_rule": "voltage", "istdp": False, "normalisation": False},
+])
+def test_weight_snapshots_are_reused_only_when_no_rule_changes_weights(rules):
+    """Without weight plasticity every snapshot of a run holds the same values, which are the
+    weights' means before and after it (the run reuses its first snapshot); with iSTDP or a
+    voltage rule the snapshots follow the changing weights."""
+    params = NetworkParams.from_dict(
+        {"connectivity": {"n_neurons": 400}, "plasticity": {"start_s": 0.0, **rules}})
+    sim = Simulation.build(params, 3)
+    before = sim.assembly_weights()
+    w_ee = sim.pathways["e_to_e"].weight_pf.copy()
+    w_ie = sim.pathways["i_to_e"].weight_pf.copy()
+    rec = sim.run(0.15, record=RecordSpec(rate_bin_ms=5.0, weight_interval_s=0.05,
+                                          chunk_s=0.05), progress=False)
+    assert len(rec.snap_steps) == 4
+    if rules["ee_rule"] == "none" and not rules["istdp"]:
+        np.testing.assert_array_equal(sim.pathways["e_to_e"].weight_pf, w_ee)
+        np.testing.assert_array_equal(sim.pathways["i_to_e"].weight_pf, w_ie)
+        for snap in (before, sim.assembly_weights()):
+            m, within, between, ie = snap
+            for t in range(4):
+                np.testing.assert_array_equal(rec.snap_w_groups[t], m)
+                np.testing.assert_array_equal(rec.snap_w_ie_groups[t], ie)
+                assert (rec.snap_w_within[t], rec.snap_w_between[t]) == (within, between)
+    else:
+        for t in range(1, 4):
+            assert (not np.array_equal(rec.snap_w_groups[t], rec.snap_w_groups[t - 1])
+                    or not np.array_equal(rec.snap_w_ie_groups[t], rec.snap_w_ie_groups[t - 1]))
+        m, within, between, ie = sim.assembly_weights()  # the last snapshot is the end state
+        np.testing.assert_allclose(rec.snap_w_groups[-1], m, rtol=1e-12)
+        np.testing.assert_allclose(rec.snap_w_ie_groups[-1], ie, rtol=1e-12)
