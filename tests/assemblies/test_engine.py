@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from homeoplastic.assemblies import kernels
 from homeoplastic.assemblies.engine import RecordSpec, Simulation
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.runs import write_run_store
@@ -301,3 +302,64 @@ def test_profiling_times_the_phases_and_changes_nothing():
         assert cycles[phase] > 0, phase
     assert cycles["triplet_calcium"] < cycles["e_update"]  # no triplet/calcium rule selected
     assert plain.profile_cycles.size == 0
+
+
+def test_assembly_weight_means_sum_every_group_pair_in_synapse_order():
+    """The group-pair sums equal a plain loop over synapses and both cells' groups, bit for bit
+    (cells in several assemblies, in one, and in none), and the counts are the pair counts."""
+    sim = Simulation.build(_small(), 5)
+    ee = sim.pathways["e_to_e"]
+    w = np.random.default_rng(1).uniform(0.5, 3.0, ee.weight_pf.size)  # distinct weights
+    n_g = sim.n_assemblies + 1
+    ptr, ids = sim.cell_group_ptr, sim.cell_group_ids
+    n_groups_of = np.diff(ptr)
+    assert (n_groups_of > 1).any() and (ids == n_g - 1).any()  # overlaps and "outside" exist
+    ref_sum = [[0.0] * n_g for _ in range(n_g)]
+    ref_count = np.zeros((n_g, n_g), dtype=np.int64)
+    post_of = np.repeat(np.arange(ee.post_ptr.size - 1), np.diff(ee.post_ptr))
+    for s, (j, i) in enumerate(zip(ee.pre_idx.tolist(), post_of.tolist(), strict=True)):
+        for ga in ids[ptr[j]:ptr[j + 1]].tolist():
+            for gb in ids[ptr[i]:ptr[i + 1]].tolist():
+                ref_sum[ga][gb] += float(w[s])
+                ref_count[ga, gb] += 1
+    sums = np.full((n_g, n_g), np.nan)
+    counts = np.full((n_g, n_g), -1, dtype=np.int64)
+    kernels.assembly_weight_means(ee.pre_idx, ee.post_ptr, w, ptr, ids, n_g, sums, counts)
+    np.testing.assert_array_equal(counts, ref_count)
+    assert sums.tolist() == ref_sum
+
+
+@pytest.mark.parametrize("rules", [
+    {"ee_rule": "none", "istdp": False, "normalisation": False},
+    {"ee_rule": "none", "istdp": True, "normalisation": False},
+    {"ee_rule": "voltage", "istdp": False, "normalisation": False},
+])
+def test_weight_snapshots_are_reused_only_when_no_rule_changes_weights(rules):
+    """Without weight plasticity every snapshot of a run holds the same values, which are the
+    weights' means before and after it (the run reuses its first snapshot); with iSTDP or a
+    voltage rule the snapshots follow the changing weights."""
+    params = NetworkParams.from_dict(
+        {"connectivity": {"n_neurons": 400}, "plasticity": {"start_s": 0.0, **rules}})
+    sim = Simulation.build(params, 3)
+    before = sim.assembly_weights()
+    w_ee = sim.pathways["e_to_e"].weight_pf.copy()
+    w_ie = sim.pathways["i_to_e"].weight_pf.copy()
+    rec = sim.run(0.15, record=RecordSpec(rate_bin_ms=5.0, weight_interval_s=0.05,
+                                          chunk_s=0.05), progress=False)
+    assert len(rec.snap_steps) == 4
+    if rules["ee_rule"] == "none" and not rules["istdp"]:
+        np.testing.assert_array_equal(sim.pathways["e_to_e"].weight_pf, w_ee)
+        np.testing.assert_array_equal(sim.pathways["i_to_e"].weight_pf, w_ie)
+        for snap in (before, sim.assembly_weights()):
+            m, within, between, ie = snap
+            for t in range(4):
+                np.testing.assert_array_equal(rec.snap_w_groups[t], m)
+                np.testing.assert_array_equal(rec.snap_w_ie_groups[t], ie)
+                assert (rec.snap_w_within[t], rec.snap_w_between[t]) == (within, between)
+    else:
+        for t in range(1, 4):
+            assert (not np.array_equal(rec.snap_w_groups[t], rec.snap_w_groups[t - 1])
+                    or not np.array_equal(rec.snap_w_ie_groups[t], rec.snap_w_ie_groups[t - 1]))
+        m, within, between, ie = sim.assembly_weights()  # the last snapshot is the end state
+        np.testing.assert_allclose(rec.snap_w_groups[-1], m, rtol=1e-12)
+        np.testing.assert_allclose(rec.snap_w_ie_groups[-1], ie, rtol=1e-12)

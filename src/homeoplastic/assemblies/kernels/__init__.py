@@ -4,6 +4,7 @@ state       codes, :class:`KernelConstants`, the state tuples (neurons, rules, d
 drive       counter-based random numbers and the external Poisson drive
 step        :func:`_advance`, the step (its docstring gives the step order and why)
 fastexp     the inlined, branch-free exp of the AdEx term
+vectorwidth lets a kernel's loops use 512-bit vectors (AVX-512)
 voltage     deferred voltage LTP
 triplet     triplet STDP
 calcium     the calcium rule

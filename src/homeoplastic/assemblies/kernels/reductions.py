@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from homeoplastic.assemblies.kernels.voltage import _catch_up_row
@@ -84,20 +85,44 @@ def assembly_weight_means(
     """Sum and count E->E weights for every (pre group, post group) pair.
 
     A cell in several groups counts once for each; ``cell_groups`` lists each cell's groups in
-    CSR form (a cell in no assembly belongs to the "outside" group ``n_groups - 1``).
+    CSR form (a cell in no assembly belongs to the "outside" group ``n_groups - 1``). Most cells
+    are in exactly one group, so that case is a single add without the two nested group loops
+    (their unpredictable trip counts cost more than the add). Every (pre group, post group) sum
+    still receives its synapses' weights in synapse order, so the sums are those of the nested
+    loops bit for bit.
     """
     out_sum[:, :] = 0.0
     out_count[:, :] = 0
+    n_cells = cell_group_ptr.size - 1
+    sole = np.empty(n_cells, dtype=np.int64)  # the cell's group if it is in exactly one, else -1
+    for c in range(n_cells):
+        one = cell_group_ptr[c + 1] - cell_group_ptr[c] == 1
+        sole[c] = cell_groups[cell_group_ptr[c]] if one else -1
     for i in range(post_ptr.size - 1):
-        for s in range(post_ptr[i], post_ptr[i + 1]):
-            j = pre_idx[s]
-            w = weight_pf[s]
-            for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
-                ga = cell_groups[a]
-                for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
-                    gb = cell_groups[b]
-                    out_sum[ga, gb] += w
-                    out_count[ga, gb] += 1
+        gb_sole = sole[i]
+        if gb_sole >= 0:
+            for s in range(post_ptr[i], post_ptr[i + 1]):
+                j = pre_idx[s]
+                w = weight_pf[s]
+                ga = sole[j]
+                if ga >= 0:
+                    out_sum[ga, gb_sole] += w
+                    out_count[ga, gb_sole] += 1
+                else:
+                    for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
+                        ga = cell_groups[a]
+                        out_sum[ga, gb_sole] += w
+                        out_count[ga, gb_sole] += 1
+        else:
+            for s in range(post_ptr[i], post_ptr[i + 1]):
+                j = pre_idx[s]
+                w = weight_pf[s]
+                for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
+                    ga = cell_groups[a]
+                    for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
+                        gb = cell_groups[b]
+                        out_sum[ga, gb] += w
+                        out_count[ga, gb] += 1
 
 
 @njit(cache=True)

@@ -11,10 +11,12 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
    Poisson kicks; advance the rise/decay variables of the E and I conductances with the kicks and
    the recurrent input that arrived from the previous step (the one-step delay of spec 2.4); for E
    cells advance V_T, w, u, v-bar and x with the *old* V (spec 3.1.4); if not refractory take the
-   Euler step of V, test for a spike and apply the resets and trace jumps. E cells that end the step
-   above theta_LTP (with v-bar above theta_LTD) are listed for LTP. The cell loops are branch-free
-   (refractoriness, spike and resets are selects; the exp is inlined, :mod:`.fastexp`) so that
-   LLVM vectorises them; a cheap second pass lists the flagged spikes and LTP cells in index order.
+   Euler step of V, test for a spike and apply the resets and trace jumps. Under the voltage rule,
+   E cells that end the step above theta_LTP (with v-bar above theta_LTD) are listed for LTP. The
+   cell loops are branch-free (refractoriness, spike and resets are selects; the exp is inlined,
+   :mod:`.fastexp`) so that LLVM vectorises them (8 doubles a vector on AVX-512,
+   :mod:`.vectorwidth`); the E update is two such passes (input and exp term, then the cell), and
+   a cheap last pass lists the flagged spikes and LTP cells in index order.
 3. Phase 2, every spike of this step: transmit (add its outgoing weights to the targets' pending
    input, delivered next step), then plasticity triggered by that spike: iSTDP (on E and I spikes)
    and voltage LTD (on E spikes). Transmission precedes plasticity as in the code, where a cell
@@ -88,6 +90,7 @@ from homeoplastic.assemblies.kernels.state import (
     STATUS_NONFINITE,
 )
 from homeoplastic.assemblies.kernels.triplet import _triplet_step
+from homeoplastic.assemblies.kernels.vectorwidth import _prefer_wide_vectors
 from homeoplastic.assemblies.kernels.voltage import _ltp_add, _ltp_begin, _ltp_restart
 
 
@@ -149,6 +152,7 @@ def _advance(
     prof      uint64[P]   cycles per phase (:data:`PHASES`) are added here; size 0: no timing
     Returns (status, steps_done, n_spikes_written).
     """
+    _prefer_wide_vectors()  # 8 doubles per vector where the CPU has AVX-512 (same bits)
     n_exc = k.n_exc
     n_all = n_exc + k.n_inh
     dt = k.dt_ms
@@ -225,6 +229,15 @@ def _advance(
     lz_epoch = lz.epoch
     thr = _thresholds(ext_cdf)
     flag = np.zeros(n_all, dtype=np.int8)
+    # the E cells' flags (1 spike, 2 listed for deferred LTP: only under the voltage rule), padded
+    # with zeros to whole 64-bit words so that the listing can skip 8 zero flags at once
+    n_flag_words = (n_exc + 7) // 8
+    flag_e = np.zeros(8 * n_flag_words, dtype=np.int8)
+    flag_words = flag_e.view(np.uint64)
+    # scratch of the E update's first pass: g_E, g_I (nS) and exp((V - V_T) / Delta_T)
+    g_exc = np.empty(n_exc)
+    g_inh = np.empty(n_exc)
+    exp_term = np.empty(n_exc)
     pend_exc = nrn.pend_exc_pf
     pend_inh = nrn.pend_inh_pf
     xr_exc = nrn.xr_exc
@@ -292,14 +305,24 @@ def _advance(
         tc = _tick(prof, PH_POISSON, tc)
         first_spike = n_spikes
         n_ltp = 0
-        # E cells, branch-free (refractoriness, spike and resets are selects, so LLVM vectorises
-        # the loop; the same arithmetic as branching on them): flag 1 = spike, 2 = listed for LTP
-        nan_seen = False
+        # E cells in two branch-free passes (refractoriness, spike and resets are selects, so
+        # LLVM vectorises both; the same arithmetic as one loop branching on them). The single
+        # loop over all 16 E arrays was at LLVM's limit of runtime alias checks (one more array
+        # and it stayed scalar) and held its long exp chain in one iteration; each pass has 12.
+        # Pass 1: synaptic input and the AdEx exponential term, from the old V and V_T.
         for i in range(n_exc):
-            y = y_tr[i] * f_y
             g_e, g_i = _conductances(i, kicks[i] * j_ext_e, pend_exc, pend_inh, xr_exc, xd_exc,
                                      xr_inh, xd_inh, f_re, f_de, f_ri, f_di, inv_span_e,
                                      inv_span_i)
+            g_exc[i] = g_e
+            g_inh[i] = g_i
+            exp_term[i] = _exp((v[i] - vth_a[i]) * inv_delta_t)
+        # Pass 2: the cell: flag 1 = spike, 2 = listed for LTP
+        nan_seen = False
+        for i in range(n_exc):
+            y = y_tr[i] * f_y
+            g_e = g_exc[i]
+            g_i = g_inh[i]
             v_old = v[i]
             vth = vth_a[i]
             w_ad = wad_a[i]
@@ -311,7 +334,7 @@ def _advance(
             vbar_a[i] = vb
             x = x_tr[i] * f_x
             v_new = v_old + (
-                c_m_e * (e_leak - v_old + delta_t * _exp((v_old - vth) * inv_delta_t))
+                c_m_e * (e_leak - v_old + delta_t * exp_term[i])
                 + c_syn_e * (g_e * (e_rev_e - v_old) + g_i * (e_rev_i - v_old) - w_ad)
             )
             ref = ref_left[i]
@@ -325,15 +348,19 @@ def _advance(
             y_tr[i] = y + 1.0 if spike else y
             ref_left[i] = ref_e if spike else (ref - 1 if ref > 0 else ref)
             nan_seen |= stay & (v_new != v_new)
-            flag[i] = spike + 2 * (stay & (v_new > theta_ltp) & (vb > theta_ltd))
-        for i in range(n_exc):
-            if flag[i] == 1:
-                spike_step[n_spikes] = step
-                spike_cell[n_spikes] = i
-                n_spikes += 1
-            elif flag[i] == 2:
-                ltp_list[n_ltp] = i
-                n_ltp += 1
+            flag_e[i] = spike + 2 * (lazy & stay & (v_new > theta_ltp) & (vb > theta_ltd))
+        # list the flagged cells in index order, 8 flags (one word) at a time: most are zero
+        for wi in range(n_flag_words):
+            if flag_words[wi] != 0:
+                for i in range(8 * wi, 8 * wi + 8):
+                    f = flag_e[i]
+                    if f == 1:
+                        spike_step[n_spikes] = step
+                        spike_cell[n_spikes] = i
+                        n_spikes += 1
+                    elif f == 2:
+                        ltp_list[n_ltp] = i
+                        n_ltp += 1
         tc = _tick(prof, PH_E, tc)
         # I cells, branch-free in the same way: flag 1 = spike. The loop runs over views of
         # the I cells indexed from 0 (views made once, above), which keeps Numba's
