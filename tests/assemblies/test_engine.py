@@ -363,3 +363,16 @@ def test_weight_snapshots_are_reused_only_when_no_rule_changes_weights(rules):
         m, within, between, ie = sim.assembly_weights()  # the last snapshot is the end state
         np.testing.assert_allclose(rec.snap_w_groups[-1], m, rtol=1e-12)
         np.testing.assert_allclose(rec.snap_w_ie_groups[-1], ie, rtol=1e-12)
+
+
+def test_the_step_kernel_asks_llvm_for_wide_vectors():
+    """The step's loops are marked prefer-vector-width=512 (kernels/vectorwidth.py): without the
+    mark they run at half width on AVX-512 machines, same bits, no test would see it otherwise."""
+    from homeoplastic.assemblies.kernels import step
+    from homeoplastic.assemblies.kernels.vectorwidth import PREFER_512
+
+    from .helpers import quiet_sim, step as advance
+
+    advance(quiet_sim(), 1)  # compiled (or loaded) for the engine's argument types
+    ir = next(iter(step._advance.inspect_llvm().values()))
+    assert PREFER_512 in ir

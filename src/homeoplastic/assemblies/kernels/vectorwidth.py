@@ -24,8 +24,12 @@ def _prefer_wide_vectors(typingctx):  # pragma: no cover - compiled
 
     def codegen(context, builder, signature, args):
         # llvmlite's attribute set accepts only LLVM's keyword attributes; a string attribute is
-        # written verbatim into the function's definition, so it is added past that check
-        set.add(builder.function.attributes, PREFER_512)
+        # written verbatim into the function's definition, so it is added past that check. If a
+        # later llvmlite stores attributes otherwise, the function keeps LLVM's default width:
+        # slower, the same bits.
+        attributes = builder.function.attributes
+        if isinstance(attributes, set):
+            set.add(attributes, PREFER_512)
         return context.get_dummy_value()
 
     return sig, codegen
