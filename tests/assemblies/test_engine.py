@@ -371,7 +371,8 @@ def test_the_step_kernel_asks_llvm_for_wide_vectors():
     from homeoplastic.assemblies.kernels import step
     from homeoplastic.assemblies.kernels.vectorwidth import PREFER_512
 
-    from .helpers import quiet_sim, step as advance
+    from .helpers import quiet_sim
+    from .helpers import step as advance
 
     advance(quiet_sim(), 1)  # compiled (or loaded) for the engine's argument types
     ir = next(iter(step._advance.inspect_llvm().values()))
