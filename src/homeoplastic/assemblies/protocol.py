@@ -376,8 +376,7 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | Non
         "settle_cell_rate_error": float(np.abs(cell_hz - targets_hz).mean() / max(mean_target, 1e-12)),
     }
     if i_to_e is not None and tau_y_ms is not None and window_s > 5 * tau_y_ms * 1e-3:
-        steps_all, cells_all = spike_arrays(rec)
-        fp = istdp_fixed_point(steps_all, cells_all, n_exc, i_to_e, targets_hz, dt_ms=rec.dt_ms,
+        fp = istdp_fixed_point(steps, cells, n_exc, i_to_e, targets_hz, dt_ms=rec.dt_ms,
                                tau_y_ms=tau_y_ms, start_step=rec.start_step + edges[-1 - last],
                                end_step=rec.start_step + edges[-1])
         ok = np.isfinite(fp["fixed_point_hz"])

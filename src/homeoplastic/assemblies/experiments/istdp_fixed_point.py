@@ -6,7 +6,8 @@ alpha_j = 2 r0_j tau_y; an E spike moves it by eta x_i; x and y are the I and E 
 the E cell's trace at the I cell's spikes and <x_i>_j the I cell's trace at the E cell's spikes,
 vanishes at
 
-    r_j = 2 r0_j / (kappa_ij + rho_ij),   kappa = <y_j>_i / (r_j tau_y),  rho = <x_i>_j / (r_i tau_y).
+    r_j = 2 r0_j / (kappa_ij + rho_ij),
+    kappa = <y_j>_i / (r_j tau_y),  rho = <x_i>_j / (r_i tau_y).
 
 A cell's total inhibition stops moving where these drifts sum to zero over its inputs, which
 averages kappa and rho over the inputs weighted by their presynaptic rates.
@@ -14,7 +15,8 @@ averages kappa and rho over the inputs weighted by their presynaptic rates.
 Uncorrelated trains give kappa = rho = 1 and r_j = r0_j. An I spike that delays its targets' next
 spike lowers rho, so the cell settles *above* its target. The non-recurrent control (E->I
 blocked, so kappa = 1) measures rho ~ 0.75 and settles ~15 % above its targets at every size and
-speed (README, "the control's rates"). This module measures kappa and rho from a run's spikes.
+speed (README, "What the default run shows"). This module measures kappa and rho from a run's
+spikes.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def istdp_fixed_point(steps: np.ndarray, cells: np.ndarray, n_exc: int, i_to_e: 
     The first 5 tau_y only warm the traces up; rates and averages use the rest. Per cell, kappa
     and rho are averages over its I->E synapses with non-zero weight whose both cells spiked,
     weighted by the presynaptic rates; cells without such a synapse get NaN.
-    Returns per-cell arrays ``kappa``, ``rho``, ``fixed_point_hz`` and the window (s).
+    Spikes may come in any order. Returns per-cell arrays ``kappa``, ``rho``, ``fixed_point_hz``
+    and ``rate_hz`` (over the read window), and ``window_s``, that window (s).
     """
     keep = (steps >= start_step) & (steps < end_step)
     order = np.argsort(steps[keep], kind="stable")
@@ -92,9 +95,9 @@ def istdp_fixed_point(steps: np.ndarray, cells: np.ndarray, n_exc: int, i_to_e: 
     if window_s <= 0:
         raise ValueError(f"the window ({(end_step - start_step) * dt_ms} ms) must be longer "
                          f"than 5 tau_y = {5 * tau_y_ms} ms")
+    pre = i_to_e.pre_idx.astype(np.int64)
     at_post, at_pre = _trace_sums(steps_k, cells_k, n_exc, n_inh,
-                                  decay, first_read, i_to_e.post_ptr,
-                                  i_to_e.pre_idx.astype(np.int64), i_to_e.pre_ptr,
+                                  decay, first_read, i_to_e.post_ptr, pre, i_to_e.pre_ptr,
                                   i_to_e.pre_syn.astype(np.int64),
                                   i_to_e.pre_post.astype(np.int64))
     read = steps_k >= first_read
@@ -106,7 +109,6 @@ def istdp_fixed_point(steps: np.ndarray, cells: np.ndarray, n_exc: int, i_to_e: 
     # engine's dt = 0.1 ms and tau_y = 20 ms.
     trace_per_hz_s = dt_ms * 1e-3 * decay / (1.0 - decay)
     post = i_to_e.post_idx
-    pre = i_to_e.pre_idx.astype(np.int64)
     n_post, n_pre = n_spk[post], n_spk[n_exc + pre]
     both = (n_post > 0) & (n_pre > 0)
     # The cell's total inhibition stops moving where the drifts of its synapses sum to zero:
