@@ -368,10 +368,11 @@ class Simulation:
         # with no rule that changes E->E or I->E weights, every snapshot of this run has the same
         # values: compute them once (the means pass costs ~50 ms at N = 5000)
         weights_fixed = k.ee_rule == kernels.RULE_NONE and not k.istdp_on and not k.norm_on
-        fixed_snapshot = None
+        fixed_snapshot = None  # those values, once computed (only when weights_fixed)
         if not rec.snap_steps:
             values = self._snapshot(rec)
-            fixed_snapshot = values if weights_fixed else None
+            if weights_fixed:
+                fixed_snapshot = values
         capacity = max(4 * (p.connectivity.n_neurons + 1),
                        int(p.connectivity.n_neurons * chunk_steps * p.dt_ms * 1e-3 * 20) + 1)
         spike_step = np.empty(capacity, dtype=np.int64)
@@ -413,8 +414,9 @@ class Simulation:
             at = int(self.clock[0])
             if (snap_steps and (at - start) % snap_steps == 0) or at == end or rec.status != "running":
                 if rec.snap_steps[-1] != at:
-                    values = self._snapshot(rec, fixed_snapshot if weights_fixed else None)
-                    fixed_snapshot = values if weights_fixed else None
+                    values = self._snapshot(rec, fixed_snapshot)
+                    if weights_fixed:
+                        fixed_snapshot = values
             if bar is not None:
                 bar.update(done * p.dt_ms * 1e-3)
                 bar.set_postfix_str(f"E {self._recent_rate(rec):.2f} Hz")
