@@ -257,7 +257,8 @@ def _advance(
     xd_exc_i = xd_exc[n_exc:]
     xr_inh_i = xr_inh[n_exc:]
     xd_inh_i = xd_inh[n_exc:]
-    n_spikes = 0
+    n_spikes = np.int64(0)  # typed, not Literal[int](0): a literal would compile each callee
+                            # once per literal signature (3x for the rule steps)
     capacity = spike_step.size
     status = STATUS_DONE
     done = 0
