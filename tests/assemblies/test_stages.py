@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from homeoplastic.analysis.assemblies import analyze_stage
+from homeoplastic.analysis.assemblies import analyze_run, analyze_stage
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.stages import (
     CONTROL_CHAIN,
@@ -132,6 +132,10 @@ def test_a_guard_stop_skips_every_later_stage_and_analyze_says_why(tmp_path, cap
     assert float(ds.run_completed) == 0.0
     assert "ratio_after_training" not in ds  # training never ran
     assert list(ds.attrs["skipped_stages"]) == ["train", "spontaneous_recurrent"]
+    # the library function, called directly on the same stores, leaves the skipped ones out too
+    direct = analyze_run(stores, analysis)
+    assert "ratio_after_training" not in direct
+    assert direct.w_ratio_recurrent.size == ds.w_ratio_recurrent.size > 0
 
 
 def test_the_control_stores_its_settle_against_the_targets_without_istdp_bounds(tmp_path):

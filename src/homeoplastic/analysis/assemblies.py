@@ -122,8 +122,10 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     """Statistics of one run from its stage stores.
 
     ``paths`` maps stage names (simulate, train, spontaneous_recurrent, spontaneous_nonrecurrent,
-    perturb_recurrent, perturb_nonrecurrent, remap) to stores; absent stages are skipped.
+    perturb_recurrent, perturb_nonrecurrent, remap) to stores; absent stages, and stages whose
+    store says ``status: skipped`` (an earlier stage was stopped by the rate guard), are left out.
     """
+    paths = {stage: path for stage, path in paths.items() if store_status(str(path))[0] != "skipped"}
     data: dict[str, xr.Variable] = {}
     coords: dict[str, xr.Variable] = {}
 
