@@ -258,3 +258,47 @@ def test_a_voltage_run_does_not_read_the_other_rules_constants():
                      sim.pathways["e_to_e"].weight_pf.copy()))
     assert runs[0][0] > 20 and (runs[0][1] != start_pf).any()  # the voltage rule acts
     assert runs[0][0] == runs[1][0] and (runs[0][1] == runs[1][1]).all()
+
+
+def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tmp_path,
+                                                                           monkeypatch):
+    """The cut's recovery is read from the weights after the run: a stage killed after a
+    checkpoint and run again must store the attrs of an uninterrupted one (a resumed run replaces
+    the simulation's arrays, so weights read through an earlier reference would be stale)."""
+    from homeoplastic.assemblies.engine import Simulation
+
+    run = run_settings(_section(perturb_duration_s=0.5), SweepPoint(200, "voltage", 1.0, 1))
+    stores = {}
+    for stage in ("simulate", "train", "spontaneous_recurrent"):
+        inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
+        stores[stage] = str(tmp_path / f"{stage}.zarr")
+        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]) == "completed"
+    inputs = {name: stores[source] for name, source in STAGES["perturb_recurrent"].inputs}
+    params = stage_params(run, "perturb_recurrent")
+    whole = tmp_path / "whole" / "perturb_recurrent.zarr"
+    whole.parent.mkdir()
+    assert run_stage("perturb_recurrent", params, inputs, str(whole),
+                     checkpoint_every_s=0.1) == "completed"
+
+    original = Simulation.save_checkpoint
+    saves = {"n": 0}
+
+    def save_then_die(self, path, rec, fingerprint):
+        original(self, path, rec, fingerprint)
+        saves["n"] += 1
+        if saves["n"] == 3:  # the pre-cut run saved once; die inside the post-cut run
+            raise KeyboardInterrupt
+
+    resumed = tmp_path / "resumed" / "perturb_recurrent.zarr"
+    resumed.parent.mkdir()
+    monkeypatch.setattr(Simulation, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run_stage("perturb_recurrent", params, inputs, str(resumed), checkpoint_every_s=0.1)
+    monkeypatch.setattr(Simulation, "save_checkpoint", original)
+    assert run_stage("perturb_recurrent", params, inputs, str(resumed),
+                     checkpoint_every_s=0.1) == "completed"
+    a, b = open_store(str(whole)).attrs, open_store(str(resumed)).attrs
+    for key in ("w_perturbed_before_pf", "w_perturbed_after_pf", "w_perturbed_final_pf",
+                "recovery_fraction"):
+        assert a[key] == b[key], key
+    assert a["w_perturbed_final_pf"] != a["w_perturbed_after_pf"]  # plasticity moved the cut

@@ -330,6 +330,9 @@ class Simulation:
         resumes from it, and the result equals that of an uninterrupted run bit for bit. A checkpoint
         of a different run (other config, seed, protocol, code or start state) raises, or with
         ``stale_checkpoint="restart"`` is discarded with a message and the run starts over.
+        A resumed run replaces the simulation's state arrays (``pathways``, ``neurons``, ...) by the
+        checkpoint's: read them from the simulation after ``run`` returns, not from references
+        taken before it.
         ``progress=None`` shows a progress bar only on a terminal.
         """
         p = self.params
