@@ -106,7 +106,8 @@ def assert_holds_exactly_the_stores(combined: xr.Dataset, paths, *, scalars_only
 
 # variables a store itself may hold NaN in (e.g. a ratio over an empty window)
 _NAN_IN_STORE = {"w_ratio", "w_ratio_recurrent", "w_ratio_nonrecurrent", "rate_exc_train_max_hz",
-                 "assembly_rate_max_over_mean", "w_within_change_recurrent",
+                 "assembly_rate_max_over_mean", "assembly_rate_max_over_mean_null_q95",
+                 "assembly_rate_dominance", "w_within_change_recurrent",
                  "w_within_change_nonrecurrent", "w_within_rel_recurrent",
                  "w_within_rel_nonrecurrent", "ratio_change_recurrent", "ratio_end_recurrent",
                  "ratio_after_training", "ratio_end_nonrecurrent", "ratio_change_nonrecurrent",

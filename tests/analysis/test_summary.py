@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 import xarray as xr
 
-from homeoplastic.analysis.assemblies import coarse_rate, relative_change
+from homeoplastic.analysis.assemblies import coarse_rate, rate_dominance, relative_change
 from homeoplastic.analysis.summary import CLAIMS, learning_speed_rows, summary_rows, write_csv
 
 
@@ -245,3 +246,51 @@ def test_training_gain_kept_compares_the_end_of_training_with_each_assemblys_pea
     kept = training_gain_kept(train)
     np.testing.assert_allclose(kept[:2], [0.6, 1.0])
     assert np.isnan(kept[2])
+
+
+def _bursty_rates(rng, floors_hz, seconds=60.0, bin_ms=10.0, events_per_min=5.0, burst_hz=40.0):
+    """(bin, assembly) rates: each assembly's floor plus reactivation-like 200-ms bursts of
+    ``burst_hz`` at random times, as many per minute for every assembly."""
+    n_bins = int(seconds * 1e3 / bin_ms)
+    rates = np.tile(np.asarray(floors_hz, dtype=float), (n_bins, 1))
+    width = int(200.0 / bin_ms)
+    for a in range(len(floors_hz)):
+        for start in rng.integers(0, n_bins - width, rng.poisson(events_per_min * seconds / 60)):
+            rates[start:start + width, a] += burst_hz
+    return rates
+
+
+def test_rate_dominance_separates_sampling_noise_from_a_dominating_assembly():
+    rng = np.random.default_rng(3)
+    # five alike assemblies, a minute of bursts: max/mean well above 1 from sampling alone ...
+    series = [_bursty_rates(rng, [0.5] * 5) for _ in range(40)]
+    alike = [rate_dominance(x) for x in series]
+    ratios = np.array([a for a, _ in alike])
+    nulls = np.array([q for _, q in alike])
+    assert np.median(ratios) > 1.2
+    # the null's median matches the spread of independent minutes (its sampling error is right)
+    null_median = np.median([rate_dominance(x, quantile=0.5)[1] for x in series])
+    assert abs(null_median - np.median(ratios)) < 0.08
+    # ... which the null explains: the 95th percentile is exceeded about 5% of the time, not half
+    assert np.mean(ratios > nulls) <= 0.15
+    assert np.all(nulls > 1.1)
+    # one assembly firing persistently (a 5-Hz floor, as winner-take-all does) lies beyond it
+    ratio, null = rate_dominance(_bursty_rates(rng, [5.0, 0.5, 0.5, 0.5, 0.5]))
+    assert ratio > null * 1.3
+    # a flat series has no sampling error: any excess counts
+    flat = np.tile([1.0, 1.0, 1.0, 1.0, 1.2], (600, 1))
+    ratio, null = rate_dominance(flat)
+    assert null == pytest.approx(1.0) and ratio > null * 1.1
+    # deterministic, and undefined without enough assemblies or time
+    series = _bursty_rates(np.random.default_rng(5), [0.5] * 3)
+    assert rate_dominance(series) == rate_dominance(series)
+    assert np.isnan(rate_dominance(series[:, :1])[0]) and np.isnan(rate_dominance(series[:5])[1])
+
+
+def test_dominance_row_checks_the_sampling_aware_ratio_and_the_plain_ratio_is_unchecked():
+    for value, verdict in ((0.93, "yes"), (1.2, "no")):
+        rows = summary_rows({"x": _analysis("voltage", 4.0, assembly_rate_max_over_mean=1.54,
+                                            assembly_rate_dominance=value)})
+        by = {r["quantity"]: r for r in rows}
+        assert by["assembly_rate_dominance"]["agrees"] == verdict
+        assert by["assembly_rate_max_over_mean"]["agrees"] == ""
