@@ -86,10 +86,15 @@ def test_resume_from_checkpoint_is_bit_identical(tmp_path, monkeypatch):
     assert is_complete(ckpt)
 
     resumed = Simulation.build(_small(), 9)  # a fresh process would start like this
+    held_w = resumed.pathways["e_to_e"].weight_pf  # references a caller took before the run
+    held_v = resumed.neurons.v_mv
     rec = resumed.run(0.6, _schedule(), RECORD, progress=False, checkpoint_path=ckpt,
                       checkpoint_every_s=0.15)
     assert rec.status == "completed"
     _assert_same_state(reference, resumed)
+    # the resume wrote into the simulation's own arrays: the references see the resumed state
+    assert held_w is resumed.pathways["e_to_e"].weight_pf and held_v is resumed.neurons.v_mv
+    np.testing.assert_array_equal(held_w, reference.pathways["e_to_e"].weight_pf)
     np.testing.assert_array_equal(rec.counts_groups, ref_rec.counts_groups)
     np.testing.assert_array_equal(np.concatenate(rec.spike_steps),
                                   np.concatenate(ref_rec.spike_steps))

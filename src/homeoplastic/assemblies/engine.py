@@ -330,9 +330,8 @@ class Simulation:
         resumes from it, and the result equals that of an uninterrupted run bit for bit. A checkpoint
         of a different run (other config, seed, protocol, code or start state) raises, or with
         ``stale_checkpoint="restart"`` is discarded with a message and the run starts over.
-        A resumed run replaces the simulation's state arrays (``pathways``, ``neurons``, ...) by the
-        checkpoint's: read them from the simulation after ``run`` returns, not from references
-        taken before it.
+        A resumed run writes the checkpoint's state into the simulation's own arrays, so
+        references to them taken before ``run`` see the resumed values.
         ``progress=None`` shows a progress bar only on a terminal.
         """
         p = self.params
@@ -634,7 +633,8 @@ class Simulation:
             )
         state = open_store(path, group="state").load()
         other = Simulation.from_state_dataset(state, self.params)
-        self.__dict__.update(other.__dict__)
+        for name, value in other.__dict__.items():
+            self.__dict__[name] = _adopt(self.__dict__.get(name), value)
         return _record_from_dataset(open_store(path, group="record").load())
 
     def _fingerprint(self, duration_s: float, schedule: StimulusSchedule, record: RecordSpec) -> str:
@@ -645,6 +645,28 @@ class Simulation:
         for arr in (schedule.target, schedule.t_on_s, schedule.t_off_s, schedule.rate_hz):
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()
+
+
+def _adopt(mine: Any, theirs: Any) -> Any:
+    """``theirs``, written into ``mine``'s arrays where they match in shape and dtype.
+
+    A resumed run takes the checkpoint's state this way, so arrays a caller took from the
+    simulation before ``run`` (``sim.pathways["e_to_e"].weight_pf``, ``sim.neurons.v_mv``) hold
+    the resumed values afterwards instead of going stale. Tuples of arrays (pathways, neuron and
+    rule state) and dicts of them are matched field by field; anything else is replaced.
+    """
+    if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
+        if mine.shape == theirs.shape and mine.dtype == theirs.dtype and mine.flags.writeable:
+            np.copyto(mine, theirs)
+            return mine
+        return theirs
+    if isinstance(mine, tuple) and hasattr(mine, "_fields") and type(mine) is type(theirs):
+        return type(mine)(*(_adopt(a, b) for a, b in zip(mine, theirs, strict=True)))
+    if isinstance(mine, dict) and isinstance(theirs, dict) and mine.keys() == theirs.keys():
+        for key in mine:
+            mine[key] = _adopt(mine[key], theirs[key])
+        return mine
+    return theirs
 
 
 def _state_units(name: str) -> str:
