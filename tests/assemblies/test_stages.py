@@ -262,9 +262,9 @@ def test_a_voltage_run_does_not_read_the_other_rules_constants():
 
 def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tmp_path,
                                                                            monkeypatch):
-    """The cut's recovery is read from the weights after the run: a stage killed after a
-    checkpoint and run again must store the attrs of an uninterrupted one (a resumed run replaces
-    the simulation's arrays, so weights read through an earlier reference would be stale)."""
+    """A stage killed after a checkpoint and run again must store the attrs of an uninterrupted
+    one: the cut's recovery reads the weights through a reference taken before the run, which a
+    resume must keep valid (it writes the checkpoint's state into the simulation's arrays)."""
     from homeoplastic.assemblies.engine import Simulation
 
     run = run_settings(_section(perturb_duration_s=0.5), SweepPoint(200, "voltage", 1.0, 1))

@@ -289,14 +289,14 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         rates = spont.rate_assembly_hz.mean("time").values
         data["rate_assembly_spontaneous_hz"] = xr.Variable(
             "assembly", rates, {"units": "Hz", "long_name": "mean rate of each assembly's members"})
-        scalar("assembly_rate_max_over_mean", rates.max() / max(rates.mean(), 1e-12), "1",
+        max_over_mean = rates.max() / max(rates.mean(), 1e-12)
+        scalar("assembly_rate_max_over_mean", max_over_mean, "1",
                "largest assembly's mean rate / mean over assemblies (winner-take-all index)")
         _, null_q = rate_dominance(spont.rate_assembly_hz.values)
         scalar("assembly_rate_max_over_mean_null_q95", null_q, "1",
                "95th percentile of max/mean if every assembly fired at the common mean rate, "
                "with each assembly's measured sampling error (10 time blocks)")
-        scalar("assembly_rate_dominance",
-               rates.max() / max(rates.mean(), 1e-12) / max(DOMINANCE_MIN_RATIO, null_q), "1",
+        scalar("assembly_rate_dominance", max_over_mean / max(DOMINANCE_MIN_RATIO, null_q), "1",
                "max/mean over the larger of 1.5 and its equal-rate 95th percentile (> 1: one "
                "assembly fires at least 1.5x the mean and above what sampling explains)")
     for mode in ("recurrent", "nonrecurrent"):

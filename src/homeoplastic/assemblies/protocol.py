@@ -417,8 +417,6 @@ def _perturb(ctx: StageContext, inputs: Mapping[str, str], out_path, *, mode: st
     after = float(ee.weight_pf[syn].mean()) if syn.size else float("nan")
     rec = _run(ctx, sim, protocol.perturb_duration_s - protocol.perturb_at_s, None, out_path,
                label)
-    # the weights after the run, read from the simulation itself (not a reference taken before)
-    ee = sim.pathways["e_to_e"]
     final = float(ee.weight_pf[syn].mean()) if syn.size else float("nan")
     recovery = (final - after) / (before - after) if before != after else float("nan")
     pre_ds = None
