@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from homeoplastic.assemblies import kernels
 from homeoplastic.assemblies.engine import RecordSpec, Simulation
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.runs import write_run_store
@@ -309,29 +308,69 @@ def test_profiling_times_the_phases_and_changes_nothing():
     assert plain.profile_cycles.size == 0
 
 
-def test_assembly_weight_means_sum_every_group_pair_in_synapse_order():
-    """The group-pair sums equal a plain loop over synapses and both cells' groups, bit for bit
-    (cells in several assemblies, in one, and in none), and the counts are the pair counts."""
+def test_assembly_weights_equal_a_plain_loop_over_synapses_and_groups():
+    """The snapshot's group-pair means, within, between and I->E means equal a plain loop over
+    every synapse and both cells' groups (cells in several assemblies, in one, and in none), to
+    rounding; between counts a synapse only if its cells share no assembly (two cells outside
+    every assembly share none)."""
     sim = Simulation.build(_small(), 5)
     ee = sim.pathways["e_to_e"]
     w = np.random.default_rng(1).uniform(0.5, 3.0, ee.weight_pf.size)  # distinct weights
-    n_g = sim.n_assemblies + 1
+    n_asm = sim.n_assemblies
+    n_g = n_asm + 1
     ptr, ids = sim.cell_group_ptr, sim.cell_group_ids
     n_groups_of = np.diff(ptr)
     assert (n_groups_of > 1).any() and (ids == n_g - 1).any()  # overlaps and "outside" exist
-    ref_sum = [[0.0] * n_g for _ in range(n_g)]
-    ref_count = np.zeros((n_g, n_g), dtype=np.int64)
+    ref_sum = np.zeros((n_g, n_g))
+    ref_count = np.zeros((n_g, n_g))
+    between_sum, between_n = 0.0, 0
     post_of = np.repeat(np.arange(ee.post_ptr.size - 1), np.diff(ee.post_ptr))
     for s, (j, i) in enumerate(zip(ee.pre_idx.tolist(), post_of.tolist(), strict=True)):
-        for ga in ids[ptr[j]:ptr[j + 1]].tolist():
-            for gb in ids[ptr[i]:ptr[i + 1]].tolist():
-                ref_sum[ga][gb] += float(w[s])
+        pre_groups, post_groups = ids[ptr[j]:ptr[j + 1]].tolist(), ids[ptr[i]:ptr[i + 1]].tolist()
+        for ga in pre_groups:
+            for gb in post_groups:
+                ref_sum[ga, gb] += w[s]
                 ref_count[ga, gb] += 1
-    sums = np.full((n_g, n_g), np.nan)
-    counts = np.full((n_g, n_g), -1, dtype=np.int64)
-    kernels.assembly_weight_means(ee.pre_idx, ee.post_ptr, w, ptr, ids, n_g, sums, counts)
+        if not set(pre_groups) & set(post_groups) - {n_asm}:
+            between_sum += w[s]
+            between_n += 1
+    assert 0 < between_n < w.size
+    ie = sim.pathways["i_to_e"]
+    ie_ref = np.zeros(n_asm)
+    for a in range(n_asm):
+        members = sim.group_members[sim.group_ptr[a]:sim.group_ptr[a + 1]]
+        onto = np.isin(ie.post_idx, members)
+        ie_ref[a] = ie.weight_pf[onto].mean()
+    matrix, within, between, ie_groups = sim.assembly_weights(w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.testing.assert_allclose(matrix, ref_sum / ref_count, rtol=1e-13, equal_nan=True)
+    assert within == pytest.approx(np.nanmean(np.diag(ref_sum / ref_count)[:n_asm]), rel=1e-13)
+    assert between == pytest.approx(between_sum / between_n, rel=1e-13)
+    np.testing.assert_allclose(ie_groups, ie_ref, rtol=1e-13)
+    # the structural counts, from a pass over weights of 1, are the exact pair counts
+    counts, n_between = sim._snapshot_counts
     np.testing.assert_array_equal(counts, ref_count)
-    assert sums.tolist() == ref_sum
+    assert n_between == between_n
+
+
+def test_assembly_weight_sums_are_reproducible_and_follow_the_weights():
+    """Two passes over the same weights give the same bits; moving one synapse's weight moves
+    exactly its (pre group, post group) sums."""
+    sim = Simulation.build(_small(), 5)
+    ee = sim.pathways["e_to_e"]
+    w = ee.weight_pf.copy()
+    first = sim.assembly_weights(w)
+    again = sim.assembly_weights(w.copy())
+    np.testing.assert_array_equal(first[0], again[0])
+    assert first[1:3] == again[1:3]
+    ptr, ids = sim.cell_group_ptr, sim.cell_group_ids
+    s = int(np.flatnonzero(np.diff(ptr)[ee.pre_idx] > 1)[0])  # a synapse from a multi-group cell
+    post = int(np.searchsorted(ee.post_ptr, s, side="right") - 1)
+    w[s] += 100.0
+    moved = sim.assembly_weights(w)[0] != first[0]
+    expect = np.zeros_like(moved)
+    expect[np.ix_(ids[ptr[ee.pre_idx[s]]:ptr[ee.pre_idx[s] + 1]], ids[ptr[post]:ptr[post + 1]])] = True
+    np.testing.assert_array_equal(moved, expect)
 
 
 @pytest.mark.parametrize("rules", [

@@ -33,6 +33,7 @@ from homeoplastic.assemblies.network import (
     calcium_weight_range,
     cell_groups,
     initial_state,
+    membership_patterns,
     poisson_tables,
     scaled_weights,
     seed_streams,
@@ -156,19 +157,13 @@ class Simulation:
         self.cell_group_ptr, self.cell_group_ids = cell_groups(
             n_exc, self.group_ptr[: n_asm + 1], self.group_members[: self.group_ptr[n_asm]], n_asm
         )
-        ee = self.pathways["e_to_e"]
-        # does a synapse join two cells that share an assembly?
-        membership = np.zeros((n_exc, max(n_asm, 1)), dtype=bool)
-        for a in range(n_asm):
-            membership[self.group_members[self.group_ptr[a]:self.group_ptr[a + 1]], a] = True
-        shares = np.zeros(ee.weight_pf.size, dtype=bool)
-        block = 1 << 20
-        post_idx = ee.post_idx
-        for start in range(0, ee.weight_pf.size, block):
-            sl = slice(start, start + block)
-            shares[sl] = (membership[ee.pre_idx[sl]] & membership[post_idx[sl]]).any(axis=1)
-        self.ee_shares_assembly = shares
-        self.ee_no_shared = ~shares
+        # the snapshot's sums by (post pattern, pre pattern) of assembly membership, and the
+        # structural counts of its means (weights of 1: exact integers)
+        self.cell_pattern, self.pattern_membership, self.pattern_disjoint = membership_patterns(
+            self.cell_group_ptr, self.cell_group_ids, n_asm + 1, n_asm)
+        n_pat = self.pattern_membership.shape[0]
+        self._pattern_sums = np.zeros((n_pat, n_pat))
+        self._snapshot_counts = None  # (group-pair counts, count sharing no assembly), on first use
         self._ltp_scratch = np.zeros(max(n_exc, 1), dtype=np.int32)
         self._kicks = np.zeros(self.params.connectivity.n_neurons, dtype=np.int64)
 
@@ -483,21 +478,20 @@ class Simulation:
         no assembly; the last value is the mean I->E weight onto each assembly's members.
         """
         n_g = self.n_assemblies + 1
-        sums = np.zeros((n_g, n_g))
-        counts = np.zeros((n_g, n_g), dtype=np.int64)
         ee = self.pathways["e_to_e"]
         w_ee = ee.weight_pf if ee_weight_pf is None else ee_weight_pf
-        kernels.assembly_weight_means(ee.pre_idx, ee.post_ptr, w_ee, self.cell_group_ptr,
-                                      self.cell_group_ids, n_g, sums, counts)
+        if self._snapshot_counts is None:
+            self._snapshot_counts = self._pattern_group_sums(np.ones_like(w_ee))
+        counts, n_between = self._snapshot_counts
+        sums, between_sum = self._pattern_group_sums(w_ee)
         with np.errstate(invalid="ignore", divide="ignore"):
             matrix = sums / counts
         diag = np.diag(matrix)[: self.n_assemblies]
         within = float(np.nanmean(diag)) if np.isfinite(diag).any() else float("nan")
-        w_between = w_ee[self.ee_no_shared]
-        between = float(w_between.mean()) if w_between.size else float("nan")
+        between = between_sum / n_between if n_between else float("nan")
         ie = self.pathways["i_to_e"]
-        per_cell_sum = np.bincount(ie.post_idx, weights=ie.weight_pf,
-                                   minlength=self.params.connectivity.n_exc)
+        per_cell_sum = np.empty(ie.post_ptr.size - 1)
+        kernels.row_sums(ie.post_ptr, ie.weight_pf, per_cell_sum)
         per_cell_n = np.diff(ie.post_ptr)
         entry_cell = np.repeat(np.arange(self.cell_group_ptr.size - 1), np.diff(self.cell_group_ptr))
         g_sum = np.bincount(self.cell_group_ids, weights=per_cell_sum[entry_cell], minlength=n_g)
@@ -505,6 +499,17 @@ class Simulation:
         with np.errstate(invalid="ignore", divide="ignore"):
             ie_groups = g_sum / g_n
         return matrix, within, between, ie_groups[: self.n_assemblies]
+
+    def _pattern_group_sums(self, w_ee: np.ndarray) -> tuple[np.ndarray, float]:
+        """E->E weight sums per (pre group, post group) and over pairs sharing no assembly."""
+        ee = self.pathways["e_to_e"]
+        kernels.pattern_pair_sums(ee.pre_idx, ee.post_ptr, w_ee, self.cell_pattern,
+                                  self._pattern_sums)
+        n_g = self.n_assemblies + 1
+        sums = np.zeros((n_g, n_g))
+        between = kernels.expand_pattern_sums(self._pattern_sums, self.pattern_membership,
+                                              self.pattern_disjoint, sums)
+        return sums, float(between)
 
     def _snapshot(self, rec: RunRecord, values: tuple | None = None) -> tuple:
         """Record the assembly weight means now (``values``: means already known to hold now,

@@ -97,6 +97,30 @@ def cell_groups(n_exc: int, group_ptr: np.ndarray, members: np.ndarray, n_groups
     return cell_ptr, groups[order].astype(np.int32)
 
 
+def membership_patterns(cell_group_ptr: np.ndarray, cell_groups: np.ndarray, n_groups: int,
+                        n_assemblies: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Number the distinct sets of groups that E cells belong to (their membership patterns).
+
+    Returns the pattern of each cell (uint32[n_cells]), the membership of each pattern
+    (float 0/1 [n_patterns, n_groups]) and whether two patterns share no assembly, i.e. no group
+    below ``n_assemblies`` (float 0/1 [n_patterns, n_patterns]). Cells with the same groups share a
+    pattern, so one sum over synapses by (post pattern, pre pattern) holds every (pre group, post
+    group) sum and the sum over pairs sharing no assembly.
+    """
+    n_cells = cell_group_ptr.size - 1
+    ids: dict[tuple[int, ...], int] = {}
+    pattern_of_cell = np.empty(n_cells, dtype=np.uint32)
+    for c in range(n_cells):
+        key = tuple(cell_groups[cell_group_ptr[c]:cell_group_ptr[c + 1]].tolist())
+        pattern_of_cell[c] = ids.setdefault(key, len(ids))
+    membership = np.zeros((len(ids), n_groups))
+    for key, p in ids.items():
+        membership[p, list(key)] = 1.0
+    in_assembly = membership[:, :n_assemblies]
+    disjoint = (in_assembly @ in_assembly.T == 0).astype(np.float64)
+    return pattern_of_cell, membership, disjoint
+
+
 def initial_state(params: NetworkParams, seed: int, ee: Pathway) -> NeuronState:
     """Initial conditions of the code (spec 1.1): V uniform in [V_r, V_T0], w = a(V_r - E_L).
 

@@ -18,7 +18,12 @@ cache       flushes the on-disk kernel cache when any kernel source changed
 from homeoplastic.assemblies.kernels.cache import refresh_stale_caches
 from homeoplastic.assemblies.kernels.drive import fill_poisson_cdf
 from homeoplastic.assemblies.kernels.profile import PHASES, cycle_count
-from homeoplastic.assemblies.kernels.reductions import assembly_weight_means, bin_group_counts
+from homeoplastic.assemblies.kernels.reductions import (
+    bin_group_counts,
+    expand_pattern_sums,
+    pattern_pair_sums,
+    row_sums,
+)
 from homeoplastic.assemblies.kernels.rule_drive import poisson_rule_drift
 from homeoplastic.assemblies.kernels.state import (
     CA_NOISE_SALT,
@@ -60,9 +65,9 @@ __all__ = [
     "CA_NOISE_SALT", "CDF_LEN", "PHASES", "RULE_CALCIUM", "RULE_CODES", "RULE_NONE",
     "RULE_TRIPLET", "RULE_VOLTAGE", "STATUS_BUFFER_FULL", "STATUS_DONE", "STATUS_GUARD",
     "STATUS_NONFINITE", "KernelConstants", "LazyLtp", "NeuronState", "RuleState", "_advance",
-    "assembly_weight_means", "bin_group_counts", "calcium_delay_steps", "calcium_rho_after",
-    "calcium_times_above", "cdf_thresholds", "cycle_count", "fill_poisson_cdf", "kick_counts",
+    "bin_group_counts", "calcium_delay_steps", "calcium_rho_after", "calcium_times_above",
+    "cdf_thresholds", "cycle_count", "expand_pattern_sums", "fill_poisson_cdf", "kick_counts",
     "ltp_flush_and_restart", "ltp_materialise", "new_lazy_ltp", "new_rule_state",
-    "poisson_draws", "poisson_rule_drift", "raw_draws", "rule_constants", "rule_state_fits",
-    "uniform_draws",
+    "pattern_pair_sums", "poisson_draws", "poisson_rule_drift", "raw_draws", "row_sums",
+    "rule_constants", "rule_state_fits", "uniform_draws",
 ]

@@ -79,50 +79,57 @@ def _ltp_flush_normalise_rows(post_ptr, pre_idx, weight_pf, cum, hist, last, seg
 
 
 @njit(cache=True)
-def assembly_weight_means(
-    pre_idx, post_ptr, weight_pf, cell_group_ptr, cell_groups, n_groups, out_sum, out_count
-):  # pragma: no cover - compiled
-    """Sum and count E->E weights for every (pre group, post group) pair.
+def pattern_pair_sums(pre_idx, post_ptr, weight_pf, pattern_of_cell, out):  # pragma: no cover
+    """``out[P, Q]`` = sum of the E->E weights from cells of pattern Q onto cells of pattern P.
 
-    A cell in several groups counts once for each; ``cell_groups`` lists each cell's groups in
-    CSR form (a cell in no assembly belongs to the "outside" group ``n_groups - 1``). Most cells
-    are in exactly one group, so that case is a single add without the two nested group loops
-    (their unpredictable trip counts cost more than the add). Every (pre group, post group) sum
-    still receives its synapses' weights in synapse order, so the sums are those of the nested
-    loops bit for bit.
+    One branch-free pass in synapse order: a synapse's sum is chosen by its pre cell's pattern,
+    where a loop over the pre cell's groups (of unpredictable length: a quarter of the cells are
+    in two or more assemblies at the paper's N) mispredicted and cost ~4x the pass.
     """
-    out_sum[:, :] = 0.0
-    out_count[:, :] = 0
-    n_cells = cell_group_ptr.size - 1
-    sole = np.empty(n_cells, dtype=np.int64)  # the cell's group if it is in exactly one, else -1
-    for c in range(n_cells):
-        one = cell_group_ptr[c + 1] - cell_group_ptr[c] == 1
-        sole[c] = cell_groups[cell_group_ptr[c]] if one else -1
+    out[:, :] = 0.0
     for i in range(post_ptr.size - 1):
-        gb_sole = sole[i]
-        if gb_sole >= 0:
-            for s in range(post_ptr[i], post_ptr[i + 1]):
-                j = pre_idx[s]
-                w = weight_pf[s]
-                ga = sole[j]
-                if ga >= 0:
-                    out_sum[ga, gb_sole] += w
-                    out_count[ga, gb_sole] += 1
-                else:
-                    for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
-                        ga = cell_groups[a]
-                        out_sum[ga, gb_sole] += w
-                        out_count[ga, gb_sole] += 1
-        else:
-            for s in range(post_ptr[i], post_ptr[i + 1]):
-                j = pre_idx[s]
-                w = weight_pf[s]
-                for a in range(cell_group_ptr[j], cell_group_ptr[j + 1]):
-                    ga = cell_groups[a]
-                    for b in range(cell_group_ptr[i], cell_group_ptr[i + 1]):
-                        gb = cell_groups[b]
-                        out_sum[ga, gb] += w
-                        out_count[ga, gb] += 1
+        row = out[pattern_of_cell[i]]
+        for s in range(post_ptr[i], post_ptr[i + 1]):
+            row[pattern_of_cell[pre_idx[s]]] += weight_pf[s]  # unsigned: no wraparound test
+
+
+@njit(cache=True)
+def expand_pattern_sums(pair_sum, membership, disjoint, group_sum):  # pragma: no cover
+    """(pre group, post group) sums and the sum over pairs sharing no assembly, from
+    :func:`pattern_pair_sums` ``pair_sum[P, Q]``, in a fixed order (reproducible bit for bit).
+
+    ``membership[P, g]`` is 1.0 when pattern P holds group g, else 0.0; ``disjoint[P, Q]`` is 1.0
+    when patterns P and Q share no assembly. A synapse counts once for each pair of its pre and
+    post cells' groups. Products with 0/1 and adding zeros are exact, so this equals the sums of
+    the selected terms; the dense inner loops vectorise where lists of groups mispredicted.
+    Returns the sum over pairs sharing no assembly.
+    """
+    n_pat, n_groups = membership.shape
+    group_sum[:, :] = 0.0
+    by_pre = np.zeros(n_groups)
+    between = 0.0
+    for p in range(n_pat):
+        by_pre[:] = 0.0
+        for q in range(n_pat):
+            v = pair_sum[p, q]
+            between += v * disjoint[p, q]
+            for a in range(n_groups):
+                by_pre[a] += v * membership[q, a]
+        for b in range(n_groups):
+            if membership[p, b] != 0.0:
+                for a in range(n_groups):
+                    group_sum[a, b] += by_pre[a]
+    return between
+
+
+@njit(cache=True)
+def row_sums(post_ptr, weight_pf, out):  # pragma: no cover - compiled
+    """Sum of each post cell's incoming weights, in synapse order (``np.bincount``'s bits)."""
+    for i in range(post_ptr.size - 1):
+        total = 0.0
+        for s in range(post_ptr[i], post_ptr[i + 1]):
+            total += weight_pf[s]
+        out[i] = total
 
 
 @njit(cache=True)
