@@ -84,6 +84,25 @@ def test_experiments_figure_compares_rules_at_the_point_most_rules_share():
                       "static": (2500, 2.0)}
 
 
+def test_experiments_figure_names_each_rules_spontaneous_phase_length():
+    """The maintenance panel compares changes over phases of different lengths (the triplet
+    rule's is 180 s, the others' 60 s): each bar's label says its phase's length."""
+    from homeoplastic.figures.assemblies import experiments_figure
+
+    def run(rule, train_end_s, spontaneous_s):
+        t = np.arange(0.0, train_end_s + spontaneous_s + 1.0, 2.0)
+        return xr.Dataset(
+            {"w_within_change_recurrent": -0.004, "w_within_change_nonrecurrent": -0.013,
+             "train_end_s": train_end_s,
+             "w_ratio_recurrent": ("time_recurrent", np.linspace(1.0, 5.0, t.size))},
+            coords={"rule": rule, "n_neurons": 2000, "learning_speed": 4.0, "seed": 1,
+                    "time_recurrent": t})
+
+    fig = experiments_figure({"a": run("triplet", 242.0, 180.0), "b": run("voltage", 92.0, 60.0)})
+    labels = [t.get_text() for t in fig.axes[3].get_xticklabels()]
+    assert labels == ["triplet\n(180 s)", "voltage\n(60 s)"]
+
+
 def test_rate_dependence_rows_check_signs_and_measure_presynaptic_selectivity():
     from homeoplastic.analysis.summary import rate_dependence_rows
 

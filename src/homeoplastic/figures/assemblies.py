@@ -243,6 +243,13 @@ def _one_run_per_rule(analyses: Mapping[str, xr.Dataset]) -> dict[str, xr.Datase
     return {rule: ds for rule, (_, ds) in sorted(best.items())}
 
 
+def _spontaneous_s(ds: xr.Dataset) -> str:
+    """The intact spontaneous phase's length, for a label ("60 s"; "" when not known)."""
+    if "train_end_s" not in ds or "time_recurrent" not in ds.coords or not ds.time_recurrent.size:
+        return ""
+    return f"{float(ds.time_recurrent[-1]) - float(ds.train_end_s):.0f} s"
+
+
 def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> Figure:
     """Rules and ablations side by side (paper Figs. 1, 3, 4 and 5), one run per rule.
 
@@ -302,7 +309,7 @@ def experiments_figure(analyses: Mapping[str, xr.Dataset]) -> Figure:
             ax.bar(x + 0.2, control, width=0.4, color="tab:red", label="non-recurrent control")]
     for container in bars:  # linear axis; a -0.1 % and a -40 % change read from the labels
         ax.bar_label(container, fmt="%+.2f %%", fontsize=7, padding=2)
-    ax.set_xticks(x, names, rotation=20, fontsize=8)
+    ax.set_xticks(x, [f"{r}\n({_spontaneous_s(runs[r])})" for r in names], rotation=20, fontsize=8)
     ax.set_xlim(-0.8, max(len(names), 2) - 0.2)
     _label_axes(ax, "rule", "change of within weight in spontaneous activity [%]",
                 "maintenance needs recurrence (Fig. 4)", ref=0.0)
