@@ -67,3 +67,11 @@ def test_larger_configs_keep_their_own_runs_over_the_default(name):
         runaway = point.rule in ("voltage_no_istdp", "voltage_no_homeostasis")
         assert ("probe_after" in run_settings(section, point).stages) != runaway, point.rule
     assert {"triplet", "calcium"} <= {p.rule for p in points}
+    # rule_protocol merges key by key too: a protocol key the default sets for one rule (the
+    # triplet rule's 180 s spontaneous phase) must not reach that rule's runs here
+    mine = yaml.safe_load((root / name).read_text())["assemblies"]
+    for point in points:
+        protocol = run_settings(section, point).protocol
+        expect = {**mine.get("protocol", {}), **mine.get("rule_protocol", {}).get(point.rule, {})}
+        for key, value in expect.items():
+            assert getattr(protocol, key) == value, (point.rule, key)
