@@ -430,3 +430,43 @@ def test_the_step_kernel_asks_llvm_for_wide_vectors():
     ir = next(iter(scaled.inspect_llvm().values()))
     assert PREFER_512 in ir
     assert "_prefer_wide_vectors()" in inspect.getsource(step._advance.py_func)
+
+
+def test_delivery_with_prefetch_adds_each_weight_once_in_order():
+    """``_deliver`` (kernels/step.py) prefetches weights ahead of the loop; the sums it adds must
+    be those of the plain loop, bit for bit, for spikes with no synapse, fewer synapses than the
+    prefetch distance and many more, and with the target offset of the I population. A prefetch
+    that read past the end would not fail here (it is a hint), but one that replaced the read, a
+    skipped entry or a dropped offset would."""
+    import inspect
+
+    from numba import njit
+
+    from homeoplastic.assemblies.kernels import step
+    from homeoplastic.assemblies.kernels.prefetch import PREFETCH_AHEAD, _prefetch
+
+    @njit(cache=False)
+    def deliver(q0, q1, pre_syn, pre_post, weight, pend, offset):
+        step._deliver(q0, q1, pre_syn, pre_post, weight, pend, offset)
+
+    @njit(cache=False)
+    def hint(x, i):
+        _prefetch(x, i)
+        return x[i]
+
+    rng = np.random.default_rng(3)
+    n_syn, n_post, offset = 500, 40, 7
+    weight = rng.random(n_syn)
+    pre_syn = rng.permutation(n_syn).astype(np.int32)
+    pre_post = rng.integers(0, n_post, n_syn).astype(np.uint16)
+    for q0, q1 in [(10, 10), (10, 10 + PREFETCH_AHEAD // 2), (0, n_syn), (n_syn - 3, n_syn)]:
+        got = np.zeros(offset + n_post)
+        deliver(q0, q1, pre_syn, pre_post, weight, got, offset)
+        want = np.zeros(offset + n_post)
+        for q in range(q0, q1):
+            want[offset + pre_post[q]] += weight[pre_syn[q]]
+        np.testing.assert_array_equal(got, want)
+    assert hint(weight, 5) == weight[5]
+    ir = next(iter(hint.inspect_llvm().values()))
+    assert "llvm.prefetch" in ir
+    assert "_deliver(" in inspect.getsource(step._advance.py_func)

@@ -5,6 +5,7 @@ drive       counter-based random numbers and the external Poisson drive
 step        :func:`_advance`, the step (its docstring gives the step order and why)
 fastexp     the inlined, branch-free exp of the AdEx term
 vectorwidth lets a kernel's loops use 512-bit vectors (AVX-512)
+prefetch    a software prefetch for the scattered gathers of spike delivery
 voltage     deferred voltage LTP
 triplet     triplet STDP
 calcium     the calcium rule

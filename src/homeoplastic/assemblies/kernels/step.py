@@ -64,6 +64,7 @@ from homeoplastic.assemblies.kernels.drive import (
     _thresholds,
 )
 from homeoplastic.assemblies.kernels.fastexp import _exp
+from homeoplastic.assemblies.kernels.prefetch import PREFETCH_AHEAD, _prefetch
 from homeoplastic.assemblies.kernels.profile import (
     PH_DELIVERY,
     PH_E,
@@ -112,6 +113,19 @@ def _conductances(i, external_pf, pend_exc, pend_inh, xr_exc, xd_exc, xr_inh, xd
     xr_inh[i] = xr_i
     xd_inh[i] = xd_i
     return (xd_e - xr_e) * inv_span_e, (xd_i - xr_i) * inv_span_i
+
+
+@njit(inline="always")
+def _deliver(q0, q1, pre_syn, pre_post, weight_pf, pend, offset):  # pragma: no cover - compiled
+    """Add the weights of synapse entries q0..q1-1 (one spike's outgoing synapses) to their
+    targets' pending input (``pend[offset + post]``), prefetching the scattered weights
+    :data:`PREFETCH_AHEAD` entries ahead (the same sums in the same order)."""
+    last = q1 - 1
+    for q in range(q0, min(q0 + PREFETCH_AHEAD, q1)):
+        _prefetch(weight_pf, pre_syn[q])
+    for q in range(q0, q1):
+        _prefetch(weight_pf, pre_syn[min(q + PREFETCH_AHEAD, last)])
+        pend[offset + pre_post[q]] += weight_pf[pre_syn[q]]
 
 
 @njit(cache=True)
@@ -227,6 +241,8 @@ def _advance(
     lz_seg = lz.seg
     lz_xi = lz.xi
     lz_epoch = lz.epoch
+    hist_cols = lz_hist.shape[1]
+    hist_flat = lz_hist.reshape(-1)  # a 1-d view of the history, for prefetching its entries
     thr = _thresholds(ext_cdf)
     flag = np.zeros(n_all, dtype=np.int8)
     # the E cells' flags (1 spike, 2 listed for deferred LTP: only under the voltage rule), padded
@@ -413,7 +429,17 @@ def _advance(
                     col_seg = lz_seg[j] - e0
                     xi_j = lz_xi[j]
                     ltd = plastic
-                    for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
+                    q0 = ee.pre_ptr[j]
+                    q1 = ee.pre_ptr[j + 1]
+                    last_q = q1 - 1
+                    # prefetch the scattered weights and history entries ahead (no value changes)
+                    for q in range(q0, min(q0 + PREFETCH_AHEAD, q1)):
+                        _prefetch(ee.weight_pf, ee.pre_syn[q])
+                        _prefetch(hist_flat, ee.pre_post[q] * hist_cols + col_seg)
+                    for q in range(q0, q1):
+                        ahead = min(q + PREFETCH_AHEAD, last_q)
+                        _prefetch(ee.weight_pf, ee.pre_syn[ahead])
+                        _prefetch(hist_flat, ee.pre_post[ahead] * hist_cols + col_seg)
                         post = ee.pre_post[q]
                         syn = ee.pre_syn[q]
                         w = ee.weight_pf[syn]
@@ -432,11 +458,11 @@ def _advance(
                     lz_seg[j] = step
                     lz_xi[j] = x_tr[j] * f_inv[col_now + 1]
                 elif k.ee_transmission:
-                    for q in range(ee.pre_ptr[j], ee.pre_ptr[j + 1]):
-                        nrn.pend_exc_pf[ee.pre_post[q]] += ee.weight_pf[ee.pre_syn[q]]
+                    _deliver(ee.pre_ptr[j], ee.pre_ptr[j + 1], ee.pre_syn, ee.pre_post,
+                             ee.weight_pf, pend_exc, 0)
                 if k.ei_transmission:
-                    for q in range(ei.pre_ptr[j], ei.pre_ptr[j + 1]):
-                        nrn.pend_exc_pf[n_exc + ei.pre_post[q]] += ei.weight_pf[ei.pre_syn[q]]
+                    _deliver(ei.pre_ptr[j], ei.pre_ptr[j + 1], ei.pre_syn, ei.pre_post,
+                             ei.weight_pf, pend_exc, n_exc)
                 tc = _tick(prof, PH_DELIVERY, tc)
                 if plastic and k.istdp_on:
                     # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
@@ -448,10 +474,10 @@ def _advance(
                 tc = _tick(prof, PH_LTD_ISTDP, tc)
             else:
                 j = cell - n_exc
-                for q in range(ie.pre_ptr[j], ie.pre_ptr[j + 1]):
-                    nrn.pend_inh_pf[ie.pre_post[q]] += ie.weight_pf[ie.pre_syn[q]]
-                for q in range(ii.pre_ptr[j], ii.pre_ptr[j + 1]):
-                    nrn.pend_inh_pf[n_exc + ii.pre_post[q]] += ii.weight_pf[ii.pre_syn[q]]
+                _deliver(ie.pre_ptr[j], ie.pre_ptr[j + 1], ie.pre_syn, ie.pre_post, ie.weight_pf,
+                         pend_inh, 0)
+                _deliver(ii.pre_ptr[j], ii.pre_ptr[j + 1], ii.pre_syn, ii.pre_post, ii.weight_pf,
+                         pend_inh, n_exc)
                 tc = _tick(prof, PH_DELIVERY, tc)
                 if plastic and k.istdp_on:
                     # I cell j fired: w += eta*(y_post - alpha_post), clipped to the bounds
