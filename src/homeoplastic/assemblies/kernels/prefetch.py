@@ -10,7 +10,7 @@ many lines are in flight at once. It changes no value: the same bits, only the s
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 PREFETCH_AHEAD = 32
@@ -29,9 +29,7 @@ def _prefetch(typingctx, arr, idx):  # pragma: no cover - compiled
         address = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        module = builder.module
-        name = "llvm.prefetch.p0"
-        fn = module.globals.get(name) or ir.Function(module, fnty, name=name)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
         # read (0), locality 3 (keep in all cache levels), data cache (1)
         builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
