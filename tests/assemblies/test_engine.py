@@ -470,3 +470,24 @@ def test_delivery_with_prefetch_adds_each_weight_once_in_order():
     ir = next(iter(hint.inspect_llvm().values()))
     assert "llvm.prefetch" in ir
     assert "_deliver(" in inspect.getsource(step._advance.py_func)
+
+
+def test_a_run_without_a_terminal_logs_its_progress(monkeypatch, capsys):
+    """Under Snakemake stderr is a log file: a long stage without checkpoints (the probes) must
+    still say how far it is. With the interval at 0 every chunk but the last prints a line with
+    the simulated time, the fraction done and the E rate; ``progress=False`` prints nothing, and
+    the logging does not change the run."""
+    from homeoplastic.assemblies import engine
+
+    monkeypatch.setattr(engine, "PROGRESS_LOG_WALL_S", 0.0)
+    record = RecordSpec(rate_bin_ms=5.0, weight_interval_s=0.0, chunk_s=0.05)
+    logged = Simulation.build(_small(), 2)
+    logged.run(0.2, record=record, progress=None, label="probe")
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("probe: t =")]
+    assert [line.split(",")[1].strip() for line in lines] == [
+        "25 % of 0.2 s", "50 % of 0.2 s", "75 % of 0.2 s"]
+    assert all("E rate" in line and "wall" in line for line in lines)
+    quiet = Simulation.build(_small(), 2)
+    quiet.run(0.2, record=record, progress=False, label="probe")
+    assert "probe: t =" not in capsys.readouterr().err
+    _assert_same_state(logged, quiet)

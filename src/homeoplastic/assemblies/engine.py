@@ -41,6 +41,10 @@ from homeoplastic.assemblies.network import (
 from homeoplastic.assemblies.params import NetworkParams, ParameterError, steps_of, steps_of_seconds
 from homeoplastic.assemblies.stimulus import StimulusSchedule
 
+PROGRESS_LOG_WALL_S = 60.0
+"""Without a terminal (a Snakemake log, a batch job), a run with ``progress=None`` prints a
+progress line at most this often (wall seconds), besides one per checkpoint."""
+
 STATUS_NAMES = {
     kernels.STATUS_DONE: "completed",
     kernels.STATUS_GUARD: "aborted",
@@ -327,7 +331,8 @@ class Simulation:
         ``stale_checkpoint="restart"`` is discarded with a message and the run starts over.
         A resumed run writes the checkpoint's state into the simulation's own arrays, so
         references to them taken before ``run`` see the resumed values.
-        ``progress=None`` shows a progress bar only on a terminal.
+        ``progress=None`` shows a progress bar on a terminal and, elsewhere (a log file), prints
+        a progress line at most every :data:`PROGRESS_LOG_WALL_S` wall seconds; ``False``: neither.
         """
         p = self.params
         record = record or RecordSpec()
@@ -380,6 +385,9 @@ class Simulation:
             bar.update((self.clock[0] - start) * p.dt_ms * 1e-3)
         wall0 = time.perf_counter() - rec.wall_seconds
         last_ckpt = self.clock[0]
+        # progress lines for logs (no terminal): at most every PROGRESS_LOG_WALL_S wall seconds
+        log_every_s = PROGRESS_LOG_WALL_S if bar is None and progress is None else math.inf
+        last_log = time.perf_counter()
         while self.clock[0] < end and rec.status == "running":
             now = int(self.clock[0])
             target = min(end, now + chunk_steps)
@@ -425,6 +433,13 @@ class Simulation:
                     print(f"{label}: checkpoint at t = {self.time_s:.3f} s, "
                           f"E rate {self._recent_rate(rec):.2f} Hz, wall {rec.wall_seconds:.1f} s",
                           file=sys.stderr, flush=True)
+                    last_log = time.perf_counter()
+            elif (time.perf_counter() - last_log >= log_every_s and at < end
+                  and rec.status == "running"):
+                print(f"{label}: t = {self.time_s:.3f} s, {100.0 * (at - start) / n_steps:.0f} % "
+                      f"of {duration_s:g} s, E rate {self._recent_rate(rec):.2f} Hz, wall "
+                      f"{time.perf_counter() - wall0:.1f} s", file=sys.stderr, flush=True)
+                last_log = time.perf_counter()
         self._flush_ltp()  # weights are up to date between runs
         if rec.status == "running":
             rec.status = "completed"
