@@ -116,15 +116,27 @@ def _conductances(i, external_pf, pend_exc, pend_inh, xr_exc, xd_exc, xr_inh, xd
 
 
 @njit(inline="always")
+def _prefetch_head(q0, q1, pre_syn, weight_pf):  # pragma: no cover - compiled
+    """Prefetch the weights of the first :data:`PREFETCH_AHEAD` entries of q0..q1-1."""
+    for q in range(q0, min(q0 + PREFETCH_AHEAD, q1)):
+        _prefetch(weight_pf, pre_syn[q])
+
+
+@njit(inline="always")
+def _prefetch_ahead(q, q1, pre_syn, weight_pf):  # pragma: no cover - compiled
+    """Inside a loop over entries ..q1-1 at entry q: prefetch the weight PREFETCH_AHEAD entries
+    on (the last entry's near the end: a repeated hint is free, a branch is not)."""
+    _prefetch(weight_pf, pre_syn[min(q + PREFETCH_AHEAD, q1 - 1)])
+
+
+@njit(inline="always")
 def _deliver(q0, q1, pre_syn, pre_post, weight_pf, pend, offset):  # pragma: no cover - compiled
     """Add the weights of synapse entries q0..q1-1 (one spike's outgoing synapses) to their
     targets' pending input (``pend[offset + post]``), prefetching the scattered weights
     :data:`PREFETCH_AHEAD` entries ahead (the same sums in the same order)."""
-    last = q1 - 1
-    for q in range(q0, min(q0 + PREFETCH_AHEAD, q1)):
-        _prefetch(weight_pf, pre_syn[q])
+    _prefetch_head(q0, q1, pre_syn, weight_pf)
     for q in range(q0, q1):
-        _prefetch(weight_pf, pre_syn[min(q + PREFETCH_AHEAD, last)])
+        _prefetch_ahead(q, q1, pre_syn, weight_pf)
         pend[offset + pre_post[q]] += weight_pf[pre_syn[q]]
 
 
@@ -241,8 +253,6 @@ def _advance(
     lz_seg = lz.seg
     lz_xi = lz.xi
     lz_epoch = lz.epoch
-    hist_cols = lz_hist.shape[1]
-    hist_flat = lz_hist.reshape(-1)  # a 1-d view of the history, for prefetching its entries
     thr = _thresholds(ext_cdf)
     flag = np.zeros(n_all, dtype=np.int8)
     # the E cells' flags (1 spike, 2 listed for deferred LTP: only under the voltage rule), padded
@@ -431,15 +441,9 @@ def _advance(
                     ltd = plastic
                     q0 = ee.pre_ptr[j]
                     q1 = ee.pre_ptr[j + 1]
-                    last_q = q1 - 1
-                    # prefetch the scattered weights and history entries ahead (no value changes)
-                    for q in range(q0, min(q0 + PREFETCH_AHEAD, q1)):
-                        _prefetch(ee.weight_pf, ee.pre_syn[q])
-                        _prefetch(hist_flat, ee.pre_post[q] * hist_cols + col_seg)
+                    _prefetch_head(q0, q1, ee.pre_syn, ee.weight_pf)
                     for q in range(q0, q1):
-                        ahead = min(q + PREFETCH_AHEAD, last_q)
-                        _prefetch(ee.weight_pf, ee.pre_syn[ahead])
-                        _prefetch(hist_flat, ee.pre_post[ahead] * hist_cols + col_seg)
+                        _prefetch_ahead(q, q1, ee.pre_syn, ee.weight_pf)
                         post = ee.pre_post[q]
                         syn = ee.pre_syn[q]
                         w = ee.weight_pf[syn]
