@@ -7,7 +7,8 @@ postsynaptic plasticity) and delivers a spike through its synapse index ``pre_sy
 spike's ~800 E->E weights is a separate cache line of a 25 MB array. This times that loop alone
 on the network's E->E pathway, for random presynaptic cells: plain, as the engine runs it (its
 ``_deliver``, which prefetches the weights 32 synapses ahead), and over weights copied into
-presynaptic order (contiguous per spike). Prints one JSON line per layout with ns per synaptic
+presynaptic order (contiguous per spike; the engine's ``_deliver_copy`` for pathways no rule
+changes during a run, ``kernels/delivery.py``). Prints one JSON line per layout with ns per synaptic
 event; every loop adds the same weights in the same order (the sums are checked).
 """
 
@@ -21,7 +22,7 @@ import time
 import numpy as np
 from numba import njit
 
-from homeoplastic.assemblies.kernels.step import _deliver
+from homeoplastic.assemblies.kernels.delivery import _deliver
 
 
 @njit(cache=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from homeoplastic.assemblies.engine import RecordSpec, Simulation
+from homeoplastic.assemblies.engine import PATHWAYS, RecordSpec, Simulation
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.runs import write_run_store
 from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
@@ -432,22 +432,26 @@ def test_the_step_kernel_asks_llvm_for_wide_vectors():
     assert "_prefer_wide_vectors()" in inspect.getsource(step._advance.py_func)
 
 
-def test_delivery_with_prefetch_adds_each_weight_once_in_order():
-    """``_deliver`` (kernels/step.py) prefetches weights ahead of the loop; the sums it adds must
-    be those of the plain loop, bit for bit, for spikes with no synapse, fewer synapses than the
+def test_delivery_with_prefetch_or_copy_adds_each_weight_once_in_order():
+    """``_deliver`` (kernels/delivery.py) prefetches weights ahead of the loop and
+    ``_deliver_copy`` reads a presynaptic-order copy when given one; the sums either adds must be
+    those of the plain loop, bit for bit, for spikes with no synapse, fewer synapses than the
     prefetch distance and many more, and with the target offset of the I population. A prefetch
     that read past the end would not fail here (it is a hint), but one that replaced the read, a
-    skipped entry or a dropped offset would."""
+    skipped entry, a copy indexed by synapse instead of entry or a dropped offset would."""
     import inspect
 
     from numba import njit
 
-    from homeoplastic.assemblies.kernels import step
+    from homeoplastic.assemblies.kernels import delivery, step
     from homeoplastic.assemblies.kernels.prefetch import PREFETCH_AHEAD, _prefetch
 
     @njit(cache=False)
-    def deliver(q0, q1, pre_syn, pre_post, weight, pend, offset):
-        step._deliver(q0, q1, pre_syn, pre_post, weight, pend, offset)
+    def deliver(q0, q1, pre_syn, pre_post, weight, copy, pend, offset):
+        if copy.size:
+            delivery._deliver_copy(q0, q1, pre_syn, pre_post, weight, copy, pend, offset)
+        else:
+            delivery._deliver(q0, q1, pre_syn, pre_post, weight, pend, offset)
 
     @njit(cache=False)
     def hint(x, i):
@@ -459,17 +463,90 @@ def test_delivery_with_prefetch_adds_each_weight_once_in_order():
     weight = rng.random(n_syn)
     pre_syn = rng.permutation(n_syn).astype(np.int32)
     pre_post = rng.integers(0, n_post, n_syn).astype(np.uint16)
-    for q0, q1 in [(10, 10), (10, 10 + PREFETCH_AHEAD // 2), (0, n_syn), (n_syn - 3, n_syn)]:
-        got = np.zeros(offset + n_post)
-        deliver(q0, q1, pre_syn, pre_post, weight, got, offset)
-        want = np.zeros(offset + n_post)
-        for q in range(q0, q1):
-            want[offset + pre_post[q]] += weight[pre_syn[q]]
-        np.testing.assert_array_equal(got, want)
+    for copy in (np.zeros(0), weight[pre_syn]):
+        for q0, q1 in [(10, 10), (10, 10 + PREFETCH_AHEAD // 2), (0, n_syn), (n_syn - 3, n_syn)]:
+            got = np.zeros(offset + n_post)
+            deliver(q0, q1, pre_syn, pre_post, weight, copy, got, offset)
+            want = np.zeros(offset + n_post)
+            for q in range(q0, q1):
+                want[offset + pre_post[q]] += weight[pre_syn[q]]
+            np.testing.assert_array_equal(got, want)
     assert hint(weight, 5) == weight[5]
     ir = next(iter(hint.inspect_llvm().values()))
     assert "llvm.prefetch" in ir
-    assert "_deliver(" in inspect.getsource(step._advance.py_func)
+    assert inspect.getsource(step._advance.py_func).count("_deliver_copy(") == 4
+
+
+@pytest.mark.parametrize(
+    "plasticity",
+    [
+        {"ee_rule": "none", "istdp": False, "normalisation": False},  # every pathway frozen
+        {"ee_rule": "voltage", "start_s": 0.0},  # E->I and I->I frozen, E->E and I->E change
+        {"ee_rule": "none", "istdp": True, "normalisation": True, "start_s": 0.0},
+        {"ee_rule": "none", "istdp": True, "normalisation": False, "start_s": 0.6},
+    ],
+    ids=["static", "voltage", "istdp-norm", "istdp-late"],
+)
+def test_delivery_copies_of_frozen_pathways_change_no_spike_or_weight(monkeypatch, plasticity):
+    """A run that delivers from presynaptic-order copies of its frozen pathways equals one that
+    gathers every weight through the indices, bit for bit (spikes and all four weight arrays).
+    The copies are taken only of pathways no rule touches during the run: a copy of I->E under
+    iSTDP, or of E->E under normalisation, would deliver stale weights and change the spikes
+    (the E->E rows start off their targets so that normalisation moves them; the "istdp-late"
+    run starts its plasticity mid-run, so I->E must not count as frozen)."""
+    from homeoplastic.assemblies.kernels import delivery
+
+    params = NetworkParams.from_dict({
+        "connectivity": {"n_neurons": 400}, "guard": {"enabled": False},
+        "plasticity": plasticity,
+    })
+    results = []
+    for min_steps in (0, 10**12):
+        monkeypatch.setattr(delivery, "COPY_MIN_STEPS", min_steps)
+        sim = Simulation.build(params, 5)
+        # rows off their normalisation targets, so that normalisation changes E->E weights
+        sim.pathways["e_to_e"].weight_pf[:] *= np.random.default_rng(0).uniform(
+            0.8, 1.2, sim.pathways["e_to_e"].weight_pf.size)
+        rec = sim.run(1.0, record=RecordSpec(spikes=True), progress=False)
+        results.append((np.concatenate(rec.spike_steps), np.concatenate(rec.spike_cells),
+                        [sim.pathways[n].weight_pf.copy() for n in PATHWAYS]))
+    (steps_a, cells_a, w_a), (steps_b, cells_b, w_b) = results
+    assert steps_a.size > 1000
+    np.testing.assert_array_equal(steps_a, steps_b)
+    np.testing.assert_array_equal(cells_a, cells_b)
+    for a, b in zip(w_a, w_b, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_delivery_copies_are_taken_only_of_frozen_pathways_in_long_runs():
+    """Which pathways get a copy: E->I and I->I always; E->E without an E->E rule and
+    normalisation; I->E without iSTDP or when plasticity starts after the run; none in a run
+    shorter than COPY_MIN_STEPS or for a silenced pathway; each copy is weight_pf[pre_syn]."""
+    from homeoplastic.assemblies.kernels import delivery
+
+    def sizes(plasticity, n_steps, **net):
+        params = NetworkParams.from_dict({"connectivity": {"n_neurons": 200},
+                                          "plasticity": plasticity, **net})
+        sim = Simulation.build(params, 1)
+        pws = tuple(sim.pathways[n] for n in PATHWAYS)
+        copies = delivery.delivery_copies(sim.constants(run_start_step=0), pws, 0, n_steps)
+        for pw, copy in zip(pws, copies, strict=True):
+            if copy.size:
+                np.testing.assert_array_equal(copy, pw.weight_pf[pw.pre_syn])
+        return tuple(bool(c.size) for c in copies)
+
+    long_run, short_run = delivery.COPY_MIN_STEPS, delivery.COPY_MIN_STEPS - 1
+    static = {"ee_rule": "none", "istdp": False, "normalisation": False}
+    assert sizes(static, long_run) == (True, True, True, True)
+    assert sizes(static, short_run) == (False, False, False, False)
+    assert sizes({"ee_rule": "voltage", "start_s": 0.0}, long_run) == (False, False, True, True)
+    assert sizes({**static, "normalisation": True}, long_run) == (False, True, True, True)
+    assert sizes({**static, "ee_rule": "triplet"}, long_run) == (False, True, True, True)
+    late = {**static, "istdp": True, "start_s": 100.0}
+    assert sizes(late, long_run) == (True, True, True, True)
+    assert sizes({**late, "start_s": 0.5}, long_run) == (True, False, True, True)
+    silent = sizes(static, long_run, ee_transmission=False, ei_transmission=False)
+    assert silent == (False, True, False, True)
 
 
 def test_a_run_without_a_terminal_logs_its_progress(monkeypatch, capsys):

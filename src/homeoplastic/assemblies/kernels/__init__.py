@@ -5,6 +5,7 @@ drive       counter-based random numbers and the external Poisson drive
 step        :func:`_advance`, the step (its docstring gives the step order and why)
 fastexp     the inlined, branch-free exp of the AdEx term
 vectorwidth lets a kernel's loops use 512-bit vectors (AVX-512)
+delivery    spike delivery: gathered weights, or contiguous copies of frozen pathways
 prefetch    a software prefetch for the scattered gathers of spike delivery
 voltage     deferred voltage LTP
 triplet     triplet STDP
@@ -17,6 +18,7 @@ cache       flushes the on-disk kernel cache when any kernel source changed
 """
 
 from homeoplastic.assemblies.kernels.cache import refresh_stale_caches
+from homeoplastic.assemblies.kernels.delivery import DeliveryCopies, delivery_copies
 from homeoplastic.assemblies.kernels.drive import fill_poisson_cdf
 from homeoplastic.assemblies.kernels.profile import PHASES, cycle_count
 from homeoplastic.assemblies.kernels.reductions import (
@@ -65,10 +67,11 @@ refresh_stale_caches()  # after every kernel module above is imported
 __all__ = [
     "CA_NOISE_SALT", "CDF_LEN", "PHASES", "RULE_CALCIUM", "RULE_CODES", "RULE_NONE",
     "RULE_TRIPLET", "RULE_VOLTAGE", "STATUS_BUFFER_FULL", "STATUS_DONE", "STATUS_GUARD",
-    "STATUS_NONFINITE", "KernelConstants", "LazyLtp", "NeuronState", "RuleState", "_advance",
-    "bin_group_counts", "calcium_delay_steps", "calcium_rho_after", "calcium_times_above",
-    "cdf_thresholds", "cycle_count", "expand_pattern_sums", "fill_poisson_cdf", "kick_counts",
-    "ltp_flush_and_restart", "ltp_materialise", "new_lazy_ltp", "new_rule_state",
-    "pattern_pair_sums", "poisson_draws", "poisson_rule_drift", "raw_draws", "row_sums",
-    "rule_constants", "rule_state_fits", "uniform_draws",
+    "STATUS_NONFINITE", "DeliveryCopies", "KernelConstants", "LazyLtp", "NeuronState",
+    "RuleState", "_advance", "bin_group_counts", "calcium_delay_steps", "calcium_rho_after",
+    "calcium_times_above", "cdf_thresholds", "cycle_count", "delivery_copies",
+    "expand_pattern_sums", "fill_poisson_cdf", "kick_counts", "ltp_flush_and_restart",
+    "ltp_materialise", "new_lazy_ltp", "new_rule_state", "pattern_pair_sums", "poisson_draws",
+    "poisson_rule_drift", "raw_draws", "row_sums", "rule_constants", "rule_state_fits",
+    "uniform_draws",
 ]

@@ -56,6 +56,7 @@ import numpy as np
 from numba import njit, uint64
 
 from homeoplastic.assemblies.kernels.calcium import _calcium_step, calcium_scratch
+from homeoplastic.assemblies.kernels.delivery import _deliver_copy, _prefetch_ahead, _prefetch_head
 from homeoplastic.assemblies.kernels.drive import (
     _draw_kicks,
     _fill_cdf,
@@ -64,7 +65,6 @@ from homeoplastic.assemblies.kernels.drive import (
     _thresholds,
 )
 from homeoplastic.assemblies.kernels.fastexp import _exp
-from homeoplastic.assemblies.kernels.prefetch import PREFETCH_AHEAD, _prefetch
 from homeoplastic.assemblies.kernels.profile import (
     PH_DELIVERY,
     PH_E,
@@ -115,31 +115,6 @@ def _conductances(i, external_pf, pend_exc, pend_inh, xr_exc, xd_exc, xr_inh, xd
     return (xd_e - xr_e) * inv_span_e, (xd_i - xr_i) * inv_span_i
 
 
-@njit(inline="always")
-def _prefetch_head(q0, q1, pre_syn, weight_pf):  # pragma: no cover - compiled
-    """Prefetch the weights of the first :data:`PREFETCH_AHEAD` entries of q0..q1-1."""
-    for q in range(q0, min(q0 + PREFETCH_AHEAD, q1)):
-        _prefetch(weight_pf, pre_syn[q])
-
-
-@njit(inline="always")
-def _prefetch_ahead(q, q1, pre_syn, weight_pf):  # pragma: no cover - compiled
-    """Inside a loop over entries ..q1-1 at entry q: prefetch the weight PREFETCH_AHEAD entries
-    on (the last entry's near the end: a repeated hint is free, a branch is not)."""
-    _prefetch(weight_pf, pre_syn[min(q + PREFETCH_AHEAD, q1 - 1)])
-
-
-@njit(inline="always")
-def _deliver(q0, q1, pre_syn, pre_post, weight_pf, pend, offset):  # pragma: no cover - compiled
-    """Add the weights of synapse entries q0..q1-1 (one spike's outgoing synapses) to their
-    targets' pending input (``pend[offset + post]``), prefetching the scattered weights
-    :data:`PREFETCH_AHEAD` entries ahead (the same sums in the same order)."""
-    _prefetch_head(q0, q1, pre_syn, weight_pf)
-    for q in range(q0, q1):
-        _prefetch_ahead(q, q1, pre_syn, weight_pf)
-        pend[offset + pre_post[q]] += weight_pf[pre_syn[q]]
-
-
 @njit(cache=True)
 def _advance(
     n_steps,
@@ -163,6 +138,7 @@ def _advance(
     kicks,
     rs,
     lz,
+    dcopy,
     prof,
 ):  # pragma: no cover - compiled
     """Advance the network by up to ``n_steps`` steps.
@@ -175,6 +151,7 @@ def _advance(
     ltp_list  int32[N_E]  scratch
     rs        RuleState   traces of the triplet rule, per-synapse state of the calcium rule
     lz        LazyLtp     deferred voltage LTP (weights of E->E are brought up to date when read)
+    dcopy     DeliveryCopies  presynaptic-order weights of the pathways frozen in this run
     prof      uint64[P]   cycles per phase (:data:`PHASES`) are added here; size 0: no timing
     Returns (status, steps_done, n_spikes_written).
     """
@@ -462,11 +439,11 @@ def _advance(
                     lz_seg[j] = step
                     lz_xi[j] = x_tr[j] * f_inv[col_now + 1]
                 elif k.ee_transmission:
-                    _deliver(ee.pre_ptr[j], ee.pre_ptr[j + 1], ee.pre_syn, ee.pre_post,
-                             ee.weight_pf, pend_exc, 0)
+                    _deliver_copy(ee.pre_ptr[j], ee.pre_ptr[j + 1], ee.pre_syn, ee.pre_post,
+                                  ee.weight_pf, dcopy.ee, pend_exc, 0)
                 if k.ei_transmission:
-                    _deliver(ei.pre_ptr[j], ei.pre_ptr[j + 1], ei.pre_syn, ei.pre_post,
-                             ei.weight_pf, pend_exc, n_exc)
+                    _deliver_copy(ei.pre_ptr[j], ei.pre_ptr[j + 1], ei.pre_syn, ei.pre_post,
+                                  ei.weight_pf, dcopy.ei, pend_exc, n_exc)
                 tc = _tick(prof, PH_DELIVERY, tc)
                 if plastic and k.istdp_on:
                     # E cell j fired: potentiate its incoming I->E synapses by eta*y_pre
@@ -478,10 +455,10 @@ def _advance(
                 tc = _tick(prof, PH_LTD_ISTDP, tc)
             else:
                 j = cell - n_exc
-                _deliver(ie.pre_ptr[j], ie.pre_ptr[j + 1], ie.pre_syn, ie.pre_post, ie.weight_pf,
-                         pend_inh, 0)
-                _deliver(ii.pre_ptr[j], ii.pre_ptr[j + 1], ii.pre_syn, ii.pre_post, ii.weight_pf,
-                         pend_inh, n_exc)
+                _deliver_copy(ie.pre_ptr[j], ie.pre_ptr[j + 1], ie.pre_syn, ie.pre_post,
+                              ie.weight_pf, dcopy.ie, pend_inh, 0)
+                _deliver_copy(ii.pre_ptr[j], ii.pre_ptr[j + 1], ii.pre_syn, ii.pre_post,
+                              ii.weight_pf, dcopy.ii, pend_inh, n_exc)
                 tc = _tick(prof, PH_DELIVERY, tc)
                 if plastic and k.istdp_on:
                     # I cell j fired: w += eta*(y_post - alpha_post), clipped to the bounds
