@@ -18,11 +18,13 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
    :mod:`.vectorwidth`); the E update is two such passes (input and exp term, then the cell), and
    a cheap last pass lists the flagged spikes and LTP cells in index order.
 3. Phase 2, every spike of this step: transmit (add its outgoing weights to the targets' pending
-   input, delivered next step), then plasticity triggered by that spike: iSTDP (on E and I spikes)
-   and voltage LTD (on E spikes). Transmission precedes plasticity as in the code, where a cell
-   pushes its weights before its own iSTDP/LTD run. Under the voltage rule an E spike's E->E
-   synapses are caught up (deferred LTP), transmitted and depressed in one loop, synapse by
-   synapse (the same result as three loops: each synapse is touched once).
+   input, delivered next step; :mod:`.delivery` reads them through the synapse index, or from a
+   contiguous copy for a pathway no rule changes in this run), then plasticity triggered by
+   that spike: iSTDP (on E and I spikes) and voltage LTD (on E spikes). Transmission precedes
+   plasticity as in the code, where a cell pushes its weights before its own iSTDP/LTD run.
+   Under the voltage rule an E spike's E->E synapses are caught up (deferred LTP), transmitted
+   and depressed in one loop, synapse by synapse (the same result as three loops: each synapse
+   is touched once).
 3b. Triplet or calcium E->E rule (whichever is selected), after the transmission of all of this
    step's spikes: see :func:`_triplet_step` and :func:`_calcium_step` for their own order.
 4. Voltage LTP for the listed E cells, with presynaptic traces that include this step's spikes,
