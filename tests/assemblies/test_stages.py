@@ -302,3 +302,55 @@ def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tm
                 "recovery_fraction"):
         assert a[key] == b[key], key
     assert a["w_perturbed_final_pf"] != a["w_perturbed_after_pf"]  # plasticity moved the cut
+
+
+def test_a_probe_resumed_from_its_checkpoint_stores_what_an_uninterrupted_one_does(
+        tmp_path, monkeypatch, capsys):
+    """The probe stage is one long frozen run (about 14 minutes at the paper's scale): killed
+    after a checkpoint and run again it must resume, not start over, and store every statistic
+    of an uninterrupted probe; the checkpoint is removed once the store is written."""
+    import xarray as xr
+
+    from homeoplastic.assemblies.engine import Simulation
+
+    section = {**_section(), "probe": {"enabled": True, "n_stimuli": 2, "n_trials": 3,
+                                       "on_s": 0.1, "pre_s": 0.2, "post_s": 0.1,
+                                       "gain_rates_hz": [1000.0], "gain_n_trials": 1,
+                                       "completion_n_trials": 1}}
+    run = run_settings(validate(section, SCHEMA, where="assemblies"),
+                       SweepPoint(200, "voltage", 1.0, 1))
+    simulate = str(tmp_path / "simulate.zarr")
+    assert run_stage("simulate", stage_params(run, "simulate"), {}, simulate) == "completed"
+    params = stage_params(run, "probe_before")
+    inputs = {"previous": simulate}
+    whole = tmp_path / "whole" / "probe_before.zarr"
+    whole.parent.mkdir()
+    assert run_stage("probe_before", params, inputs, str(whole), checkpoint_every_s=0.3) == "completed"
+
+    original = Simulation.save_checkpoint
+    saves = {"n": 0}
+
+    def save_then_die(self, path, rec, fingerprint):
+        original(self, path, rec, fingerprint)
+        saves["n"] += 1
+        if saves["n"] == 2:
+            raise KeyboardInterrupt
+
+    resumed = tmp_path / "resumed" / "probe_before.zarr"
+    resumed.parent.mkdir()
+    monkeypatch.setattr(Simulation, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run_stage("probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3)
+    checkpoints = list((resumed.parent / ".checkpoints").iterdir())
+    assert len(checkpoints) == 1
+    monkeypatch.setattr(Simulation, "save_checkpoint", original)
+    capsys.readouterr()
+    assert run_stage("probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3) == "completed"
+    assert "probe: resumed from checkpoint" in capsys.readouterr().err
+    assert not any((resumed.parent / ".checkpoints").iterdir())
+    a, b = open_store(str(whole)), open_store(str(resumed))
+    assert a.attrs["sim_seconds"] == b.attrs["sim_seconds"] > 0.6
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    # the stores hold spikes, not zeros
+    assert all(np.any(np.asarray(a[name]) != 0) for name in a.data_vars if "count" in name)
+    assert any("count" in name for name in a.data_vars)

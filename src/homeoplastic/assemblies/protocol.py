@@ -469,11 +469,14 @@ def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
     from homeoplastic.store import provenance_attrs, write_store
 
     state = open_store(inputs["previous"], group="state").load()
-    ds = run_probe(state, ctx.network, ctx.probe, ctx.point.seed)
+    ckpt = _checkpoint_path(out_path)
+    ds = run_probe(state, ctx.network, ctx.probe, ctx.point.seed, checkpoint_path=ckpt,
+                   checkpoint_every_s=ctx.record.checkpoint_every_s or None)
     ds = with_sweep_coords(ds, ctx.point.as_dict())
     write_store(out_path, ds, attrs=provenance_attrs(
         stage="probe", config=ctx.provenance, seed=ctx.point.seed,
         sweep=ctx.point.as_dict(), probed_store=str(inputs["previous"]), status="completed"))
+    shutil.rmtree(ckpt, ignore_errors=True)
     return None
 
 

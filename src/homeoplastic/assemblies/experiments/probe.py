@@ -28,6 +28,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -153,20 +154,29 @@ def run_probe(
     params: NetworkParams | None,
     settings: ProbeSettings,
     seed: int,
+    *,
+    checkpoint_path: str | Path | None = None,
+    checkpoint_every_s: float | None = None,
 ) -> xr.Dataset:
     """Probe the network stored in ``state`` (a stage's ``state`` group); see the module doc.
 
     ``params`` are the run's network parameters (None: those saved with the state); plasticity is
     switched off on top of them when ``settings.freeze_plasticity``. ``seed`` fixes the trial order,
     the completion halves, the recorded cells and the mean matching; the network's own noise
-    continues from the state's generator, so equal inputs give identical outputs.
+    continues from the state's generator, so equal inputs give identical outputs. With
+    ``checkpoint_path`` the probe run saves itself every ``checkpoint_every_s`` simulated seconds
+    and a rerun resumes from there, with the result of an uninterrupted probe.
     """
     sim = Simulation.from_state_dataset(state, params)
-    return probe_simulation(sim, settings, seed)
+    return probe_simulation(sim, settings, seed, checkpoint_path=checkpoint_path,
+                            checkpoint_every_s=checkpoint_every_s)
 
 
-def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int) -> xr.Dataset:
-    """Run the probe protocol on ``sim`` (advancing it) and return the analysed dataset."""
+def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int, *,
+                     checkpoint_path: str | Path | None = None,
+                     checkpoint_every_s: float | None = None) -> xr.Dataset:
+    """Run the probe protocol on ``sim`` (advancing it) and return the analysed dataset
+    (checkpointed as in :func:`run_probe`)."""
     p = sim.params
     settings.validate(p.dt_ms)
     if settings.freeze_plasticity:
@@ -204,7 +214,8 @@ def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int) -> xr.
     rec = sim.run(duration_s, schedule,
                   RecordSpec(spikes=True, rate_bin_ms=10.0, weight_interval_s=0.0,
                              chunk_s=settings.chunk_s),
-                  progress=None, label="probe")
+                  progress=None, label="probe", checkpoint_path=checkpoint_path,
+                  checkpoint_every_s=checkpoint_every_s, stale_checkpoint="restart")
     wall = time.perf_counter() - wall0
     dt_s = p.dt_ms * 1e-3
     steps, cells = spike_arrays(rec)
