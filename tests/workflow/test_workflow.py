@@ -42,6 +42,12 @@ def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
     for name in ("assemblies_experiments", "assemblies_rate_dependence", "assemblies_dt_check"):
         assert (micro_run / f"results/figures/{name}.png").stat().st_size > 10_000, name
     assert not list(base.glob(".checkpoints/*"))  # finished stages clean up their checkpoints
+    # the remapping panel marks where the new set's presentations end: remap_after_s before the end
+    remap = open_store(base / "remap.zarr").attrs
+    after_s = yaml.safe_load((ROOT / ".test/config.yaml").read_text())["assemblies"]["protocol"][
+        "remap_after_s"]
+    assert remap["run_start_s"] < remap["presentations_end_s"]
+    assert remap["run_end_s"] - remap["presentations_end_s"] == pytest.approx(after_s, abs=1e-3)
 
 
 def test_ablations_run_the_short_chain(micro_run):

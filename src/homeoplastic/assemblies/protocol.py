@@ -459,8 +459,10 @@ def stage_remap(ctx: StageContext, inputs: Mapping[str, str], out_path) -> RunRe
                              rng=rng)
     schedule = StimulusSchedule(base.target + n_old, base.t_on_s, base.t_off_s, base.rate_hz)
     duration = _on_grid(schedule.end_s + protocol.remap_after_s, sim)
+    start_s = sim.time_s
     rec = _run(ctx, sim, duration, schedule, out_path, _label(ctx, "remap"))
-    return _finish(ctx, out_path, sim, rec, n_old_assemblies=n_old, n_new_assemblies=n_old)
+    return _finish(ctx, out_path, sim, rec, n_old_assemblies=n_old, n_new_assemblies=n_old,
+                   presentations_end_s=start_s + schedule.end_s)
 
 
 def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:

@@ -115,6 +115,9 @@ def run_overview(paths: Mapping[str, str | Path], analysis: xr.Dataset, *, raste
     if "w_within_old_remap_pf" in analysis:
         ax.plot(analysis.time_remap, analysis.w_within_old_remap_pf, label="old assemblies")
         ax.plot(analysis.time_remap, analysis.w_within_new_remap_pf, label="new assemblies")
+        end_s = open_store(paths["remap"]).attrs.get("presentations_end_s") if "remap" in paths else None
+        if end_s is not None:  # stores written before the attribute have no mark
+            ax.axvline(end_s, color="0.6", ls="--", lw=0.8, label="last presentation ends")
     _label_axes(ax, "time [s]", "mean within-assembly E->E weight [pF]",
                 "remapping with a new stimulus set (Fig. 6a)")
     ax = axes[3, 0]
