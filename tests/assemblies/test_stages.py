@@ -260,12 +260,31 @@ def test_a_voltage_run_does_not_read_the_other_rules_constants():
     assert runs[0][0] == runs[1][0] and (runs[0][1] == runs[1][1]).all()
 
 
+def _kill_at_checkpoint(monkeypatch, n_saves: int, run) -> None:
+    """Call ``run`` with the process "killed" (KeyboardInterrupt) right after its
+    ``n_saves``-th checkpoint is written; checkpoints save normally again afterwards."""
+    from homeoplastic.assemblies.engine import Simulation
+
+    original = Simulation.save_checkpoint
+    saves = {"n": 0}
+
+    def save_then_die(self, path, rec, fingerprint):
+        original(self, path, rec, fingerprint)
+        saves["n"] += 1
+        if saves["n"] == n_saves:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Simulation, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    monkeypatch.setattr(Simulation, "save_checkpoint", original)
+
+
 def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tmp_path,
                                                                            monkeypatch):
     """A stage killed after a checkpoint and run again must store the attrs of an uninterrupted
     one: the cut's recovery reads the weights through a reference taken before the run, which a
     resume must keep valid (it writes the checkpoint's state into the simulation's arrays)."""
-    from homeoplastic.assemblies.engine import Simulation
 
     run = run_settings(_section(perturb_duration_s=0.5), SweepPoint(200, "voltage", 1.0, 1))
     stores = {}
@@ -280,21 +299,11 @@ def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tm
     assert run_stage("perturb_recurrent", params, inputs, str(whole),
                      checkpoint_every_s=0.1) == "completed"
 
-    original = Simulation.save_checkpoint
-    saves = {"n": 0}
-
-    def save_then_die(self, path, rec, fingerprint):
-        original(self, path, rec, fingerprint)
-        saves["n"] += 1
-        if saves["n"] == 3:  # the pre-cut run saved once; die inside the post-cut run
-            raise KeyboardInterrupt
-
     resumed = tmp_path / "resumed" / "perturb_recurrent.zarr"
     resumed.parent.mkdir()
-    monkeypatch.setattr(Simulation, "save_checkpoint", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        run_stage("perturb_recurrent", params, inputs, str(resumed), checkpoint_every_s=0.1)
-    monkeypatch.setattr(Simulation, "save_checkpoint", original)
+    # the pre-cut run saves once; die inside the post-cut run
+    _kill_at_checkpoint(monkeypatch, 3, lambda: run_stage(
+        "perturb_recurrent", params, inputs, str(resumed), checkpoint_every_s=0.1))
     assert run_stage("perturb_recurrent", params, inputs, str(resumed),
                      checkpoint_every_s=0.1) == "completed"
     a, b = open_store(str(whole)).attrs, open_store(str(resumed)).attrs
@@ -311,7 +320,6 @@ def test_a_probe_resumed_from_its_checkpoint_stores_what_an_uninterrupted_one_do
     of an uninterrupted probe; the checkpoint is removed once the store is written."""
     import xarray as xr
 
-    from homeoplastic.assemblies.engine import Simulation
 
     section = {**_section(), "probe": {"enabled": True, "n_stimuli": 2, "n_trials": 3,
                                        "on_s": 0.1, "pre_s": 0.2, "post_s": 0.1,
@@ -327,23 +335,11 @@ def test_a_probe_resumed_from_its_checkpoint_stores_what_an_uninterrupted_one_do
     whole.parent.mkdir()
     assert run_stage("probe_before", params, inputs, str(whole), checkpoint_every_s=0.3) == "completed"
 
-    original = Simulation.save_checkpoint
-    saves = {"n": 0}
-
-    def save_then_die(self, path, rec, fingerprint):
-        original(self, path, rec, fingerprint)
-        saves["n"] += 1
-        if saves["n"] == 2:
-            raise KeyboardInterrupt
-
     resumed = tmp_path / "resumed" / "probe_before.zarr"
     resumed.parent.mkdir()
-    monkeypatch.setattr(Simulation, "save_checkpoint", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        run_stage("probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3)
-    checkpoints = list((resumed.parent / ".checkpoints").iterdir())
-    assert len(checkpoints) == 1
-    monkeypatch.setattr(Simulation, "save_checkpoint", original)
+    _kill_at_checkpoint(monkeypatch, 2, lambda: run_stage(
+        "probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3))
+    assert len(list((resumed.parent / ".checkpoints").iterdir())) == 1
     capsys.readouterr()
     assert run_stage("probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3) == "completed"
     assert "probe: resumed from checkpoint" in capsys.readouterr().err
