@@ -13,8 +13,9 @@ unless ``--warm-cache`` is given. ``--profile`` adds one line per phase of the k
 timed with the CPU's cycle counter (calibrated against the wall clock), in seconds per
 simulated second; ``recording`` is the time spent outside the kernel. ``--scaling`` prints one
 line per network size with the cost per synapse (``ns_per_synapse_per_sim_s``). Every line
-gives peak RSS, the bytes per synapse of the synapse arrays and, with ``--checkpoint-size``,
-the size of a checkpoint written at the end.
+gives peak RSS, the bytes per synapse of the synapse arrays, those of the scratch copies that
+delivery reads frozen pathways from during the run, and, with ``--checkpoint-size``, the size of a
+checkpoint written at the end.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
     import numpy as np
 
     from homeoplastic.assemblies import kernels
-    from homeoplastic.assemblies.engine import RecordSpec, Simulation
+    from homeoplastic.assemblies.engine import PATHWAYS, RecordSpec, Simulation
     from homeoplastic.assemblies.params import NetworkParams
 
     plasticity: dict = {"start_s": 0.0}
@@ -80,6 +81,11 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
     n_syn = sum(p.weight_pf.size for p in sim.pathways.values())
     syn_bytes = sum(a.nbytes for p in sim.pathways.values() for a in p
                     if a.size == p.weight_pf.size)
+    # the scratch copies of frozen pathways a run of this length delivers from
+    n_steps = int(round(args.sim_seconds * 1000.0 / params.dt_ms))
+    copies = kernels.delivery_copies(sim.constants(run_start_step=0),
+                                     tuple(sim.pathways[n] for n in PATHWAYS), 0, n_steps)
+    copy_bytes = sum(c.nbytes for c in copies)
     result = {
         "benchmark": "engine",
         "n_neurons": n_neurons,
@@ -93,6 +99,7 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
         "synaptic_events_per_wall_s": events / wall,
         "n_synapses": n_syn,
         "synapse_array_bytes_per_synapse": syn_bytes / n_syn,
+        "delivery_copy_bytes_per_synapse": copy_bytes / n_syn,
         "build_s": build_s,
         "compile_s": compile_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
