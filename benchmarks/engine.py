@@ -83,9 +83,9 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
                     if a.size == p.weight_pf.size)
     # the scratch copies of frozen pathways a run of this length delivers from
     n_steps = int(round(args.sim_seconds * 1000.0 / params.dt_ms))
-    copies = kernels.delivery_copies(sim.constants(run_start_step=0),
-                                     tuple(sim.pathways[n] for n in PATHWAYS), 0, n_steps)
-    copy_bytes = sum(c.nbytes for c in copies)
+    copied = kernels.copied_pathways(sim.constants(run_start_step=0), 0, n_steps)
+    copy_bytes = sum(sim.pathways[n].weight_pf.nbytes
+                     for n, c in zip(PATHWAYS, copied, strict=True) if c)
     result = {
         "benchmark": "engine",
         "n_neurons": n_neurons,

@@ -367,9 +367,10 @@ class Simulation:
             if checkpoint_path is not None and checkpoint_every_s
             else 0
         )
-        # with no rule that changes E->E or I->E weights, every snapshot of this run has the same
-        # values: compute them once (the means pass costs ~50 ms at N = 5000)
-        weights_fixed = k.ee_rule == kernels.RULE_NONE and not k.istdp_on and not k.norm_on
+        end = start + n_steps
+        # when no rule changes a weight in this run, every snapshot of it has the same values:
+        # compute them once (the means pass costs ~50 ms at N = 5000)
+        weights_fixed = all(kernels.frozen_pathways(k, end))
         fixed_snapshot = None  # those values, once computed (only when weights_fixed)
         if not rec.snap_steps:
             values = self._snapshot(rec)
@@ -379,7 +380,6 @@ class Simulation:
                        int(p.connectivity.n_neurons * chunk_steps * p.dt_ms * 1e-3 * 20) + 1)
         spike_step = np.empty(capacity, dtype=np.int64)
         spike_cell = np.empty(capacity, dtype=np.int32)
-        end = start + n_steps
         # contiguous copies of the weights no rule changes in this run (the same sums, faster)
         dcopy = kernels.delivery_copies(k, (ee, ie, ei, ii), int(self.clock[0]), end)
         bar = _progress_bar(duration_s, label, progress)

@@ -18,7 +18,12 @@ cache       flushes the on-disk kernel cache when any kernel source changed
 """
 
 from homeoplastic.assemblies.kernels.cache import refresh_stale_caches
-from homeoplastic.assemblies.kernels.delivery import DeliveryCopies, delivery_copies
+from homeoplastic.assemblies.kernels.delivery import (
+    DeliveryCopies,
+    copied_pathways,
+    delivery_copies,
+    frozen_pathways,
+)
 from homeoplastic.assemblies.kernels.drive import fill_poisson_cdf
 from homeoplastic.assemblies.kernels.profile import PHASES, cycle_count
 from homeoplastic.assemblies.kernels.reductions import (
@@ -69,9 +74,9 @@ __all__ = [
     "RULE_TRIPLET", "RULE_VOLTAGE", "STATUS_BUFFER_FULL", "STATUS_DONE", "STATUS_GUARD",
     "STATUS_NONFINITE", "DeliveryCopies", "KernelConstants", "LazyLtp", "NeuronState",
     "RuleState", "_advance", "bin_group_counts", "calcium_delay_steps", "calcium_rho_after",
-    "calcium_times_above", "cdf_thresholds", "cycle_count", "delivery_copies",
-    "expand_pattern_sums", "fill_poisson_cdf", "kick_counts", "ltp_flush_and_restart",
-    "ltp_materialise", "new_lazy_ltp", "new_rule_state", "pattern_pair_sums", "poisson_draws",
-    "poisson_rule_drift", "raw_draws", "row_sums", "rule_constants", "rule_state_fits",
-    "uniform_draws",
+    "calcium_times_above", "cdf_thresholds", "copied_pathways", "cycle_count", "delivery_copies",
+    "expand_pattern_sums", "fill_poisson_cdf", "frozen_pathways", "kick_counts",
+    "ltp_flush_and_restart", "ltp_materialise", "new_lazy_ltp", "new_rule_state",
+    "pattern_pair_sums", "poisson_draws", "poisson_rule_drift", "raw_draws", "row_sums",
+    "rule_constants", "rule_state_fits", "uniform_draws",
 ]

@@ -52,18 +52,25 @@ def frozen_pathways(k: KernelConstants, end_step: int) -> tuple[bool, bool, bool
     return ee, ie, True, True
 
 
+def copied_pathways(k: KernelConstants, start_step: int,
+                    end_step: int) -> tuple[bool, bool, bool, bool]:
+    """Which of (E->E, I->E, E->I, I->I) a run over ``start_step .. end_step`` delivers from a
+    copy: the frozen ones that transmit, and none when the run is shorter than
+    :data:`COPY_MIN_STEPS`."""
+    if end_step - start_step < COPY_MIN_STEPS:
+        return False, False, False, False
+    ee, ie, ei, ii = frozen_pathways(k, end_step)
+    return ee and k.ee_transmission, ie, ei and k.ei_transmission, ii
+
+
 def delivery_copies(
     k: KernelConstants, pathways: tuple, start_step: int, end_step: int
 ) -> DeliveryCopies:
     """The copies for a run over ``start_step .. end_step`` of ``pathways`` (E->E, I->E, E->I,
-    I->I); none when the run is shorter than :data:`COPY_MIN_STEPS` or a pathway is silent."""
-    long_run = end_step - start_step >= COPY_MIN_STEPS
-    transmits = (k.ee_transmission, True, k.ei_transmission, True)
-    copies = [
-        np.ascontiguousarray(pw.weight_pf[pw.pre_syn]) if long_run and frozen and on else _EMPTY
-        for pw, frozen, on in zip(pathways, frozen_pathways(k, end_step), transmits, strict=True)
-    ]
-    return DeliveryCopies(*copies)
+    I->I), ``weight_pf[pre_syn]`` for each of :func:`copied_pathways`, else empty."""
+    copied = copied_pathways(k, start_step, end_step)
+    return DeliveryCopies(*(np.ascontiguousarray(pw.weight_pf[pw.pre_syn]) if c else _EMPTY
+                            for pw, c in zip(pathways, copied, strict=True)))
 
 
 @njit(inline="always")
