@@ -69,7 +69,8 @@ units and what they are."""
 def assemblies_section(config_path: str | Path,
                        schema_path: str | Path = "workflow/schemas/assemblies.schema.yaml"
                        ) -> dict[str, Any]:
-    """The validated ``assemblies`` section of a config file, with the schema's defaults."""
+    """The validated ``assemblies`` section of a config file, with the schema's defaults (the
+    default ``schema_path`` is relative to the project root, where the workflow runs)."""
     with open(config_path) as handle:
         raw = (yaml.safe_load(handle) or {}).get("assemblies", {})
     return validate(raw, load_schema(schema_path), where="assemblies")
