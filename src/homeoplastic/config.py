@@ -84,6 +84,35 @@ def validate(
     return filled
 
 
+def validate_sweep(section: Mapping[str, Any], schema: Mapping[str, Any], where: str,
+                   axes: Any) -> None:
+    """Check every value of every dotted-key axis of a section's sweep blocks against the section's
+    schema, as if it were set in the config: a bad value fails before any job, naming the axis.
+
+    ``axes`` is the model's :class:`homeoplastic.sweep.Axes` (its named axes are checked by the
+    schema of the sweep block itself)."""
+    from homeoplastic.sweep import set_dotted, sweep_blocks
+
+    checked: set[tuple[str, str]] = set()
+    named = set(axes.aliases.values())
+    for path, block in sweep_blocks(section, axes, where):
+        for key, values in block.items():
+            if key in named:
+                continue
+            for value in values:
+                token = (key, repr(value))
+                if token in checked:
+                    continue
+                checked.add(token)
+                try:
+                    validate(set_dotted(section, key, value), schema, where=where)
+                except ConfigError as err:
+                    lines = [line.strip() for line in str(err).splitlines()[1:]
+                             if key in line.replace("[", ".").replace("]", "")]
+                    detail = "; ".join(lines) or str(err)
+                    raise ConfigError(f"{path}.{key} = {value!r} is invalid: {detail}") from None
+
+
 def validate_file(config_path: str | Path, schema_path: str | Path) -> dict[str, Any]:
     """Load a YAML config file and validate it against a schema file."""
     with open(config_path) as handle:

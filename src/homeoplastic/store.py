@@ -214,20 +214,27 @@ def open_sweep(
 ) -> xr.Dataset:
     """Open many runs' stores (root datasets, one stage) as one dask-backed dataset.
 
-    The sweep values of each store (root attr ``sweep_json``; ``sweep_keys`` picks and orders
-    them, default: the first store's keys) become dimensions, followed by the stores' own
-    dimensions. Runs differ in length and in what they hold (full and short chains, runs the rate
-    guard stopped early), so the runs are stacked, not combined by coordinates: every other
-    dimension (``time``, ``snapshot_time``, ``time_spontaneous``, ...) is the union of the runs'
-    coordinate values on their common grid (the simulation clock), and a value is NaN exactly where
-    a run has none: a sweep point without a run, a variable the run's chain did not produce, a
-    time the run did not reach. Integer variables become float where such gaps exist.
+    The axes come from the stores themselves: each store's sweep values (root attr
+    ``sweep_json``, the values that name its run) become dimensions, the union over the stores
+    unless ``sweep_keys`` picks and orders them; ``seed`` (the replicate axis) goes last. A store
+    that does not name an axis ran it at the value its settings record (attr ``settings_json``, a
+    flat mapping of dotted keys): a run finished before the axis was added sits at today's
+    setting. An axis given by its dotted key becomes a dimension named by its last part (as many
+    trailing parts as keep names distinct; the coordinate's attr ``key`` holds the dotted key).
+
+    Runs differ in length and in what they hold (full and short chains, runs the rate guard
+    stopped early), so the runs are stacked, not combined by coordinates: every other dimension
+    (``time``, ``snapshot_time``, ...) is the union of the runs' coordinate values on their common
+    grid, and a value is NaN exactly where a run has none: a sweep point without a run, a variable
+    the run's chain did not produce, a time the run did not reach. Integer variables become float
+    where such gaps exist.
 
     ``scalars_only`` keeps only each run's scalar variables (per-run statistics). ``compat`` is
-    accepted for callers of the earlier version and ignored: every data variable is taken per
-    run, so there is nothing to override or merge. Raises ``KeyError`` for a store without a sweep value and
-    ``ValueError`` for two stores at the same sweep point.
+    accepted for callers of the earlier version and ignored. Raises ``KeyError`` for a store
+    without a value of an axis and ``ValueError`` for two stores at the same sweep point.
     """
+    from homeoplastic.sweep import dim_names
+
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("open_sweep needs at least one store")
@@ -236,17 +243,27 @@ def open_sweep(
                       DeprecationWarning, stacklevel=2)
     datasets = [open_store(p) for p in paths]
     sweeps = [json.loads(ds.attrs.get("sweep_json", "{}")) for ds in datasets]
-    keys = list(sweep_keys) if sweep_keys is not None else list(sweeps[0])
+    if sweep_keys is not None:
+        keys = list(sweep_keys)
+    else:
+        keys = list(dict.fromkeys(k for sweep in sweeps for k in sweep))
+        keys = [k for k in keys if k != "seed"] + (["seed"] if "seed" in keys else [])
     if not keys:
         raise KeyError(f"store has no sweep values (attr sweep_json): {paths[0]}")
+    names = dim_names(keys)
     seen: dict[tuple, Path] = {}
     coord_attrs: dict[str, dict[str, Any]] = {}
     runs = []
     for path, ds, sweep in zip(paths, datasets, sweeps, strict=True):
         missing = [k for k in keys if k not in sweep]
         if missing:
-            raise KeyError(f"store has no sweep value for {missing}: {path}")
-        point = tuple(sweep[k] for k in keys)
+            settings = json.loads(ds.attrs.get("settings_json", "{}"))
+            unknown = [k for k in missing if k not in settings]
+            if unknown:
+                raise KeyError(f"store has no sweep value for {unknown} (neither in sweep_json "
+                               f"nor in settings_json): {path}")
+            sweep = {**sweep, **{k: settings[k] for k in missing}}
+        point = tuple(_sweep_scalar(sweep[k]) for k in keys)
         if point in seen:
             raise ValueError(
                 f"two stores at the same sweep point {dict(zip(keys, point, strict=True))}: "
@@ -257,7 +274,7 @@ def open_sweep(
             if key in ds.coords and key not in coord_attrs:
                 coord_attrs[key] = dict(ds[key].attrs)
         # every sweep value is a coordinate of the result (picked) or dropped (not picked)
-        ds = ds.drop_vars([k for k in sweep if k in ds.variables and not ds[k].dims])
+        ds = ds.drop_vars([k for k in {*sweep, *keys} if k in ds.variables and not ds[k].dims])
         if scalars_only:
             ds = ds.drop_vars([k for k, v in ds.variables.items() if v.ndim > 0])
         runs.append(ds)
@@ -273,16 +290,26 @@ def open_sweep(
     # one chunk per run and variable: runs of different lengths were chunked differently
     stacked = stacked.chunk({dim: 1 if dim == "_run" else -1 for dim in stacked.dims})
     points = list(seen)
-    stacked = stacked.assign_coords({key: ("_run", [p[i] for p in points])
+    dims = [names[k] for k in keys]
+    stacked = stacked.assign_coords({names[key]: ("_run", [p[i] for p in points])
                                      for i, key in enumerate(keys)})
     if len(keys) == 1:  # one key makes a plain index, which has nothing to unstack
-        combined = stacked.swap_dims({"_run": keys[0]}).sortby(keys[0])
+        combined = stacked.swap_dims({"_run": dims[0]}).sortby(dims[0])
     else:
-        combined = stacked.set_index(_run=keys).unstack("_run")
-    combined = combined.transpose(*keys, ...)
+        combined = stacked.set_index(_run=dims).unstack("_run")
+    combined = combined.transpose(*dims, ...)
     for key in keys:
-        combined[key].attrs.update(coord_attrs.get(key, {}))
+        combined[names[key]].attrs.update(coord_attrs.get(key, {}))
+        if names[key] != key:
+            combined[names[key]].attrs["key"] = key
     return combined
+
+
+def _sweep_scalar(value: Any) -> Any:
+    """A sweep value as a coordinate: lists (a list-valued setting) as text."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -86,6 +86,16 @@ class Point:
     defaults: tuple[tuple[str, Any], ...] = ()
     aliases: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
+    def __getattr__(self, name: str) -> Any:
+        """An axis's value by its alias or last key part: ``point.seed``, ``point.rule``."""
+        if name.startswith("_") or name in ("values", "named", "defaults", "aliases"):
+            raise AttributeError(name)
+        aliases = dict(object.__getattribute__(self, "aliases"))
+        for key, value in object.__getattribute__(self, "values"):
+            if aliases.get(key, key) == name:
+                return value
+        raise AttributeError(f"the sweep point has no axis {name!r}")
+
     def __getitem__(self, key: str) -> Any:
         for name, value in self.values:
             if name == key:
@@ -324,6 +334,15 @@ def with_point(section: Mapping[str, Any], point: Point | Mapping[str, Any],
         if "." in key and (settings_keys is None or key in settings_keys):
             out = set_dotted(out, key, value)
     return out
+
+
+def axis_names(points: Iterable[Point]) -> set[str]:
+    """Every name an axis of these points may go by: alias, dotted key and its last part."""
+    names: set[str] = set()
+    for point in points:
+        for key in point.keys:
+            names.update({point.name(key), key, key.rsplit(".", 1)[-1]})
+    return names
 
 
 def dim_names(keys: Sequence[str]) -> dict[str, str]:

@@ -9,6 +9,10 @@
 # each stage reads, which settings change it, what it costs) is one table in the library:
 # homeoplastic.assemblies.stages.STAGE_TABLE; each rule below reads its row. Params hold only the
 # settings that change the rule's output, so editing the config reruns exactly what it affects.
+# A stage's store sits in the folder of the axes it reads (RunSettings.store_id): sweeping
+# protocol.spontaneous_s shares simulate and train between the points that differ only there.
+import json
+
 if ASM_RUNS:
     ALL_TARGETS.extend(
         [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]
@@ -294,8 +298,8 @@ rule assemblies_figure_probe:
     wildcard_constraints:
         run=asm_runs_with("probe_after"),
     input:
-        before=f"{ASM_DIR}/{{run}}/probe_before.zarr",
-        after=f"{ASM_DIR}/{{run}}/probe_after.zarr",
+        before=lambda wc: asm_store(ASM_SETTINGS[wc.run].store_id("probe_before"), "probe_before"),
+        after=lambda wc: asm_store(ASM_SETTINGS[wc.run].store_id("probe_after"), "probe_after"),
     output:
         report(
             f"{RESULTS}/figures/assemblies/{{run}}_probe.png",
@@ -327,6 +331,8 @@ rule assemblies_figure_sweep:
         ),
     log:
         f"{ASM_LOGS}/figure_sweep.log",
+    params:
+        panels=json.dumps(ASM.get("figures", {}).get("panels", []), sort_keys=True),
     threads: 1
     resources:
         mem_mb=4000,

@@ -24,21 +24,26 @@ ALL_TARGETS = []
 # One rule file per model; a model whose section is absent or disabled contributes nothing.
 MODEL_RULE_FILES = [
     f"workflow/rules/{name}.smk"
-    for name in ("assemblies", "balancing", "reduced", "figures")
+    for name in ("assemblies", "balancing", "reduced")
     if (Path(workflow.basedir) / "workflow" / "rules" / f"{name}.smk").exists()
 ]
 
 
-# ---- assemblies: the sweep table, one RunSettings per run, and the stage graph ----
+# ---- assemblies: one RunSettings per run, and each stage's stores ----
 from homeoplastic.assemblies.stages import (
     STAGES as ASM_STAGE_TABLE,
     analysis_params,
     figure_params,
     resources_for,
     stage_params,
+    stage_stores,
     sweep_settings,
 )
-from homeoplastic.assemblies.sweep import sweep_table
+from homeoplastic.assemblies.sweep import AXES as ASM_AXES
+from homeoplastic.config import validate_sweep
+from homeoplastic.figures.panels import check_panels
+from homeoplastic.analysis.assemblies import is_analyze_quantity
+from homeoplastic.sweep import axis_names, id_regex
 
 ASM = config.get("assemblies", {"enabled": False})
 ASM_DIR = f"{RESULTS}/assemblies"
@@ -47,14 +52,20 @@ ASM_ENV = "../../environment.yml"
 
 if ASM.get("enabled", False):
     try:
-        ASM_SWEEP = sweep_table(ASM)  # one row per run, indexed by run id
-        ASM_SETTINGS = sweep_settings(ASM)  # every run resolved and validated, before any job
+        # every value of every axis against the schema, then every run resolved and validated
+        validate_sweep(ASM, load_schema(SCHEMA_DIR / "assemblies.schema.yaml"), "assemblies",
+                       ASM_AXES)
+        ASM_SETTINGS = sweep_settings(ASM)
+        ASM_STORES = stage_stores(ASM_SETTINGS)  # stage -> store folder -> a run that has it
+        check_panels(ASM["figures"]["panels"], is_analyze_quantity,
+                     axis_names(run.point for run in ASM_SETTINGS.values()),
+                     "assemblies.figures.panels")
     except ValueError as err:
         raise WorkflowError(f"config: {err}")
 else:
-    ASM_SWEEP, ASM_SETTINGS = None, {}
+    ASM_SETTINGS, ASM_STORES = {}, {}
 ASM_RUNS = list(ASM_SETTINGS)
-ASM_RUN_REGEX = "|".join(ASM_RUNS) or "no-such-run"  # wildcard constraint: any run of the sweep
+ASM_RUN_REGEX = id_regex(ASM_RUNS)  # wildcard constraint: any run of the sweep
 
 
 def asm_store(run, stage):
@@ -62,33 +73,39 @@ def asm_store(run, stage):
 
 
 def asm_runs_with(stage):
-    """Wildcard constraint: the runs whose chain has ``stage``."""
-    runs = [run for run, settings in ASM_SETTINGS.items() if stage in settings.stages]
-    return "|".join(runs) if runs else "no-such-run"
+    """Wildcard constraint: the store folders of ``stage`` (points that differ only in what the
+    stage does not read share one)."""
+    return id_regex(ASM_STORES.get(stage, {}))
 
 
 def asm_stage_inputs(stage):
     """The stores a stage reads, by name, from the stage table."""
     sources = ASM_STAGE_TABLE[stage].inputs
-    return lambda wc: {name: asm_store(wc.run, source) for name, source in sources}
+
+    def inputs(wc):
+        run = ASM_STORES[stage][wc.run]
+        return {name: asm_store(run.store_id(source), source) for name, source in sources}
+
+    return inputs
 
 
 def asm_stage_params(stage):
-    """Only the settings that change this stage's store for this run (stable JSON)."""
-    return lambda wc: stage_params(ASM_SETTINGS[wc.run], stage)
+    """Only the settings that change this stage's store (stable JSON)."""
+    return lambda wc: stage_params(ASM_STORES[stage][wc.run], stage)
 
 
 def asm_stage_resources(stage, key):
     def get(wildcards, attempt):
-        value = resources_for(ASM_SETTINGS[wildcards.run], stage)[key]
+        value = resources_for(ASM_STORES[stage][wildcards.run], stage)[key]
         return value * attempt if key == "runtime" else value
 
     return get
 
 
 def asm_run_stores(wildcards):
-    """The stage stores of one run (its rule decides the full or the short chain)."""
-    return {stage: asm_store(wildcards.run, stage) for stage in ASM_SETTINGS[wildcards.run].stages}
+    """The stage stores of one run (its rule decides the chain), each in its own folder."""
+    run = ASM_SETTINGS[wildcards.run]
+    return {stage: asm_store(run.store_id(stage), stage) for stage in run.stages}
 
 
 def asm_analysis_params(wildcards):

@@ -1,9 +1,12 @@
-"""Sweep figure: weight ratios and rates against network size and learning speed."""
+"""Sweep figure: the configured panels (assemblies.figures.panels) over the sweep's axes."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
+import json  # noqa: E402
+
 from homeoplastic.figures.assemblies import save_sweep_summary  # noqa: E402
 
-save_sweep_summary(list(snakemake.input), snakemake.output[0])
+save_sweep_summary(list(snakemake.input), snakemake.output[0],
+                   json.loads(snakemake.params.panels))

@@ -17,9 +17,9 @@ import xarray as xr
 
 from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
-from homeoplastic.assemblies.stages import store_status
-from homeoplastic.assemblies.sweep import SweepPoint
+from homeoplastic.assemblies.stages import store_status, write_point
 from homeoplastic.store import open_store, provenance_attrs, write_store
+from homeoplastic.sweep import flatten
 
 PEAK_BIN_S = 0.1
 """Bin of the peak E rate during training (s): healthy runs peak at 3.7-5.5 Hz, runaways at 22 Hz."""
@@ -147,6 +147,32 @@ def assemblies_kept(train_w: np.ndarray, spont_w: np.ndarray) -> tuple[float, fl
     gain = trained - before
     kept = (gain > 0) & (end - before >= 0.5 * gain)
     return float(kept.mean()), float((end > trained).mean())
+
+
+ANALYZE_VARIABLES = (
+    "ratio_end_nonrecurrent", "ratio_change_nonrecurrent", "w_within_change_nonrecurrent",
+    "settle_rate_exc_hz", "settle_rate_over_target", "settle_cell_rate_error",
+    "settle_rate_over_fixed_point", "settle_fixed_point_over_target", "settle_istdp_rho",
+    "rate_exc_baseline_hz", "rate_inh_baseline_hz", "ratio_after_training",
+    "w_within_after_training_pf", "w_assembly_to_outside_change_training",
+    "training_gain_kept_min", "train_status_ok", "train_end_s", "rate_exc_train_max_hz",
+    "assemblies_kept_fraction", "assemblies_growing_fraction", "rate_exc_post_training_hz",
+    "rate_inh_post_training_hz", "ratio_end_recurrent", "ratio_change_recurrent",
+    "w_within_change_recurrent", "assembly_rate_max_over_mean",
+    "assembly_rate_max_over_mean_null_q95", "assembly_rate_dominance", "remap_ratio_old_end",
+    "remap_ratio_new_end", "remap_w_within_old_change", "w_ratio_recurrent",
+    "w_ratio_nonrecurrent", "w_within_rel_nonrecurrent", "rate_exc_train_hz",
+    "w_within_rel_recurrent", "reactivations_per_min", "rate_assembly_spontaneous_hz",
+    "w_ratio_old_remap", "w_ratio_new_remap", "w_within_old_remap_pf", "w_within_new_remap_pf",
+    "run_completed",
+)
+"""The variables an analyze store may hold, besides the probe statistics (``probe_*``): what a
+sweep figure's panel may draw (checked before any job; a test checks the list against stores)."""
+
+
+def is_analyze_quantity(name: str) -> bool:
+    """True when an analyze store may hold a variable of this name."""
+    return name in ANALYZE_VARIABLES or name.startswith("probe_")
 
 
 def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) -> xr.Dataset:
@@ -346,7 +372,8 @@ def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], ou
     ``run_completed`` (1 or 0) so sweep figures can mark stopped runs.
     """
     settings = json.loads(params) if isinstance(params, str) else dict(params)
-    point = SweepPoint.from_mapping(settings["sweep"])
+    sweep = dict(settings["sweep"])
+    write_point(output, sweep)
     present, stopped, skipped = {}, [], []
     for stage, path in stores.items():
         status, reason = store_status(path)
@@ -359,8 +386,21 @@ def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], ou
     ds = analyze_run(present, settings["analysis"])
     ds["run_completed"] = xr.Variable((), float(not stopped), {
         "units": "1", "long_name": "1 when every stage completed (0: the rate guard stopped it)"})
-    ds = with_sweep_coords(ds, point.as_dict())
+    ds = with_sweep_coords(ds, sweep)
     write_store(output, ds, attrs=provenance_attrs(
-        stage="analyze", config={"assemblies": settings}, seed=point.seed, sweep=point.as_dict(),
+        stage="analyze", config={"assemblies": settings}, seed=sweep["seed"], sweep=sweep,
         run_status="completed" if not stopped else "aborted",
-        run_stopped_because="; ".join(stopped), skipped_stages=skipped))
+        run_stopped_because="; ".join(stopped), skipped_stages=skipped,
+        settings_json=json.dumps(run_settings_flat(stores, settings), sort_keys=True)))
+
+
+def run_settings_flat(stores: Mapping[str, str], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting the run's stores record (network, protocol, record, probe) and the analysis
+    settings, as dotted keys: what :func:`homeoplastic.store.open_sweep` reads the value of an
+    axis from when a run does not name it (it ran at today's setting)."""
+    flat: dict[str, Any] = {}
+    for path in stores.values():
+        config = json.loads(open_store(path).attrs.get("config_json", "{}")).get("assemblies", {})
+        flat.update(flatten({k: v for k, v in config.items() if k != "sweep"}))
+    flat.update(flatten({"analysis": settings.get("analysis", {})}))
+    return flat

@@ -5,11 +5,9 @@ and remap (new stimuli after the recurrent spontaneous phase); probes of the sim
 networks. Each stage reads the previous stage's store (its ``state`` group), runs one protocol and
 writes its own store. Which stage follows which, what it reads and what it costs is one table,
 :data:`homeoplastic.assemblies.stages.STAGE_TABLE`; the functions here receive a
-:class:`~homeoplastic.assemblies.stages.StageContext` that holds only the settings their table row
-declares. Nothing here imports Snakemake: the workflow, the CLI and the tests all call these.
-
-Config: the ``assemblies`` section of ``config/config.yaml`` (schema
-``workflow/schemas/assemblies.schema.yaml``).
+:class:`~homeoplastic.assemblies.context.StageContext` that holds only the settings their table
+row declares. Nothing here imports Snakemake: the workflow, the CLI and the tests all call these.
+The settings themselves (protocol, record, rule variants) are :mod:`homeoplastic.assemblies.settings`.
 """
 
 from __future__ import annotations
@@ -18,189 +16,22 @@ import copy
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from homeoplastic.assemblies.connectivity import Pathway
+from homeoplastic.assemblies.context import StageContext
 from homeoplastic.assemblies.engine import RecordSpec, RunRecord, Simulation
 from homeoplastic.assemblies.experiments.istdp_fixed_point import istdp_fixed_point
 from homeoplastic.assemblies.output import spike_arrays
-from homeoplastic.assemblies.params import NetworkParams, ParameterError, network_with
+from homeoplastic.assemblies.params import NetworkParams
 from homeoplastic.assemblies.runs import with_sweep_coords, write_run_store
 from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
-from homeoplastic.assemblies.sweep import SweepPoint
-from homeoplastic.parameters import check_fields, from_mapping, param
+from homeoplastic.parameters import from_mapping
 from homeoplastic.store import open_store
-
-if TYPE_CHECKING:
-    from homeoplastic.assemblies.stages import StageContext
-
-RULE_VARIANTS: dict[str, dict[str, Any]] = {
-    "voltage": {"ee_rule": "voltage"},
-    "voltage_no_istdp": {"ee_rule": "voltage", "istdp": False},
-    "voltage_no_normalisation": {"ee_rule": "voltage", "normalisation": False},
-    "voltage_no_homeostasis": {"ee_rule": "voltage", "istdp": False, "normalisation": False},
-    "static": {"ee_rule": "none", "istdp": False, "normalisation": False},
-    "triplet": {"ee_rule": "triplet"},
-    "calcium": {"ee_rule": "calcium"},
-}
-"""Sweep values of ``rule``: an E->E rule plus which homeostatic mechanisms run (ablations)."""
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """Durations and stimuli of the chain (seconds, Hz). Paper values in config/paper.yaml."""
-
-    warmup_s: float = param(10.0, unit="s", minimum=0,
-                            description="Simulate stage: plasticity off (paper: 10 s).")
-    n_assemblies: int = param(20, unit="1", minimum=1, maximum=200,
-                              description="Stimuli / assemblies; each E cell joins each with p = 0.05.")
-    stimulus_rate_hz: float = param(8000.0, unit="Hz", exclusive_minimum=0,
-                                    description="Added external rate to members while a stimulus is on "
-                                                "(paper: 8 kHz).")
-    stimulus_on_s: float = param(1.0, unit="s", exclusive_minimum=0,
-                                 description="Presentation length (paper: 1 s).")
-    stimulus_off_s: float = param(3.0, unit="s", minimum=0,
-                                  description="Gap after each presentation (paper: 3 s).")
-    repetitions: int = param(20, unit="1", minimum=1,
-                             description="Presentation blocks of all assemblies, shuffled order (paper: 20) "
-                                         "[order unverified].")
-    spontaneous_s: float = param(1000.0, unit="s", exclusive_minimum=0,
-                                 description="Spontaneous phase after training, recurrent and non-recurrent "
-                                             "[length unverified].")
-    nonrecurrent_extra_rate_to_e_hz: float = param(4000.0, unit="Hz", minimum=0,
-                                                   description="Extra external drive to E cells in the "
-                                                               "non-recurrent control [unverified].")
-    nonrecurrent_extra_rate_to_i_hz: float = param(2000.0, unit="Hz", minimum=0,
-                                                   description="Extra external drive to I cells in the "
-                                                               "non-recurrent control [unverified].")
-    nonrecurrent_settle_s: float = param(200.0, unit="s", minimum=0,
-                                         description="Control settles with E->E plasticity frozen and iSTDP "
-                                                     "targets set to the intact network's measured per-cell "
-                                                     "rates [mechanics unverified].")
-    nonrecurrent_rate_window_s: float = param(0.0, unit="s", minimum=0,
-                                              description="The control's iSTDP target of each E cell is its "
-                                                          "rate over this final part of the intact "
-                                                          "spontaneous phase, after the inhibition built up "
-                                                          "in training has relaxed; 0 = the whole phase.")
-    nonrecurrent_block_e_to_i: bool = param(True,
-                                            description="The control blocks E->I EPSPs as well as E->E "
-                                                        "(paper: \"excitatory spikes did not cause EPSPs in "
-                                                        "postsynaptic targets\"); false blocks E->E only "
-                                                        "[unverified].")
-    nonrecurrent_istdp_bounds: bool = param(False,
-                                            description="Keep iSTDP's I->E weight bounds in the control; "
-                                                        "the paper \"removed synaptic bounds for inhibitory "
-                                                        "STDP\", so by default only the physical floor of 0 "
-                                                        "pF stays.")
-    perturb_assembly: int = param(0, unit="1", minimum=0,
-                                  description="Assembly whose within weights are reduced.")
-    perturb_fraction: float = param(0.1, unit="1", exclusive_minimum=0, maximum=1,
-                                    description="Fractional reduction of the within weights (paper: 10 %).")
-    perturb_at_s: float = param(15.0, unit="s", minimum=0,
-                                description="Time of the perturbation into the perturb stage (paper: 15 s).")
-    perturb_duration_s: float = param(200.0, unit="s", exclusive_minimum=0,
-                                      description="Length of the perturb stage, including perturb_at_s "
-                                                  "[unverified].")
-    remap_repetitions: int = param(80, unit="1", minimum=1,
-                                   description="Presentations of each stimulus of the new set, in shuffled "
-                                               "blocks (paper: 80 each).")
-    remap_after_s: float = param(100.0, unit="s", minimum=0,
-                                 description="Spontaneous activity after the remapping presentations "
-                                             "[unverified].")
-
-    def __post_init__(self) -> None:
-        check_fields(self, "protocol")
-
-
-@dataclass(frozen=True)
-class RecordSettings:
-    """What the stages record and how often they checkpoint."""
-
-    rate_bin_ms: float = param(10.0, unit="ms", exclusive_minimum=0,
-                               description="Bin of the population and assembly rates.")
-    weight_interval_s: float = param(1.0, unit="s", minimum=0,
-                                     description="Interval of assembly weight snapshots (0: start and end "
-                                                 "only).")
-    chunk_s: float = param(1.0, unit="s", exclusive_minimum=0,
-                           description="Simulated time per compiled-kernel call (progress granularity).")
-    checkpoint_every_s: float = param(60.0, unit="s", minimum=0,
-                                      description="Simulated seconds between checkpoints of a running stage "
-                                                  "(0: none).")
-    keep_spikes: bool = param(True, description="Store every spike (needed for rasters and per-cell rates).")
-
-    def __post_init__(self) -> None:
-        check_fields(self, "record")
-
-    def spec(self) -> RecordSpec:
-        return RecordSpec(spikes=self.keep_spikes, rate_bin_ms=self.rate_bin_ms,
-                          weight_interval_s=self.weight_interval_s, chunk_s=self.chunk_s)
-
-
-def protocol_from_config(section: Mapping[str, Any], rule: str | None = None) -> Protocol:
-    """The section's protocol, with ``rule_protocol[rule]``'s keys replacing the shared ones."""
-    shared = from_mapping(Protocol, section.get("protocol", {}), "assemblies.protocol")
-    own = dict(section.get("rule_protocol", {}).get(rule, {})) if rule is not None else {}
-    if not own:
-        return shared
-    return from_mapping(Protocol, {**section.get("protocol", {}), **own},
-                        f"assemblies.rule_protocol.{rule}")
-
-
-def record_from_config(section: Mapping[str, Any]) -> RecordSettings:
-    """The section's record settings."""
-    return from_mapping(RecordSettings, section.get("record", {}), "assemblies.record")
-
-
-def _merged(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``own`` laid over it, nested mappings merged key by key (neither modified)."""
-    out = copy.deepcopy(dict(base))
-    for key, value in own.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merged(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def network_overrides(section: Mapping[str, Any], rule: str | None) -> tuple[dict[str, Any], str]:
-    """The network overrides of a rule's runs and the key that names them in errors.
-
-    ``rule_network[rule]`` is laid over ``network`` group by group, e.g. a higher rate guard for
-    the no-iSTDP ablation, whose winner-take-all state (Fig. 3) fires above the shared guard.
-    """
-    own = section.get("rule_network", {}).get(rule, {}) if rule is not None else {}
-    where = f"assemblies.rule_network.{rule}" if own else "assemblies.network"
-    return _merged(section.get("network", {}), own), where
-
-
-def network_params(section: Mapping[str, Any], point: SweepPoint) -> NetworkParams:
-    """NetworkParams of one sweep point: config overrides (the rule's own over the shared ones),
-    then the sweep values."""
-    rule = point.rule
-    overrides, where = network_overrides(section, rule)
-    protocol = protocol_from_config(section, rule)
-    if rule not in RULE_VARIANTS:
-        raise ParameterError(
-            f"assemblies.sweep.rule = {rule!r} is invalid; allowed: {sorted(RULE_VARIANTS)}"
-        )
-    plasticity = {**overrides.get("plasticity", {}), **RULE_VARIANTS[rule],
-                  "learning_speed": point.learning_speed}
-    plasticity.setdefault("start_s", protocol.warmup_s)  # the config's start_s, else the warm-up
-    return network_with(overrides, n_neurons=point.n_neurons, plasticity=plasticity,
-                        n_assemblies=protocol.n_assemblies, where=where)
-
-
-def probe_settings(section: Mapping[str, Any]):
-    """The probe protocol of the config (``assemblies.probe`` without ``enabled``)."""
-    from homeoplastic.assemblies.experiments.probe import ProbeSettings
-
-    values = {k: v for k, v in section.get("probe", {}).items() if k != "enabled"}
-    return ProbeSettings.from_dict(values, where="assemblies.probe")
 
 
 # ---------------------------------------------------------------------------------- stages

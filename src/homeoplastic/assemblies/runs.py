@@ -11,6 +11,7 @@ import xarray as xr
 
 from homeoplastic.assemblies.engine import RunRecord, Simulation
 from homeoplastic.assemblies.output import record_dataset, spikes_dataset
+from homeoplastic.assemblies.sweep import axis_unit
 from homeoplastic.store import open_store, provenance_attrs, write_store
 
 
@@ -62,11 +63,13 @@ def state_group(sim: Simulation) -> xr.Dataset:
 
 
 def with_sweep_coords(ds: xr.Dataset, sweep: Mapping[str, Any]) -> xr.Dataset:
-    """Attach a run's sweep values as scalar coordinates with units (they align runs on combine)."""
+    """Attach a run's sweep values as scalar coordinates with the units their parameters declare
+    (they align runs on combine)."""
     for name, value in sweep.items():
-        ds = ds.assign_coords({name: value})
-        ds[name].attrs.update(units="cells" if name == "n_neurons" else "1",
-                              long_name=name.replace("_", " "))
+        ds = ds.assign_coords({name: ",".join(map(str, value)) if isinstance(value, (list, tuple))
+                               else value})
+        ds[name].attrs.update(units=axis_unit(name),
+                              long_name=name.rsplit(".", 1)[-1].replace("_", " "))
     return ds
 
 

@@ -1,16 +1,17 @@
 """The stage graph of the spiking chain, one table, and the settings each stage sees.
 
-:data:`STAGE_TABLE` says, once, which stage follows which, what each runs, which settings change
-its output and how many seconds it simulates. The workflow's rules (inputs, params, resources),
-the stage runner and the SLURM resource estimate all read it.
+:data:`STAGE_TABLE` says, once, which stage reads which, what each runs, which settings change
+its output and how many seconds it simulates; the chains a run needs, the workflow's rules
+(inputs, params, resources), the stage runner and the SLURM resource estimate all derive from it.
 
 A run's resolved settings are one frozen :class:`RunSettings`, built once per sweep point from the
 validated config. A rule's ``params`` are :func:`stage_params`: the JSON of only the settings its
 stage declares, so Snakemake reruns exactly what an edit affects (adding a seed runs only the new
 runs; a spontaneous-phase setting reruns the spontaneous stages and what follows, never simulate
-or train). The stage function then receives a :class:`StageContext` built from that JSON, whose
-``protocol`` answers only the declared fields: reading any other raises, so params cannot
-silently miss a setting the stage uses.
+or train). A stage's store is shared by the sweep points that differ only in axes it does not
+read (:meth:`RunSettings.store_id`), so sweeping ``protocol.spontaneous_s`` simulates and trains
+each network once. The stage function receives a
+:class:`~homeoplastic.assemblies.context.StageContext` built from that JSON.
 """
 
 from __future__ import annotations
@@ -19,19 +20,23 @@ import copy
 import dataclasses
 import json
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from homeoplastic.assemblies import protocol as proto
+from homeoplastic.assemblies import settings as conf
+from homeoplastic.assemblies.context import StageContext
 from homeoplastic.assemblies.experiments.probe import ProbeSettings
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
-from homeoplastic.assemblies.protocol import Protocol, RecordSettings
-from homeoplastic.assemblies.sweep import SweepPoint, sweep_points
+from homeoplastic.assemblies.settings import Protocol, RecordSettings
+from homeoplastic.assemblies.sweep import sweep_points
+from homeoplastic.stage import Stage, StageOutcome, chain, declares, reads, table_index
 from homeoplastic.store import open_store, provenance_attrs, write_store
+from homeoplastic.sweep import Point
 
 _COMMON = ("warmup_s", "n_assemblies")  # the network itself depends on them (plasticity start, groups)
 _STIMULUS = ("stimulus_rate_hz", "stimulus_on_s", "stimulus_off_s")
@@ -40,10 +45,8 @@ _NONRECURRENT = ("nonrecurrent_extra_rate_to_e_hz", "nonrecurrent_extra_rate_to_
                  "nonrecurrent_istdp_bounds")
 _PERTURB = ("perturb_assembly", "perturb_fraction", "perturb_at_s", "perturb_duration_s")
 RECORD_KEYS = ("rate_bin_ms", "weight_interval_s", "keep_spikes")
-"""Record settings that change a stage's store."""
-OPERATIONAL_RECORD_KEYS = ("chunk_s", "checkpoint_every_s")
-"""Record settings that change how a stage runs but not its result (chunking is exact, resume is
-bit-identical; both tested), so they are not part of a rule's params."""
+"""Record settings that change a stage's store (``chunk_s`` and ``checkpoint_every_s`` change how
+a stage runs, not its result: chunking is exact and resume bit-identical, both tested)."""
 ANALYSIS_KEYS = ("reactivation_threshold_factor", "reactivation_min_hz", "train_rate_bin_s")
 """``assemblies.analysis`` keys that change analyze.zarr; the rest only change figures."""
 FIGURE_KEYS = ("raster_seconds", "raster_cells")
@@ -61,73 +64,82 @@ def _probe_seconds(p, probe: ProbeSettings | None) -> float:
     return min(probe.n_stimuli, p.n_assemblies) * trials * probe.period_s
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One row of the stage graph.
-
-    ``inputs`` name the stores a stage reads, as (input name, stage that writes it); the first is
-    the network it continues. ``protocol_keys`` are the ``assemblies.protocol`` fields that change
-    its output; ``sim_seconds`` estimates the simulated time (for runtimes); ``store_stage`` is
-    the ``stage`` attr of its store.
-    """
-
-    name: str
-    run: Callable[..., Any]
-    inputs: tuple[tuple[str, str], ...]
-    protocol_keys: tuple[str, ...]
-    sim_seconds: Callable[[Protocol, ProbeSettings | None], float]
-    store_stage: str
-    uses_record: bool = True
-    uses_probe: bool = False
-    description: str = ""
+def _reads(*protocol_keys: str, record: bool = True, probe: bool = False) -> tuple[str, ...]:
+    """The settings a stage declares: the whole network, these protocol keys, the record keys
+    that change a store, the probe protocol."""
+    return ("network", *(f"protocol.{k}" for k in protocol_keys),
+            *((f"record.{k}" for k in RECORD_KEYS) if record else ()),
+            *(("probe",) if probe else ()))
 
 
 STAGE_TABLE: tuple[Stage, ...] = (
-    Stage("simulate", proto.stage_simulate, (), _COMMON,
-          lambda p, _: p.warmup_s, "simulate",
-          description="build the network from the seed; warm-up without plasticity"),
+    Stage("simulate", proto.stage_simulate, (), _reads(*_COMMON),
+          lambda run: run.protocol.warmup_s, "simulate",
+          "build the network from the seed; warm-up without plasticity"),
     Stage("train", proto.stage_train, (("previous", "simulate"),),
-          (*_COMMON, *_STIMULUS, "repetitions"),
-          lambda p, _: _presentations(p, p.repetitions), "train",
-          description="present every assembly's stimulus with plasticity on"),
+          _reads(*_COMMON, *_STIMULUS, "repetitions"),
+          lambda run: _presentations(run.protocol, run.protocol.repetitions), "train",
+          "present every assembly's stimulus with plasticity on"),
     Stage("spontaneous_recurrent", proto.stage_spontaneous_recurrent, (("previous", "train"),),
-          (*_COMMON, "spontaneous_s"),
-          lambda p, _: p.spontaneous_s, "spontaneous",
-          description="spontaneous activity of the intact network"),
+          _reads(*_COMMON, "spontaneous_s"),
+          lambda run: run.protocol.spontaneous_s, "spontaneous",
+          "spontaneous activity of the intact network"),
     Stage("spontaneous_nonrecurrent", proto.stage_spontaneous_nonrecurrent,
           (("previous", "train"), ("recurrent", "spontaneous_recurrent")),
-          (*_COMMON, "spontaneous_s", *_NONRECURRENT),
-          lambda p, _: p.spontaneous_s + p.nonrecurrent_settle_s, "spontaneous",
-          description="the non-recurrent control (E EPSPs replaced by external drive)"),
+          _reads(*_COMMON, "spontaneous_s", *_NONRECURRENT),
+          lambda run: run.protocol.spontaneous_s + run.protocol.nonrecurrent_settle_s, "spontaneous",
+          "the non-recurrent control (E EPSPs replaced by external drive)"),
     Stage("perturb_recurrent", proto.stage_perturb_recurrent,
-          (("previous", "spontaneous_recurrent"),), (*_COMMON, *_PERTURB),
-          lambda p, _: p.perturb_duration_s, "perturb",
-          description="weaken one assembly's within weights; follow recovery (intact)"),
+          (("previous", "spontaneous_recurrent"),), _reads(*_COMMON, *_PERTURB),
+          lambda run: run.protocol.perturb_duration_s, "perturb",
+          "weaken one assembly's within weights; follow recovery (intact)"),
     Stage("perturb_nonrecurrent", proto.stage_perturb_nonrecurrent,
-          (("previous", "spontaneous_nonrecurrent"),), (*_COMMON, *_PERTURB),
-          lambda p, _: p.perturb_duration_s, "perturb",
-          description="the same perturbation in the non-recurrent control"),
+          (("previous", "spontaneous_nonrecurrent"),), _reads(*_COMMON, *_PERTURB),
+          lambda run: run.protocol.perturb_duration_s, "perturb",
+          "the same perturbation in the non-recurrent control"),
     Stage("remap", proto.stage_remap, (("previous", "spontaneous_recurrent"),),
-          (*_COMMON, *_STIMULUS, "remap_repetitions", "remap_after_s"),
-          lambda p, _: _presentations(p, p.remap_repetitions) + p.remap_after_s, "remap",
-          description="train a new stimulus set; follow old and new assemblies"),
-    Stage("probe_before", proto.stage_probe, (("previous", "simulate"),), _COMMON,
-          _probe_seconds, "probe", uses_record=False, uses_probe=True,
-          description="probe statistics of the untrained network"),
-    Stage("probe_after", proto.stage_probe, (("previous", "train"),), _COMMON,
-          _probe_seconds, "probe", uses_record=False, uses_probe=True,
-          description="probe statistics of the trained network"),
+          _reads(*_COMMON, *_STIMULUS, "remap_repetitions", "remap_after_s"),
+          lambda run: (_presentations(run.protocol, run.protocol.remap_repetitions)
+                       + run.protocol.remap_after_s), "remap",
+          "train a new stimulus set; follow old and new assemblies"),
+    Stage("probe_before", proto.stage_probe, (("previous", "simulate"),),
+          _reads(*_COMMON, record=False, probe=True),
+          lambda run: _probe_seconds(run.protocol, run.probe), "probe",
+          "probe statistics of the untrained network"),
+    Stage("probe_after", proto.stage_probe, (("previous", "train"),),
+          _reads(*_COMMON, record=False, probe=True),
+          lambda run: _probe_seconds(run.protocol, run.probe), "probe",
+          "probe statistics of the trained network"),
 )
-STAGES: dict[str, Stage] = {stage.name: stage for stage in STAGE_TABLE}
-FULL_CHAIN = ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent",
-              "perturb_recurrent", "perturb_nonrecurrent", "remap")
+STAGES: dict[str, Stage] = table_index(STAGE_TABLE)
+ANALYZE_READS = tuple(f"analysis.{k}" for k in ANALYSIS_KEYS)
+"""The settings the per-run analysis declares besides the stages it reads."""
+
+CHAIN_ENDS = {
+    "full": ("perturb_recurrent", "perturb_nonrecurrent", "remap"),
+    "control": ("spontaneous_nonrecurrent",),
+    "short": ("spontaneous_recurrent",),
+}
+"""The last stages of each kind of run; the chains follow from the table."""
+PROBE_ENDS = ("probe_before", "probe_after")
+FULL_CHAIN = chain(STAGES, CHAIN_ENDS["full"])
 """Every stage of the full chain, each after the stages it reads."""
-SHORT_CHAIN = ("simulate", "train", "spontaneous_recurrent")
+SHORT_CHAIN = chain(STAGES, CHAIN_ENDS["short"])
 """Stages of runs whose rule is in ``short_chain_rules`` (ablations that show what breaks)."""
-CONTROL_CHAIN = (*SHORT_CHAIN, "spontaneous_nonrecurrent")
+CONTROL_CHAIN = chain(STAGES, CHAIN_ENDS["control"])
 """Stages of runs whose rule is in ``control_chain_rules``: intact vs non-recurrent (Fig. 5b)."""
-PROBE_CHAIN = ("probe_before", "probe_after")
-"""Probe stages, added to the full chain when ``probe.enabled``."""
+
+
+def protocol_keys(stage: str) -> tuple[str, ...]:
+    """The ``assemblies.protocol`` fields a stage declares."""
+    return tuple(k.split(".", 1)[1] for k in STAGES[stage].settings if k.startswith("protocol."))
+
+
+def stage_reads(stage: str, key: str) -> bool:
+    """True when the store of ``stage`` (``analyze`` included) depends on the setting ``key``."""
+    if stage == "analyze":
+        return declares(ANALYZE_READS, key) or any(reads(STAGES, s, key) for s in STAGES)
+    return reads(STAGES, stage, key)
 
 
 # ---------------------------------------------------------------------------------- per run
@@ -135,7 +147,7 @@ PROBE_CHAIN = ("probe_before", "probe_after")
 class RunSettings:
     """Everything one run of the sweep needs, resolved and validated once."""
 
-    point: SweepPoint
+    point: Point
     network: NetworkParams
     protocol: Protocol
     record: RecordSettings
@@ -148,16 +160,25 @@ class RunSettings:
     def run_id(self) -> str:
         return self.point.run_id
 
+    def stage_point(self, stage: str) -> Point:
+        """The point as ``stage`` sees it: only the axes its store depends on."""
+        return self.point.restrict(lambda key: stage_reads(stage, key))
 
-def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
+    def store_id(self, stage: str) -> str:
+        """The folder of this run's ``stage`` store: shared by points that differ only in axes
+        the stage does not read."""
+        return self.stage_point(stage).run_id
+
+
+def run_settings(section: Mapping[str, Any], point: Point) -> RunSettings:
     """Resolve and validate one sweep point of the (schema-validated) ``assemblies`` section.
 
     Raises :class:`ParameterError` naming the key: parameters of the network, protocol timing on
     the time step, the probe protocol.
     """
-    protocol = proto.protocol_from_config(section, point.rule)
-    record = proto.record_from_config(section)
-    network = proto.network_params(section, point)
+    protocol = conf.protocol_from_config(section, point.rule, point)
+    record = conf.record_from_config(section, point)
+    network = conf.network_params(section, point)
     _keys_under("assemblies", record.spec().validate, network.dt_ms)
     _check_on_grid(protocol, ("warmup_s", "stimulus_on_s", "stimulus_off_s", "spontaneous_s",
                               "nonrecurrent_settle_s", "perturb_at_s", "perturb_duration_s",
@@ -170,7 +191,7 @@ def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
         raise ParameterError("assemblies.protocol.perturb_at_s must be <= perturb_duration_s")
     probe = None
     if section.get("probe", {}).get("enabled", False):
-        probe = proto.probe_settings(section)
+        probe = conf.probe_settings(section, point)
         _keys_under("assemblies", probe.validate, network.dt_ms)
     short, control = section.get("short_chain_rules", ()), section.get("control_chain_rules", ())
     if point.rule in short and point.rule in control:
@@ -181,32 +202,56 @@ def run_settings(section: Mapping[str, Any], point: SweepPoint) -> RunSettings:
     elif point.rule in control:
         stages = CONTROL_CHAIN
     else:
-        stages = FULL_CHAIN + (PROBE_CHAIN if probe is not None else ())
+        stages = chain(STAGES, CHAIN_ENDS["full"] + (PROBE_ENDS if probe is not None else ()))
+    analysis = {**section.get("analysis", {}), **conf.point_values(point, "analysis")}
     return RunSettings(point=point, network=network, protocol=protocol, record=record,
-                       probe=probe, analysis=dict(section.get("analysis", {})),
+                       probe=probe, analysis=analysis,
                        resources=dict(section.get("resources", {})), stages=stages)
 
 
 def sweep_settings(section: Mapping[str, Any]) -> dict[str, RunSettings]:
-    """Every run of the section by run id, in table order; validates the section first."""
+    """Every run of the section by run id, in table order; validates the section first.
+
+    A point whose settings are invalid is an error naming the key and the point."""
     check_section(section)
-    return {point.run_id: run_settings(section, point) for point in sweep_points(section)}
+    runs = {}
+    for point in sweep_points(section):
+        try:
+            runs[point.run_id] = run_settings(section, point)
+        except ParameterError as err:
+            raise ParameterError(f"{err} (in the sweep point {point.run_id})", key=err.key) from None
+    return runs
+
+
+def stage_stores(runs: Mapping[str, RunSettings]) -> dict[str, dict[str, RunSettings]]:
+    """For every stage, its stores by folder (:meth:`RunSettings.store_id`) and a run that reads
+    each; runs sharing a folder share the stage's params (checked: a stage table that forgot a
+    setting would otherwise mix two results in one store)."""
+    out: dict[str, dict[str, RunSettings]] = {stage: {} for stage in STAGES}
+    for run in runs.values():
+        for stage in run.stages:
+            first = out[stage].setdefault(run.store_id(stage), run)
+            if first is not run and stage_params(first, stage) != stage_params(run, stage):
+                raise ParameterError(
+                    f"runs {first.run_id} and {run.run_id} share the {stage} store "
+                    f"{run.store_id(stage)} but not its settings; the stage table misses a "
+                    "setting the stage reads")
+    return out
 
 
 def check_section(section: Mapping[str, Any]) -> None:
     """Validate everything the schema cannot, naming the key from ``assemblies.``.
 
-    The network overrides on their own (the sweep silently replaces some of them, so a bad value
-    there would otherwise pass), every sweep point's resolved settings, and the time grids of the
-    rate maps and the dt check. Called by the workflow before any job runs.
+    The network overrides on their own (the sweep replaces some of them, so a bad value there
+    would otherwise pass) and the time grids of the rate maps and the dt check. Every sweep
+    point's resolved settings are checked by :func:`sweep_settings`. Called by the workflow
+    before any job runs.
     """
     overrides = copy.deepcopy(dict(section.get("network", {})))
     network = NetworkParams.from_dict(overrides, where="assemblies.network")
     for rule in section.get("rule_network", {}):  # also for rules the sweep does not run
-        own, where = proto.network_overrides(section, rule)
+        own, where = conf.network_overrides(section, rule)
         NetworkParams.from_dict(own, where=where)
-    for point in sweep_points(section):
-        run_settings(section, point)
     rate_maps = section.get("rate_dependence", {})
     if rate_maps.get("enabled", False):
         _check_on_grid(rate_maps, ("warmup_s", "window_s"), network.dt_ms,
@@ -258,16 +303,18 @@ def _plain(value: Any) -> Any:
 
 
 def stage_params(run: RunSettings, stage: str) -> str:
-    """The settings that change ``stage``'s store for this run, as stable JSON (a rule's params)."""
+    """The settings that change ``stage``'s store for this run, as stable JSON (a rule's params).
+
+    ``sweep`` holds the values that name the stage's store (:meth:`RunSettings.store_id`)."""
     spec = STAGES[stage]
     settings: dict[str, Any] = {
-        "sweep": run.point.as_dict(),
+        "sweep": run.stage_point(stage).visible(),
         "network": network_settings(run.network),
-        "protocol": {key: getattr(run.protocol, key) for key in spec.protocol_keys},
+        "protocol": {key: getattr(run.protocol, key) for key in protocol_keys(stage)},
     }
-    if spec.uses_record:
+    if any(declares(spec.settings, f"record.{key}") for key in RECORD_KEYS):
         settings["record"] = {key: getattr(run.record, key) for key in RECORD_KEYS}
-    if spec.uses_probe:
+    if declares(spec.settings, "probe.n_trials"):
         settings["probe"] = dataclasses.asdict(run.probe)
     return _json(settings)
 
@@ -291,7 +338,7 @@ def network_settings(network: NetworkParams) -> dict[str, Any]:
 
 def analysis_params(run: RunSettings) -> str:
     """The settings that change analyze.zarr for this run (JSON)."""
-    return _json({"sweep": run.point.as_dict(),
+    return _json({"sweep": run.point.visible(),
                   "analysis": {key: run.analysis[key] for key in ANALYSIS_KEYS}})
 
 
@@ -307,72 +354,20 @@ def resources_for(run: RunSettings, stage: str) -> dict[str, int]:
     synapses = c.effective_p_connect * c.n_neurons**2
     mem = res.get("mem_mb_base", 1000) + res.get("mem_mb_per_million_synapses", 120.0) * synapses / 1e6
     spec = STAGES[stage]
-    sim_s = spec.sim_seconds(run.protocol, run.probe)
+    sim_s = spec.cost(run)
     per_sim_s = res.get("wall_s_per_sim_s_at_5000", 2.0) * synapses / (0.2 * 5000**2)
-    if run.network.plasticity.ee_rule == "calcium" and not spec.uses_probe:
+    if run.network.plasticity.ee_rule == "calcium" and "probe" not in spec.settings:
         per_sim_s *= res.get("calcium_wall_factor", 3.0)
     runtime = res.get("runtime_min_base", 10) + sim_s * per_sim_s / 60.0
     return {"mem_mb": int(mem), "runtime": int(np.ceil(runtime))}
 
 
-# ---------------------------------------------------------------------------------- per stage
-class DeclaredSettings:
-    """Read-only settings that answer only the fields a stage declares; others raise."""
-
-    def __init__(self, values: Mapping[str, Any], where: str) -> None:
-        object.__setattr__(self, "_values", dict(values))
-        object.__setattr__(self, "_where", where)
-
-    def __getattr__(self, name: str) -> Any:
-        values = object.__getattribute__(self, "_values")
-        if name in values:
-            return values[name]
-        where = object.__getattribute__(self, "_where")
-        raise AttributeError(
-            f"{where}.{name} is read but not declared; add it to the stage's row in "
-            "homeoplastic.assemblies.stages.STAGE_TABLE so that its rule reruns when it changes")
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("stage settings are read-only")
-
-
-@dataclass(frozen=True)
-class StageContext:
-    """What a stage function receives: its declared settings, resolved, and nothing else."""
-
-    stage: str
-    point: SweepPoint
-    network: NetworkParams
-    protocol: DeclaredSettings
-    record: RecordSettings
-    probe: ProbeSettings | None
-    provenance: dict[str, Any] = field(repr=False)
-
-    @property
-    def store_stage(self) -> str:
-        return STAGES[self.stage].store_stage
-
-    @classmethod
-    def from_params(cls, stage: str, params: str | Mapping[str, Any], *,
-                    chunk_s: float | None = None,
-                    checkpoint_every_s: float | None = None) -> StageContext:
-        """Rebuild a stage's context from :func:`stage_params` (and the operational settings)."""
-        if stage not in STAGES:
-            raise ParameterError(f"stage = {stage!r} is unknown; allowed: {list(STAGES)}")
-        settings = json.loads(params) if isinstance(params, str) else dict(params)
-        operational = {key: value for key, value in
-                       (("chunk_s", chunk_s), ("checkpoint_every_s", checkpoint_every_s))
-                       if value is not None}
-        record = RecordSettings(**settings.get("record", {}), **operational)
-        probe = ProbeSettings.from_dict(settings["probe"]) if "probe" in settings else None
-        return cls(stage=stage, point=SweepPoint.from_mapping(settings["sweep"]),
-                   network=NetworkParams.from_dict(settings["network"]),
-                   protocol=DeclaredSettings(settings["protocol"], f"assemblies.protocol ({stage})"),
-                   record=record, probe=probe, provenance={"assemblies": settings})
+STOPPED = ("aborted", "nonfinite", "skipped")
+"""Statuses of a store that stopped its run: the stages after it do not simulate."""
 
 
 def store_status(path: str) -> tuple[str, str]:
-    """(status, reason) of a stage store: completed, aborted (rate guard) or skipped."""
+    """(status, reason) of a stage store: completed, aborted (rate guard), nonfinite or skipped."""
     attrs = open_store(path).attrs
     status = str(attrs.get("status", "completed"))
     if status == "aborted":
@@ -381,6 +376,8 @@ def store_status(path: str) -> tuple[str, str]:
                 f"{reason.get('checker', '?')} {reason.get('metric', '')} = "
                 f"{reason.get('value', float('nan')):.4g} outside {reason.get('bounds_hz', '?')} Hz")
         return status, text
+    if status == "nonfinite":
+        return status, f"{attrs.get('stage', '?')} stopped: a state variable became non-finite"
     return status, str(attrs.get("skipped_because", ""))
 
 
@@ -389,30 +386,50 @@ def _log(message: str) -> None:
 
 
 def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, str], output: str,
-              *, chunk_s: float | None = None, checkpoint_every_s: float | None = None) -> str:
-    """Run one stage of one run and write its store; returns its status.
+              *, chunk_s: float | None = None,
+              checkpoint_every_s: float | None = None) -> StageOutcome:
+    """Run one stage of one run and write its store; returns its status (and why).
 
     A stage whose input was stopped by the rate guard (or itself skipped) does not simulate: it
     writes a store with ``status: skipped`` and the reason, so a stopped run says so everywhere.
+    ``chunk_s`` and ``checkpoint_every_s`` change how it runs, not its store.
     """
-    ctx = StageContext.from_params(stage, params, chunk_s=chunk_s,
+    if stage not in STAGES:
+        raise ParameterError(f"stage = {stage!r} is unknown; allowed: {list(STAGES)}")
+    ctx = StageContext.from_params(stage, STAGES[stage].stage_attr, params, chunk_s=chunk_s,
                                    checkpoint_every_s=checkpoint_every_s)
     _log(f"{stage} {ctx.point.run_id}: start")
+    write_point(output, ctx.point.as_dict())
     for name, path in inputs.items():
         status, reason = store_status(path)
-        if status in ("aborted", "skipped"):
-            because = reason or f"input {name} was skipped"
+        if status in STOPPED:
+            because = reason or f"input {name} ended {status}"
             _write_skipped(ctx, output, because)
             _log(f"{stage} {ctx.point.run_id}: SKIPPED, not simulated: {because}")
-            return "skipped"
+            return StageOutcome("skipped", str(output), because)
     rec = STAGES[stage].run(ctx, inputs, output)
     if rec is not None and rec.status != "completed":
         status, reason = store_status(output)
         _log(f"{stage} {ctx.point.run_id}: STOPPED EARLY ({status}): {reason}")
-        return status
+        return StageOutcome(status, str(output), reason)
     _log(f"{stage} {ctx.point.run_id}: completed"
          + (f", E rate {_mean_rate(output):.2f} Hz" if rec is not None else ""))
-    return "completed"
+    return StageOutcome("completed", str(output))
+
+
+def write_point(output: str, values: Mapping[str, Any]) -> None:
+    """``point.yaml`` beside a store: the values that name its folder (the run id's content, in
+    full where the id is shortened to a hash). Every store in one folder has the same."""
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(output).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".point.yaml.{os.getpid()}"
+    tmp.write_text(yaml.safe_dump({"run": folder.name, "point": dict(values)}, sort_keys=False))
+    os.replace(tmp, folder / "point.yaml")
 
 
 def _mean_rate(path: str) -> float:

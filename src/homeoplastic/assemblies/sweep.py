@@ -1,91 +1,114 @@
-"""The sweep of the spiking model as one table of runs, each row a :class:`SweepPoint`.
+"""The sweep of the spiking model: one :class:`homeoplastic.sweep.Point` per run.
 
-The table is the union of the product of ``assemblies.sweep`` and of each ``extra_sweeps`` block
-(an axis a block leaves out takes ``sweep``'s values); a run named twice appears once, where it
-first appears. Run folders follow Snakemake's Paramspace convention, ``key~value`` joined by ``_``,
-so a path says which run it holds.
+The named axes are ``n_neurons`` (``network.connectivity.n_neurons``), ``rule`` (a variant of
+:data:`~homeoplastic.assemblies.settings.RULE_VARIANTS`), ``learning_speed``
+(``network.plasticity.learning_speed``) and ``seed``; they name every run, as they always have
+(``n_neurons~2000_rule~voltage_learning_speed~4_seed~1``). Any other settings key of the section
+is an axis too, written as its dotted key (``network.istdp.target_rate_hz``,
+``protocol.spontaneous_s``, ``record.rate_bin_ms``, ``probe.n_trials``,
+``analysis.reactivation_threshold_factor``); it names a run only where it differs from the value
+the config would run without it (see :mod:`homeoplastic.sweep`).
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
-import pandas as pd
+from homeoplastic.assemblies.params import NetworkParams, ParameterError
+from homeoplastic.assemblies.settings import (
+    Protocol,
+    RecordSettings,
+    network_params,
+    point_values,
+    probe_settings,
+    protocol_from_config,
+    record_from_config,
+)
+from homeoplastic.parameters import leaves, spec_of
+from homeoplastic.sweep import Axes, Point, expand, flatten
 
-from homeoplastic.assemblies.params import ParameterError
-from homeoplastic.config import sweep_value
-
-SWEEP_KEYS = ("n_neurons", "rule", "learning_speed", "seed")
-"""The axes of the spiking sweep, in the order they appear in run ids."""
+AXES = Axes(aliases={"n_neurons": "network.connectivity.n_neurons", "rule": "rule",
+                     "learning_speed": "network.plasticity.learning_speed", "seed": "seed"},
+            named=("n_neurons", "rule", "learning_speed", "seed"))
+"""The spiking sweep's named axes (always in a run id, in this order) and their settings keys."""
+SWEEP_KEYS = AXES.named
+"""The named axes, as the analysis stores' coordinates spell them."""
+SETTING_GROUPS = ("network", "protocol", "record", "probe", "analysis")
+"""The groups of the ``assemblies`` section whose keys may be swept."""
 MIN_NEURONS = 100
 """Smallest network the workflow (schema) and the CLI accept: below it the scaled network leaves
 the asynchronous balanced regime (N = 50 runs away to ~700 Hz)."""
 
-
-@dataclass(frozen=True)
-class SweepPoint:
-    """One run of the sweep: network size (cells), rule variant, learning speed (x paper), seed."""
-
-    n_neurons: int
-    rule: str
-    learning_speed: float
-    seed: int
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> SweepPoint:
-        return cls(n_neurons=int(values["n_neurons"]), rule=str(values["rule"]),
-                   learning_speed=float(values["learning_speed"]), seed=int(values["seed"]))
-
-    @property
-    def run_id(self) -> str:
-        """Paramspace-style folder name: ``n_neurons~2000_rule~voltage_learning_speed~4_seed~1``."""
-        return "_".join(f"{key}~{sweep_value(getattr(self, key))}" for key in SWEEP_KEYS)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+_ALIAS_PAIRS = tuple((key, alias) for alias, key in AXES.aliases.items())
+_NAMED_KEYS = tuple(AXES.aliases[name] for name in AXES.named)
 
 
-def _product(block: Mapping[str, Any], where: str) -> list[SweepPoint]:
-    rows: list[dict[str, Any]] = [{}]
-    for key in SWEEP_KEYS:
-        values = block.get(key)
-        if values is None:
-            raise ParameterError(f"{where}.{key} is missing")
-        rows = [{**row, key: value} for row in rows for value in values]
-    return [SweepPoint.from_mapping(row) for row in rows]
+def sweep_point(n_neurons: int, rule: str, learning_speed: float, seed: int,
+                **settings: Any) -> Point:
+    """One point of the spiking sweep from its named values and any other axes by dotted key
+    (``sweep_point(2000, "voltage", 4.0, 1)``). Other axes are named in the run id, as given."""
+    values = ((_NAMED_KEYS[0], int(n_neurons)), ("rule", str(rule)),
+              (_NAMED_KEYS[2], float(learning_speed)), ("seed", int(seed)))
+    return Point(values + tuple(sorted(settings.items())), _NAMED_KEYS, (), _ALIAS_PAIRS)
 
 
-def sweep_points(section: Mapping[str, Any]) -> list[SweepPoint]:
-    """Every run of the ``assemblies`` section, in table order, each once."""
-    sweep = section.get("sweep", {})
-    points = _product(sweep, "assemblies.sweep")
-    for index, block in enumerate(section.get("extra_sweeps", ())):
-        points += _product({**sweep, **block}, f"assemblies.extra_sweeps[{index}]")
-    return list(dict.fromkeys(points))
+def _named_point(named: Mapping[str, Any]) -> Point:
+    return Point(tuple((key, named[key]) for key in _NAMED_KEYS), _NAMED_KEYS, (), _ALIAS_PAIRS)
 
 
-def sweep_table(section: Mapping[str, Any]) -> pd.DataFrame:
-    """The runs as a table: one row per run, the sweep axes as columns, indexed by run id."""
-    points = sweep_points(section)
-    table = pd.DataFrame([p.as_dict() for p in points], columns=list(SWEEP_KEYS))
-    table.index = pd.Index([p.run_id for p in points], name="run")
-    return table
+def flat_settings(section: Mapping[str, Any], point: Point) -> dict[str, Any]:
+    """Every setting one run of the section resolves to, as dotted keys (``network.exc.c_pf``)."""
+    flat = flatten({"network": network_params(section, point).to_dict()})
+    flat.update(flatten({"protocol": dataclasses.asdict(
+        protocol_from_config(section, point.rule, point))}))
+    flat.update(flatten({"record": dataclasses.asdict(record_from_config(section, point))}))
+    flat.update(flatten({"probe": dataclasses.asdict(probe_settings(section, point))}))
+    flat.update(flatten({"analysis": {**section.get("analysis", {}),
+                                      **point_values(point, "analysis")}}))
+    return flat
 
 
-_RUN_ID = re.compile(
-    r"^n_neurons~(?P<n_neurons>\d+)_rule~(?P<rule>[A-Za-z0-9_]+)"
-    r"_learning_speed~(?P<learning_speed>[0-9.eE+-]+)_seed~(?P<seed>\d+)$"
-)
+def sweep_points(section: Mapping[str, Any]) -> list[Point]:
+    """Every run of the ``assemblies`` section, in table order, each once.
+
+    The union of the product of ``sweep`` and of each ``extra_sweeps`` block; an axis a block
+    leaves out takes ``sweep``'s values. An axis that is not a settings key of the section is an
+    error naming it.
+    """
+    for path, block in _blocks(section):
+        for key in block:
+            group = key.split(".")[0]
+            if "." in key and group not in SETTING_GROUPS:
+                raise ParameterError(f"{path}.{key}: unknown sweep axis; allowed: n_neurons, rule, "
+                                     f"learning_speed, seed or a key of {', '.join(SETTING_GROUPS)}",
+                                     key=f"{path}.{key}")
+    return expand(section, AXES, "assemblies",
+                  lambda named: flat_settings(section, _named_point(named)))
 
 
-def parse_run_id(text: str) -> SweepPoint:
-    """Inverse of :attr:`SweepPoint.run_id`, for tools that start from a run folder's name."""
-    match = _RUN_ID.match(text)
-    if match is None:
-        raise ParameterError(
-            f"run id {text!r} is not of the form "
-            "n_neurons~N_rule~RULE_learning_speed~S_seed~K")
-    return SweepPoint.from_mapping(match.groupdict())
+def _blocks(section: Mapping[str, Any]):
+    yield "assemblies.sweep", section.get("sweep", {}) or {}
+    for index, block in enumerate(section.get("extra_sweeps", ()) or ()):
+        yield f"assemblies.extra_sweeps[{index}]", block
+
+
+_UNIT_SOURCES = {"network": NetworkParams, "protocol": Protocol, "record": RecordSettings}
+
+
+def axis_unit(key: str) -> str:
+    """The unit of an axis from its parameter's declaration (``1`` when it declares none)."""
+    if key in ("n_neurons", _NAMED_KEYS[0]):
+        return "cells"
+    group, _, rest = key.partition(".")
+    cls = _UNIT_SOURCES.get(group)
+    if cls is None and group == "probe":
+        from homeoplastic.assemblies.experiments.probe import ProbeSettings
+
+        cls = ProbeSettings
+    if cls is not None:
+        for dotted, f, _ in leaves(cls):
+            if dotted == rest:
+                return spec_of(f).unit or "1"
+    return "1"

@@ -16,6 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from homeoplastic.assemblies.runs import assembly_members
 from homeoplastic.figures import DPI, subplots
+from homeoplastic.figures.panels import draw_panels
 from homeoplastic.store import open_store
 
 STAGE_COLOURS = {"simulate": "0.5", "train": "tab:orange", "spontaneous_recurrent": "tab:blue",
@@ -161,67 +162,11 @@ def _say_what_is_missing(axes, paths: Mapping[str, str | Path]) -> None:
         ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4")
 
 
-def sweep_summary(ds: xr.Dataset) -> Figure:
-    """Weight ratio, post-training rate and maintenance against network size and learning speed.
-
-    ``ds`` has dims (n_neurons, rule, learning_speed, seed) from ``open_sweep``; lines are rules
-    (and learning speeds or sizes), shaded bands the range over seeds. The maintenance panel
-    draws the intact network (solid) and the non-recurrent control (dashed) on one scale.
-    """
-    panels = [
-        ("within/between after training [1]", (("ratio_after_training", "-", ""),)),
-        ("within/between after spontaneous activity [1]", (("ratio_end_recurrent", "-", ""),)),
-        ("E rate after training [Hz]", (("rate_exc_post_training_hz", "-", ""),)),
-        ("within-weight change, spontaneous [%]",
-         (("w_within_change_recurrent", "-", ", intact"),
-          ("w_within_change_nonrecurrent", "--", ", control"))),
-    ]
-    panels = [(label, tuple(v for v in variables if v[0] in ds)) for label, variables in panels]
-    panels = [p for p in panels if p[1]]
-    fig, axes = subplots(2, max(len(panels), 1), figsize=(3.3 * max(len(panels), 1), 7.2),
-                             constrained_layout=True, squeeze=False)
-    for col, (ylabel, variables) in enumerate(panels):
-        for row, (x_dim, line_dim) in enumerate((("n_neurons", "learning_speed"),
-                                                 ("learning_speed", "n_neurons"))):
-            ax = axes[row, col]
-            for k, (name, ls, suffix) in enumerate(variables):
-                da = ds[name] * (100.0 if "change" in name else 1.0)
-                lines = [(rule, line, da.sel(rule=rule, **{line_dim: line}))
-                         for rule in da.rule.values for line in da[line_dim].values]
-                # extra_sweeps need not fill the full product: draw the lines that vary along x
-                # (single points of the rule comparison are in the experiments figure)
-                swept = [item for item in lines
-                         if int(np.isfinite(item[2]).any("seed").sum()) >= 2]
-                for j, (rule, line, sel) in enumerate(swept or lines):
-                    if not np.isfinite(sel.values).any():
-                        continue
-                    mean = sel.mean("seed")
-                    lo, hi = sel.min("seed"), sel.max("seed")
-                    x = sel[x_dim].values
-                    (handle,) = ax.plot(x, mean, marker="o", ls=ls, color=f"C{j}",
-                                        label=f"{rule}, {line_dim.replace('_', ' ')} {line:g}"
-                                              f"{suffix}")
-                    ax.fill_between(x, lo, hi, color=handle.get_color(), alpha=0.2)
-                    if "run_completed" in ds:  # runs the rate guard stopped: a red cross
-                        done = ds.run_completed.sel(rule=rule, **{line_dim: line})
-                        bad = (done == 0).any("seed").values & np.isfinite(mean.values)
-                        if bad.any():
-                            ax.scatter(x[bad], mean.values[bad], marker="x", s=80,
-                                       color="tab:red", zorder=5,
-                                       label="stopped by the rate guard" if k == 0 else None)
-            x_values = ds[x_dim].values
-            ax.set_xlabel({"n_neurons": "network size N [cells]",
-                           "learning_speed": "learning speed [1]"}[x_dim])
-            ax.set_ylabel(ylabel)
-            ax.set_xticks(x_values, [f"{v:g}" for v in x_values])
-            if len(variables) > 1 or "change" in variables[0][0]:
-                ax.axhline(0.0, color="0.6", lw=0.8)  # no change
-            else:
-                ax.set_ylim(0.0, 1.15 * ax.get_ylim()[1])  # ratios and rates: differences to scale
-            ax.legend(fontsize=7)
-    fig.suptitle("assembly sweep (bands: range over seeds; red crosses: runs the rate guard "
-                 "stopped)", fontsize=10)
-    return fig
+def sweep_summary(ds: xr.Dataset, panels: list[Mapping]) -> Figure:
+    """The sweep figure: the config's panels (``assemblies.figures.panels``) over the axes of
+    ``ds`` (from ``open_sweep``), each point the mean over seeds with its 95 % CI and n."""
+    return draw_panels(ds, panels, title="assembly sweep (bands: 95 % CI over seeds; n: seeds; "
+                                         "red crosses: a run the rate guard stopped)")
 
 
 def _one_run_per_rule(analyses: Mapping[str, xr.Dataset]) -> dict[str, xr.Dataset]:
@@ -353,12 +298,12 @@ def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Ma
     fig.savefig(out_png, dpi=DPI)
 
 
-def save_sweep_summary(analysis_paths: list[str], out_png: str) -> None:
-    """Workflow entry: open every run's analyze store as one dataset, draw, save."""
+def save_sweep_summary(analysis_paths: list[str], out_png: str, panels: list[Mapping]) -> None:
+    """Workflow entry: open every run's analyze store as one dataset (axes from the stores),
+    draw the configured panels, save."""
     from homeoplastic.store import open_sweep
 
-    ds = open_sweep(analysis_paths, sweep_keys=("n_neurons", "rule", "learning_speed", "seed"),
-                    scalars_only=True)
-    fig = sweep_summary(ds)
+    ds = open_sweep(analysis_paths, scalars_only=True)
+    fig = sweep_summary(ds, panels)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=DPI)
