@@ -18,7 +18,7 @@ import yaml
 from snakemake.utils import update_config
 
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
-from homeoplastic.assemblies.protocol import network_params
+from homeoplastic.assemblies.settings import network_params
 from homeoplastic.assemblies.stages import check_section
 from homeoplastic.assemblies.sweep import sweep_points
 from homeoplastic.config import load_schema, validate

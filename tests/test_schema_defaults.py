@@ -15,7 +15,7 @@ import pytest
 from homeoplastic.assemblies.experiments.dt_check import DtCheckSettings
 from homeoplastic.assemblies.experiments.probe import ProbeSettings
 from homeoplastic.assemblies.experiments.rate_dependence import RateMapSettings
-from homeoplastic.assemblies.protocol import Protocol, RecordSettings
+from homeoplastic.assemblies.settings import Protocol, RecordSettings
 from homeoplastic.balancing.experiments import RNNSetup, SweepPoint
 from homeoplastic.balancing.rnn import TrainConfig
 from homeoplastic.balancing.stages import RNN_SETUP_KEYS, StageContext, rnn_setup, train_config

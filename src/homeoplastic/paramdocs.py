@@ -67,7 +67,7 @@ def _assemblies(name: str) -> Callable[[], type]:
         from homeoplastic.assemblies.experiments.probe import ProbeSettings
         from homeoplastic.assemblies.experiments.rate_dependence import RateMapSettings
         from homeoplastic.assemblies.params import NetworkParams
-        from homeoplastic.assemblies.protocol import Protocol, RecordSettings
+        from homeoplastic.assemblies.settings import Protocol, RecordSettings
 
         return {"network": NetworkParams, "protocol": Protocol, "record": RecordSettings,
                 "probe": ProbeSettings, "rate_dependence": RateMapSettings,

@@ -10,13 +10,13 @@ import pytest
 
 from homeoplastic.analysis import variants as var
 from homeoplastic.assemblies.params import ParameterError
-from homeoplastic.assemblies.sweep import SweepPoint
+from homeoplastic.assemblies.sweep import sweep_point
 from homeoplastic.config import load_schema, validate
 from homeoplastic.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = load_schema(ROOT / "workflow/schemas/assemblies.schema.yaml")
-POINT = SweepPoint(500, "calcium", 4.0, 1)
+POINT = sweep_point(500, "calcium", 4.0, 1)
 
 
 def _section() -> dict:

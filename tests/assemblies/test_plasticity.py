@@ -346,7 +346,8 @@ def test_istdp_without_bounds_passes_both_bounds_but_not_zero():
 
 
 def test_nonrecurrent_control_removes_istdp_bounds_by_default():
-    from homeoplastic.assemblies.protocol import Protocol, nonrecurrent_params
+    from homeoplastic.assemblies.protocol import nonrecurrent_params
+    from homeoplastic.assemblies.settings import Protocol
 
     params = quiet_sim().params
     assert params.plasticity.istdp_bounded

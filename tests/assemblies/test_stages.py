@@ -24,7 +24,7 @@ from homeoplastic.assemblies.stages import (
     stage_params,
     sweep_settings,
 )
-from homeoplastic.assemblies.sweep import SweepPoint, sweep_table
+from homeoplastic.assemblies.sweep import sweep_point
 from homeoplastic.config import load_schema, validate
 from homeoplastic.store import open_store
 
@@ -55,21 +55,20 @@ def test_the_table_is_a_graph_each_stage_after_what_it_reads():
     assert tuple(s for s in seen if s in FULL_CHAIN) == FULL_CHAIN
 
 
-def test_sweep_table_and_settings_agree_one_row_per_run():
+def test_sweep_settings_one_per_run_by_run_id():
     section = _section()
-    table = sweep_table(section)
     settings = sweep_settings(section)
-    assert list(table.index) == list(settings) and len(table) == 2
-    assert table.loc["n_neurons~200_rule~voltage_learning_speed~1_seed~2", "seed"] == 2
+    assert len(settings) == 2
+    assert settings["n_neurons~200_rule~voltage_learning_speed~1_seed~2"].point.seed == 2
     run = settings["n_neurons~200_rule~voltage_learning_speed~1_seed~1"]
-    assert run.point == SweepPoint(200, "voltage", 1.0, 1)
+    assert run.point == sweep_point(200, "voltage", 1.0, 1)
     assert run.network.connectivity.n_neurons == 200 and run.stages == FULL_CHAIN
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_stage_params_rebuild_the_same_network(stage):
     section = {**_section(), "probe": {"enabled": True, "n_trials": 2, "on_s": 0.1, "pre_s": 0.2}}
-    run = run_settings(validate(section, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+    run = run_settings(validate(section, SCHEMA, where="assemblies"), sweep_point(200, "voltage", 1.0, 1))
     ctx = StageContext.from_params(stage, stage_params(run, stage))
     assert ctx.network == run.network
     for key in STAGES[stage].protocol_keys:
@@ -77,18 +76,18 @@ def test_stage_params_rebuild_the_same_network(stage):
 
 
 def test_params_of_a_stage_change_exactly_with_its_own_settings():
-    point = SweepPoint(200, "voltage", 1.0, 1)
+    point = sweep_point(200, "voltage", 1.0, 1)
     base = run_settings(_section(), point)
     longer = run_settings(_section(spontaneous_s=0.4), point)
     changed = {s for s in STAGES if s not in ("probe_before", "probe_after")
                if stage_params(base, s) != stage_params(longer, s)}
     assert changed == {"spontaneous_recurrent", "spontaneous_nonrecurrent"}
-    other_seed = run_settings(_section(), SweepPoint(200, "voltage", 1.0, 2))
+    other_seed = run_settings(_section(), sweep_point(200, "voltage", 1.0, 2))
     assert json.loads(stage_params(other_seed, "train"))["sweep"]["seed"] == 2
 
 
 def test_a_stage_cannot_read_a_setting_its_row_does_not_declare():
-    run = run_settings(_section(), SweepPoint(200, "voltage", 1.0, 1))
+    run = run_settings(_section(), sweep_point(200, "voltage", 1.0, 1))
     ctx = StageContext.from_params("simulate", stage_params(run, "simulate"))
     assert ctx.protocol.warmup_s == 0.3
     with pytest.raises(AttributeError, match=r"spontaneous_s is read but not declared"):
@@ -96,7 +95,7 @@ def test_a_stage_cannot_read_a_setting_its_row_does_not_declare():
 
 
 def test_resources_grow_with_the_seconds_a_stage_simulates():
-    point = SweepPoint(5000, "voltage", 1.0, 1)
+    point = sweep_point(5000, "voltage", 1.0, 1)
     short = run_settings(_section(spontaneous_s=10.0), point)
     long = run_settings(_section(spontaneous_s=1000.0), point)
     # 990 s more at the configured 2 s of wall per simulated second at N = 5000: 33 minutes more
@@ -108,13 +107,13 @@ def test_resources_grow_with_the_seconds_a_stage_simulates():
 def test_a_guard_stop_skips_every_later_stage_and_analyze_says_why(tmp_path, capsys):
     section = _section()
     section["network"]["guard"] = {"rate_max_hz": 0.2, "start_s": 0.1, "tau_s": 0.05}
-    run = run_settings(validate(section, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+    run = run_settings(validate(section, SCHEMA, where="assemblies"), sweep_point(200, "voltage", 1.0, 1))
     assert NetworkParams.from_dict(run.network.to_dict()) == run.network
     stores = {}
     for stage in ("simulate", "train", "spontaneous_recurrent"):
         inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
         stores[stage] = str(tmp_path / f"{stage}.zarr")
-        status = run_stage(stage, stage_params(run, stage), inputs, stores[stage])
+        status = run_stage(stage, stage_params(run, stage), inputs, stores[stage]).status
         assert status == ("aborted" if stage == "simulate" else "skipped"), stage
     err = capsys.readouterr().err
     assert "simulate" in err and "STOPPED EARLY" in err and "rate_band" in err
@@ -141,12 +140,12 @@ def test_a_guard_stop_skips_every_later_stage_and_analyze_says_why(tmp_path, cap
 def test_the_control_stores_its_settle_against_the_targets_without_istdp_bounds(tmp_path):
     """The control settles (E->E frozen) with iSTDP unbounded, and its store says how close the E
     cells came to their targets; analyze turns that into the summary's rate-match quantity."""
-    run = run_settings(_section(nonrecurrent_settle_s=0.25), SweepPoint(200, "voltage", 1.0, 1))
+    run = run_settings(_section(nonrecurrent_settle_s=0.25), sweep_point(200, "voltage", 1.0, 1))
     stores = {}
     for stage in ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent"):
         inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
         stores[stage] = str(tmp_path / f"{stage}.zarr")
-        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]) == "completed"
+        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]).status == "completed"
     control = open_store(stores["spontaneous_nonrecurrent"])
     assert control.attrs["settle_s"] == pytest.approx(0.25)
     settle = open_store(stores["spontaneous_nonrecurrent"], group="settle")
@@ -192,11 +191,11 @@ def test_rule_protocol_changes_only_that_rules_runs():
 
 def test_control_chain_rules_stop_after_the_control():
     section = {**_section(), "control_chain_rules": ["voltage"]}
-    run = run_settings(validate(section, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+    run = run_settings(validate(section, SCHEMA, where="assemblies"), sweep_point(200, "voltage", 1.0, 1))
     assert run.stages == CONTROL_CHAIN == (*SHORT_CHAIN, "spontaneous_nonrecurrent")
     both = {**section, "short_chain_rules": ["voltage"]}
     with pytest.raises(ParameterError, match="short_chain_rules and control_chain_rules"):
-        run_settings(validate(both, SCHEMA, where="assemblies"), SweepPoint(200, "voltage", 1.0, 1))
+        run_settings(validate(both, SCHEMA, where="assemblies"), sweep_point(200, "voltage", 1.0, 1))
 
 
 def test_rule_network_changes_only_that_rules_runs():
@@ -228,7 +227,7 @@ def test_params_hold_only_the_e_to_e_rule_a_run_uses(rule):
     groups = {"vstdp": {"tau_x_ms": 16.0}, "triplet": {"tau_x_ms": 99.0},
               "calcium": {"gamma_p": 7.0}}
     own = {"voltage": "vstdp", "triplet": "triplet", "calcium": "calcium"}.get(rule)
-    point = SweepPoint(200, rule, 1.0, 1)
+    point = sweep_point(200, rule, 1.0, 1)
     base = run_settings(_section(), point)
     for group, change in groups.items():
         section = {**_section(), "network": {"connectivity": {"size_scaling": "mean_input"},
@@ -286,18 +285,18 @@ def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tm
     one: the cut's recovery reads the weights through a reference taken before the run, which a
     resume must keep valid (it writes the checkpoint's state into the simulation's arrays)."""
 
-    run = run_settings(_section(perturb_duration_s=0.5), SweepPoint(200, "voltage", 1.0, 1))
+    run = run_settings(_section(perturb_duration_s=0.5), sweep_point(200, "voltage", 1.0, 1))
     stores = {}
     for stage in ("simulate", "train", "spontaneous_recurrent"):
         inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
         stores[stage] = str(tmp_path / f"{stage}.zarr")
-        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]) == "completed"
+        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]).status == "completed"
     inputs = {name: stores[source] for name, source in STAGES["perturb_recurrent"].inputs}
     params = stage_params(run, "perturb_recurrent")
     whole = tmp_path / "whole" / "perturb_recurrent.zarr"
     whole.parent.mkdir()
     assert run_stage("perturb_recurrent", params, inputs, str(whole),
-                     checkpoint_every_s=0.1) == "completed"
+                     checkpoint_every_s=0.1).status == "completed"
 
     resumed = tmp_path / "resumed" / "perturb_recurrent.zarr"
     resumed.parent.mkdir()
@@ -305,7 +304,7 @@ def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tm
     _kill_at_checkpoint(monkeypatch, 3, lambda: run_stage(
         "perturb_recurrent", params, inputs, str(resumed), checkpoint_every_s=0.1))
     assert run_stage("perturb_recurrent", params, inputs, str(resumed),
-                     checkpoint_every_s=0.1) == "completed"
+                     checkpoint_every_s=0.1).status == "completed"
     a, b = open_store(str(whole)).attrs, open_store(str(resumed)).attrs
     for key in ("w_perturbed_before_pf", "w_perturbed_after_pf", "w_perturbed_final_pf",
                 "recovery_fraction"):
@@ -326,14 +325,14 @@ def test_a_probe_resumed_from_its_checkpoint_stores_what_an_uninterrupted_one_do
                                        "gain_rates_hz": [1000.0], "gain_n_trials": 1,
                                        "completion_n_trials": 1}}
     run = run_settings(validate(section, SCHEMA, where="assemblies"),
-                       SweepPoint(200, "voltage", 1.0, 1))
+                       sweep_point(200, "voltage", 1.0, 1))
     simulate = str(tmp_path / "simulate.zarr")
-    assert run_stage("simulate", stage_params(run, "simulate"), {}, simulate) == "completed"
+    assert run_stage("simulate", stage_params(run, "simulate"), {}, simulate).status == "completed"
     params = stage_params(run, "probe_before")
     inputs = {"previous": simulate}
     whole = tmp_path / "whole" / "probe_before.zarr"
     whole.parent.mkdir()
-    assert run_stage("probe_before", params, inputs, str(whole), checkpoint_every_s=0.3) == "completed"
+    assert run_stage("probe_before", params, inputs, str(whole), checkpoint_every_s=0.3).status == "completed"
 
     resumed = tmp_path / "resumed" / "probe_before.zarr"
     resumed.parent.mkdir()
@@ -341,7 +340,8 @@ def test_a_probe_resumed_from_its_checkpoint_stores_what_an_uninterrupted_one_do
         "probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3))
     assert len(list((resumed.parent / ".checkpoints").iterdir())) == 1
     capsys.readouterr()
-    assert run_stage("probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3) == "completed"
+    outcome = run_stage("probe_before", params, inputs, str(resumed), checkpoint_every_s=0.3)
+    assert outcome.status == "completed"
     assert "probe: resumed from checkpoint" in capsys.readouterr().err
     assert not any((resumed.parent / ".checkpoints").iterdir())
     a, b = open_store(str(whole)), open_store(str(resumed))

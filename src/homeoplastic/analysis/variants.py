@@ -30,9 +30,9 @@ from homeoplastic.assemblies.stages import (
     run_stage,
     stage_params,
 )
-from homeoplastic.assemblies.sweep import SweepPoint
 from homeoplastic.config import load_schema, validate
 from homeoplastic.store import is_complete
+from homeoplastic.sweep import Point
 
 CHAIN = ("simulate", "train", "spontaneous_recurrent")
 
@@ -97,7 +97,7 @@ def _folder_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "variant"
 
 
-def chain_variants(section: Mapping[str, Any], point: SweepPoint,
+def chain_variants(section: Mapping[str, Any], point: Point,
                    variants: Mapping[str, Mapping[str, Any]], out_dir: str | Path) -> xr.Dataset:
     """Run :data:`CHAIN` for ``point`` once per variant into ``out_dir/<variant>/``.
 

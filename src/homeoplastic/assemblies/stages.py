@@ -213,7 +213,7 @@ def sweep_settings(section: Mapping[str, Any]) -> dict[str, RunSettings]:
     """Every run of the section by run id, in table order; validates the section first.
 
     A point whose settings are invalid is an error naming the key and the point."""
-    check_section(section)
+    _check_parts(section)
     runs = {}
     for point in sweep_points(section):
         try:
@@ -240,13 +240,14 @@ def stage_stores(runs: Mapping[str, RunSettings]) -> dict[str, dict[str, RunSett
 
 
 def check_section(section: Mapping[str, Any]) -> None:
-    """Validate everything the schema cannot, naming the key from ``assemblies.``.
+    """Validate everything the schema cannot, naming the key from ``assemblies.``: what
+    :func:`sweep_settings` checks, without keeping the runs."""
+    sweep_settings(section)
 
-    The network overrides on their own (the sweep replaces some of them, so a bad value there
-    would otherwise pass) and the time grids of the rate maps and the dt check. Every sweep
-    point's resolved settings are checked by :func:`sweep_settings`. Called by the workflow
-    before any job runs.
-    """
+
+def _check_parts(section: Mapping[str, Any]) -> None:
+    """The network overrides on their own (the sweep replaces some of them, so a bad value there
+    would otherwise pass) and the time grids of the rate maps and the dt check."""
     overrides = copy.deepcopy(dict(section.get("network", {})))
     network = NetworkParams.from_dict(overrides, where="assemblies.network")
     for rule in section.get("rule_network", {}):  # also for rules the sweep does not run
