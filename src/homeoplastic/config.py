@@ -84,13 +84,6 @@ def validate(
     return filled
 
 
-def validate_file(config_path: str | Path, schema_path: str | Path) -> dict[str, Any]:
-    """Load a YAML config file and validate it against a schema file."""
-    with open(config_path) as handle:
-        instance = yaml.safe_load(handle) or {}
-    return validate(instance, load_schema(schema_path), where=Path(config_path).name)
-
-
 def _dotted(where: str, path) -> str:
     parts = [where]
     for item in path:

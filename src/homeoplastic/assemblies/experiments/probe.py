@@ -51,7 +51,6 @@ from homeoplastic.stats.counts import (
 )
 from homeoplastic.store import variable as _var
 
-KINDS = ("probe", "gain", "completion")
 EPOCHS = ("before", "during")
 COMPLETION_GROUPS = ("stimulated_half", "unstimulated_half", "nonmembers")
 
