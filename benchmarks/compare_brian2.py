@@ -1,6 +1,6 @@
 """Wall time of the Numba engine against the same network in Brian2 C++ standalone (one thread).
 
-Both simulate the LKD 2014 network of ``shared/spec/assemblies-lkd2014.md`` (sections 1-5) with the
+Both simulate the LKD 2014 network of ``docs/models/assemblies.md`` (sections 1-5) with the
 engine's parameters: the *same* connectivity (the engine's synapse lists are handed to Brian2),
 the same weights, bounds and (size-scaled) plasticity amplitudes, the same initial conditions, and
 statistically the same Poisson drive. Brian2's Euler map matches the engine's as established in
@@ -172,7 +172,7 @@ def run_brian2(sim: Simulation, sim_seconds: float, plastic: bool, seed: int, di
     c = p.connectivity
     nrn = sim.neurons
     n_exc, n_inh = c.n_exc, c.n_inh
-    refractory_e = (p.exc.t_ref_ms + DT_MS) * ms  # the spec's t > t_spike + tau_ref
+    refractory_e = (p.exc.t_ref_ms + DT_MS) * ms  # t > t_spike + tau_ref (docs/models/assemblies.md, 1.1)
     refractory_i = (p.inh.t_ref_ms + DT_MS) * ms
     e_reset = "v = v_reset; w_ad += b; vth = VT0 + AT"
     if plastic:

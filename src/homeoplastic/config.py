@@ -113,13 +113,6 @@ def validate_sweep(section: Mapping[str, Any], schema: Mapping[str, Any], where:
                     raise ConfigError(f"{path}.{key} = {value!r} is invalid: {detail}") from None
 
 
-def validate_file(config_path: str | Path, schema_path: str | Path) -> dict[str, Any]:
-    """Load a YAML config file and validate it against a schema file."""
-    with open(config_path) as handle:
-        instance = yaml.safe_load(handle) or {}
-    return validate(instance, load_schema(schema_path), where=Path(config_path).name)
-
-
 def _dotted(where: str, path) -> str:
     parts = [where]
     for item in path:

@@ -433,9 +433,6 @@ def markdown_row(key: str, default: Any, unit: str, paper: Any, description: str
             f"{_md(' '.join(description.split()))} |")
 
 
-TABLE_HEADER = "| key | default | unit | paper | meaning |\n|---|---|---|---|---|"
-
-
 def markdown_rows(cls: type, prefix: str = "") -> list[str]:
     """The config-table rows of ``cls``'s :func:`param` fields, groups flattened (``exc.c_pf``)."""
     return [markdown_row(prefix + key, _field_default(f), spec_of(f).unit, spec_of(f).paper,

@@ -1,4 +1,4 @@
-"""Brian2 reference for one E cell with plastic E->E and I->E inputs (spec sections 1-5).
+"""Brian2 reference for one E cell with plastic E->E and I->E inputs (docs/models/assemblies.md, 1-5).
 
 An independent Brian2 model (runtime mode, numpy target, dt = 0.1 ms, method "euler") of a single E
 cell -- AdEx with adaptive threshold and adaptation current, conductance synapses whose rise/decay
@@ -22,12 +22,12 @@ Where Brian2's update order differs from the engine's (kernels/step.py docstring
    ``on_pre`` in the "synapses" slot after that; the engine first advances x_rise/x_decay (adding
    the input from the previous step) and then uses the new values in V's Euler step. These are the
    same discrete map if Brian2's synaptic delay is 0: Brian2's x after step n equals the engine's
-   x after step n + 1, and V(n + 1) reads it in both. So the engine's one-step delay (spec 2.4) is
-   Brian2's ``delay = 0``; ``delay = dt`` would be a two-step delay (``test_one_step_delivery``
-   shows both).
-2. Refractoriness. Brian2's ``refractory = 1 ms`` counts the spike step (V held 9 steps); the spec
-   and the engine integrate again only when t > t_spike + tau_ref (V held 10 steps after the spike
-   step). The reference uses ``refractory = tau_ref + dt``.
+   x after step n + 1, and V(n + 1) reads it in both. So the engine's one-step delay
+   (docs/models/assemblies.md, 2.4) is Brian2's ``delay = 0``; ``delay = dt`` would be a two-step delay
+   (``test_one_step_delivery`` shows both).
+2. Refractoriness. Brian2's ``refractory = 1 ms`` counts the spike step (V held 9 steps); the model
+   (docs/models/assemblies.md, 1.1) and the engine integrate again only when t > t_spike + tau_ref (V held 10
+   steps after the spike step). The reference uses ``refractory = tau_ref + dt``.
 3. Resets. Brian2 resets after the "synapses" slot; the engine applies the spike's jumps in phase 1,
    before any spike-triggered plasticity. The post cell's resetter is moved to "after_thresholds",
    so the iSTDP update of an I spike in the post cell's spike step sees y_post including its jump
@@ -51,7 +51,8 @@ outside +-1 ms of any spike, final weights within 2 % and every weight *change* 
 -- leave room for a rounding-induced one-step spike shift in the exponential upswing, yet a 10 %
 change of A_LTP in the reference alone fails them (``test_reference_detects_a_ltp_change``). What is
 not covered: the authors' cell-by-cell interleaving of plasticity within a step (the engine
-documents a two-phase order that differs at order dt, spec 3.1), external Poisson drive, I cells.
+documents a two-phase order that differs at order dt, docs/models/assemblies.md, 3.1), external
+Poisson drive, I cells.
 """
 
 from __future__ import annotations
@@ -384,7 +385,8 @@ def engine_run() -> EngineRun:
 
 
 def test_one_step_delivery() -> None:
-    """A spike in step n enters x_rise/x_decay in step n + 1 (spec 2.4); Brian2 needs delay 0.
+    """A spike in step n enters x_rise/x_decay in step n + 1; Brian2 needs delay 0
+    (docs/models/assemblies.md, 2.4).
 
     One presynaptic E spike (J = 20 pF) onto a resting cell: the engine's x_decay is 0 after step n
     and J after step n + 1; Brian2's (delay 0) already holds J after step n, because V(n + 1) reads

@@ -1,4 +1,5 @@
-"""Calcium rule (Graupner & Brunel 2012, spec 7.2): transients, thresholds, drift, noise, exactness."""
+"""Calcium rule (Graupner & Brunel 2012): transients, thresholds, drift, noise, exactness
+(docs/models/assemblies.md, 7.2)."""
 
 from __future__ import annotations
 

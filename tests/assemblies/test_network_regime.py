@@ -1,4 +1,5 @@
-"""The untrained N = 5000 network is asynchronous and irregular (spec 10; paper Fig. 1c left)."""
+"""The untrained N = 5000 network is asynchronous and irregular
+(docs/models/assemblies.md, 10; paper Fig. 1c left)."""
 
 from __future__ import annotations
 

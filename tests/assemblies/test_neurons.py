@@ -1,4 +1,4 @@
-"""Membrane equations of the engine against closed forms (spec 1.1, 1.2)."""
+"""Membrane equations of the engine against closed forms (docs/models/assemblies.md, 1.1, 1.2)."""
 
 from __future__ import annotations
 

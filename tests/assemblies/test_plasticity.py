@@ -1,4 +1,4 @@
-"""Plasticity kernels against hand computation (spec 3, 4, 5)."""
+"""Plasticity kernels against hand computation (docs/models/assemblies.md, 3, 4, 5)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_voltage_ltd_at_a_presynaptic_spike_equals_hand_computation():
     pre, post, syn = _some_synapse(ee)
     v = sim.params.vstdp
     dt = sim.params.dt_ms
-    # post depolarised: u moves towards the old V before it is used (spec 3.1 step 4.4)
+    # post depolarised: u moves towards the old V before it is used (docs/models/assemblies.md, 3.1, step 4.4)
     sim.neurons.v_mv[post] = -58.0
     sim.neurons.u_mv[post] = -61.0
     sim.neurons.v_mv[pre] = 25.0  # forces a spike of pre in the next step

@@ -1,4 +1,4 @@
-"""Synaptic conductance kernels (spec 2.3) and the external Poisson drive (spec 2.5)."""
+"""Synaptic conductance kernels and the external Poisson drive (docs/models/assemblies.md, 2.3, 2.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Triplet STDP (Pfister & Gerstner 2006, spec 7.1) against hand computation, and engine exactness."""
+"""Triplet STDP (Pfister & Gerstner 2006) against hand computation, and engine exactness
+(docs/models/assemblies.md, 7.1)."""
 
 from __future__ import annotations
 

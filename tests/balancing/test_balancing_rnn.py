@@ -1,4 +1,5 @@
-"""RNN experiment checks: BPTT against finite differences, training invariants (spec §10.8)."""
+"""RNN experiment checks: BPTT against finite differences, training invariants
+(docs/models/balancing.md, 10, item 8)."""
 
 from __future__ import annotations
 
@@ -149,7 +150,7 @@ def test_training_lowers_the_loss(optimizer):
 
 
 def test_imbalance_null_permutes_rows():
-    """Null ||g||: incoming costs paired at random with outgoing ones (spec 7.2)."""
+    """Null ||g||: incoming costs paired at random with outgoing ones (docs/models/balancing.md, 7.2)."""
     c = np.diag([1.0, 2.0, 3.0]) + 0.0
     c[0, 1] = 5.0
     null = imbalance_null(c, 2000, np.random.default_rng(0))

@@ -51,7 +51,7 @@ def test_row_sums_held_under_plasticity(two_pop, four_pop):
     t4 = simulate(
         four_pop, w4, 3000.0, np.random.default_rng(2), plasticity=plast, plastic=True, bin_width=10.0
     )
-    # clipping can leave a residual that the next event corrects (spec section 4)
+    # clipping can leave a residual that the next event corrects (docs/models/assemblies.md, 4)
     assert np.max(np.abs(t4.weights.sum(axis=2) - w4.sum(axis=1))) < 1e-3
     assert np.all((t4.weights >= 0) & (t4.weights <= four_pop.w_max))
 

@@ -3,7 +3,7 @@
 ``summary_rows`` turns the per-run analysis datasets (and, where present, probe statistics) into
 rows of ``results/summary.csv``: figure, claim, quantity, measured value, units, what the paper
 reports, and whether the measurement agrees with the paper's qualitative statement. The paper's
-numbers come from the spec (``shared/spec/assemblies-lkd2014.md`` section 10); where the paper gives
+numbers come from the model page (docs/models/assemblies.md, 10); where the paper gives
 only a direction, the check is that direction, with the tolerance stated in the row.
 """
 

@@ -107,16 +107,6 @@ def build_pathway(
     )
 
 
-def with_weights(pathway: Pathway, weight_pf: np.ndarray) -> Pathway:
-    """The same pathway with a new weight array (validated length)."""
-    weight_pf = np.ascontiguousarray(weight_pf, dtype=np.float64)
-    if weight_pf.shape != pathway.weight_pf.shape:
-        raise ValueError(
-            f"weights have shape {weight_pf.shape}, pathway has {pathway.weight_pf.shape}"
-        )
-    return pathway._replace(weight_pf=weight_pf.copy())
-
-
 def draw_memberships(
     rng: np.random.Generator, n_exc: int, n_groups: int, p_member: float
 ) -> tuple[np.ndarray, np.ndarray]:

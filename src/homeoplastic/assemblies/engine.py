@@ -491,8 +491,8 @@ class Simulation:
         """Mean E->E weight for every (pre group, post group), within, between, and I->E.
 
         Groups are the assemblies plus "outside any assembly" (last). Within is the mean of the
-        diagonal over assemblies (spec 9.1); between is the mean over synapses whose cells share
-        no assembly; the last value is the mean I->E weight onto each assembly's members.
+        diagonal over assemblies (docs/models/assemblies.md, 9.1); between is the mean over synapses whose
+        cells share no assembly; the last value is the mean I->E weight onto each assembly's members.
         """
         n_g = self.n_assemblies + 1
         ee = self.pathways["e_to_e"]

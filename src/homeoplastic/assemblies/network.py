@@ -59,7 +59,8 @@ def calcium_weight_range(params: NetworkParams) -> tuple[float, float]:
 
 
 def build_pathways(params: NetworkParams, seed: int) -> dict[str, Pathway]:
-    """Draw all four pathways; every ordered pair independently, no autapses (spec 2.1)."""
+    """Draw all four pathways; every ordered pair independently, no autapses
+    (docs/models/assemblies.md, 2.1)."""
     c = params.connectivity
     rng = np.random.default_rng(seed_streams(seed)["connectivity"])
     p = c.effective_p_connect
@@ -75,7 +76,7 @@ def build_pathways(params: NetworkParams, seed: int) -> dict[str, Pathway]:
 
 
 def build_assemblies(params: NetworkParams, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Assembly membership in CSR form (group_ptr, members), E cells only (spec 6.1)."""
+    """Assembly membership in CSR form (group_ptr, members), E cells only (docs/models/assemblies.md, 6.1)."""
     a = params.assemblies
     rng = np.random.default_rng(seed_streams(seed)["assemblies"])
     return draw_memberships(rng, params.connectivity.n_exc, a.n_assemblies, a.p_member)
@@ -122,10 +123,11 @@ def membership_patterns(cell_group_ptr: np.ndarray, cell_groups: np.ndarray, n_g
 
 
 def initial_state(params: NetworkParams, seed: int, ee: Pathway) -> NeuronState:
-    """Initial conditions of the code (spec 1.1): V uniform in [V_r, V_T0], w = a(V_r - E_L).
+    """Initial conditions of the code: V uniform in [V_r, V_T0], w = a(V_r - E_L)
+    (docs/models/assemblies.md, 1.1).
 
     The voltage filters u and v-bar start at the initial V (the code starts them at 0 mV and they
-    relax within ~50 ms, long before plasticity starts; spec 1.4).
+    relax within ~50 ms, long before plasticity starts; docs/models/assemblies.md, 1.4).
     """
     c = params.connectivity
     n_exc, n_inh = c.n_exc, c.n_inh

@@ -1,6 +1,6 @@
 """Parameters of the balanced spiking network (Litwin-Kumar & Doiron 2014), as frozen dataclasses.
 
-Defaults are the values of the authors' code ``sim.jl`` (see ``shared/spec/assemblies-lkd2014.md``
+Defaults are the values of the authors' code ``sim.jl`` (see ``docs/models/assemblies.md``,
 sections 1-5); a comment marks the few that are not from the code. Units are in the names:
 ``_ms``, ``_mv``, ``_pf`` (pF = nS*ms, the integrated conductance of one synaptic event), ``_ns``,
 ``_pa``, ``_hz``, ``_s``. Everything without a unit suffix is dimensionless.
@@ -42,7 +42,8 @@ SIZE_SCALINGS = ("mean_input", "fixed_indegree", "none")
 
 @dataclass(frozen=True)
 class ExcitatoryParams:
-    """Adaptive exponential integrate-and-fire E cell with adaptive threshold (spec 1.1)."""
+    """Adaptive exponential integrate-and-fire E cell with adaptive threshold
+    (docs/models/assemblies.md, 1.1)."""
 
     tau_m_ms: float = param(20.0, unit="ms", exclusive_minimum=0,
                             description="E membrane time constant C/g_L")
@@ -63,7 +64,7 @@ class ExcitatoryParams:
 
 @dataclass(frozen=True)
 class InhibitoryParams:
-    """Leaky integrate-and-fire I cell (spec 1.2)."""
+    """Leaky integrate-and-fire I cell (docs/models/assemblies.md, 1.2)."""
 
     tau_m_ms: float = param(20.0, unit="ms", exclusive_minimum=0, description="I membrane time constant")
     c_pf: float = param(300.0, unit="pF", exclusive_minimum=0, description="I capacitance")
@@ -75,7 +76,8 @@ class InhibitoryParams:
 
 @dataclass(frozen=True)
 class SynapseParams:
-    """Conductance synapses with unit-area difference-of-exponentials kernels (spec 1.3, 2.3)."""
+    """Conductance synapses with unit-area difference-of-exponentials kernels
+    (docs/models/assemblies.md, 1.3, 2.3)."""
 
     e_rev_exc_mv: float = param(0.0, unit="mV", description="excitatory reversal")
     e_rev_inh_mv: float = param(-75.0, unit="mV", description="inhibitory reversal")
@@ -87,10 +89,11 @@ class SynapseParams:
 
 @dataclass(frozen=True)
 class ConnectivityParams:
-    """Random connectivity and weights at the reference size N = 5000 (spec 2.1, 2.2).
+    """Random connectivity and weights at the reference size N = 5000 (docs/models/assemblies.md, 2.1, 2.2).
 
     Names read pre_to_post. ``j_e_to_e_pf`` is 2.86 pF in the authors' code and 2.76 pF in the
-    paper's table (spec 2.2); the code value made the published figures and is the default.
+    paper's table (docs/models/assemblies.md, 2.2); the code value made the published figures and is
+    the default.
 
     ``size_scaling`` says how networks of another size stay balanced: ``"mean_input"`` keeps the
     mean recurrent input K*J of every cell at its N = 5000 value. Above N = 5000 the in-degree K is
@@ -151,7 +154,7 @@ class ConnectivityParams:
 
 @dataclass(frozen=True)
 class ExternalInputParams:
-    """Independent Poisson excitatory drive to every cell (spec 2.5)."""
+    """Independent Poisson excitatory drive to every cell (docs/models/assemblies.md, 2.5)."""
 
     rate_to_e_hz: float = param(4500.0, unit="Hz", minimum=0,
                                 description="Poisson drive rate to each E cell")
@@ -165,7 +168,8 @@ class ExternalInputParams:
 
 @dataclass(frozen=True)
 class VoltageSTDPParams:
-    """Clopath-type voltage-based STDP on E->E (spec 3). Amplitudes at learning speed 1."""
+    """Clopath-type voltage-based STDP on E->E
+    (docs/models/assemblies.md, 3). Amplitudes at learning speed 1."""
 
     a_ltd_pf_per_mv: float = param(8e-4, unit="pF/mV", minimum=0, description="LTD amplitude")
     a_ltp_pf_per_mv2: float = param(14e-4, unit="pF/mV²", minimum=0, description="LTP amplitude")
@@ -178,13 +182,13 @@ class VoltageSTDPParams:
 
 @dataclass(frozen=True)
 class TripletSTDPParams:
-    """Pfister & Gerstner (2006) all-to-all triplet STDP on E->E (spec 7.1).
+    """Pfister & Gerstner (2006) all-to-all triplet STDP on E->E (docs/models/assemblies.md, 7.1).
 
     Each E cell has two presynaptic traces (r1: ``tau_plus_ms``, r2: ``tau_x_ms``) and two
     postsynaptic traces (o1: ``tau_minus_ms``, o2: ``tau_y_ms``), each jumping by 1 at the cell's
     spikes. A presynaptic spike of j depresses every W_ij by o1_i (A2- + A3- r2_j); a postsynaptic
     spike of i potentiates every W_ij by r1_j (A2+ + A3+ o2_i), both with the traces before this
-    spike's jump. Amplitudes (pF per trace product) are the spec's "most likely LKD values" (the
+    spike's jump. Amplitudes (pF per trace product) are the "most likely LKD values" of 7.1 (the
     PG2006 visual-cortex all-to-all set with both LTP amplitudes x 1.5) at learning speed 1; they
     are multiplied by ``plasticity.learning_speed`` and the size scaling's weight factor.
     """
@@ -193,8 +197,9 @@ class TripletSTDPParams:
                               description="triplet pair LTP amplitude A2+ (pF per trace product; x learning "
                                           "speed, x size scaling)")
     a3_plus_pf: float = param(9.3e-3, unit="pF", minimum=0,
-                              description="triplet LTP amplitude A3+ (spec's most likely LKD value: PG2006 "
-                                          "all-to-all visual cortex x 1.5)")
+                              description="triplet LTP amplitude A3+ (most likely LKD value, "
+                                          "docs/models/assemblies.md, 7.1: PG2006 all-to-all "
+                                          "visual cortex x 1.5)")
     a2_minus_pf: float = param(7e-3, unit="pF", minimum=0, description="triplet pair LTD amplitude A2-")
     a3_minus_pf: float = param(2.3e-4, unit="pF", minimum=0, description="triplet LTD amplitude A3-")
     tau_plus_ms: float = param(16.8, unit="ms", exclusive_minimum=0, description="fast presynaptic trace r1")
@@ -206,7 +211,8 @@ class TripletSTDPParams:
 
 @dataclass(frozen=True)
 class CalciumSTDPParams:
-    """Graupner & Brunel (2012) calcium-based rule on E->E (spec 7.2), as the LKD paper prints it.
+    """Graupner & Brunel (2012) calcium-based rule on E->E, as the LKD paper prints it
+    (docs/models/assemblies.md, 7.2).
 
     Every E->E synapse has a calcium variable c (jumps ``c_pre`` at a presynaptic spike delayed by
     ``delay_ms`` and ``c_post`` at a postsynaptic spike, decay ``tau_ca_ms``) and an efficacy
@@ -267,7 +273,7 @@ class CalciumSTDPParams:
 
 @dataclass(frozen=True)
 class InhibitorySTDPParams:
-    """Vogels et al. (2011) symmetric iSTDP on I->E (spec 5)."""
+    """Vogels et al. (2011) symmetric iSTDP on I->E (docs/models/assemblies.md, 5)."""
 
     tau_y_ms: float = param(20.0, unit="ms", exclusive_minimum=0, description="iSTDP trace")
     eta_pf: float = param(1.0, unit="pF", minimum=0, description="iSTDP rate (pF per unit trace)")
@@ -306,7 +312,8 @@ class PlasticityParams:
 
 @dataclass(frozen=True)
 class AssemblyParams:
-    """Overlapping assemblies: every E cell joins each with probability ``p_member`` (spec 6.1)."""
+    """Overlapping assemblies: every E cell joins each with probability ``p_member``
+    (docs/models/assemblies.md, 6.1)."""
 
     n_assemblies: int = param(20, unit="1", minimum=0, description="set by protocol.n_assemblies")
     p_member: float = param(0.05, unit="1", minimum=0, maximum=1,

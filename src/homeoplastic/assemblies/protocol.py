@@ -94,10 +94,10 @@ def _on_grid(seconds: float, sim: Simulation) -> float:
 
 
 def nonrecurrent_params(params: NetworkParams, protocol) -> NetworkParams:
-    """Excitatory EPSPs blocked and replaced by extra external drive (spec 6.4).
+    """Excitatory EPSPs blocked and replaced by extra external drive (docs/models/assemblies.md, 6.4).
 
     The paper: "excitatory spikes did not cause EPSPs in postsynaptic targets", so E->I is blocked
-    too unless ``nonrecurrent_block_e_to_i`` is false (E->E only, the spec's narrower reading).
+    too unless ``nonrecurrent_block_e_to_i`` is false (E->E only, the narrower reading of 6.4).
     iSTDP's weight bounds are removed unless ``nonrecurrent_istdp_bounds`` (paper Methods: "removed
     synaptic bounds for inhibitory STDP"), so every cell's inhibition can reach its target rate.
     """
@@ -232,7 +232,8 @@ def within_synapses(sim: Simulation, assembly: int) -> np.ndarray:
 
 
 def _perturb(ctx: StageContext, inputs: Mapping[str, str], out_path, *, mode: str) -> RunRecord:
-    """Reduce one assembly's within weights by a fraction and follow recovery (spec 6.5)."""
+    """Reduce one assembly's within weights by a fraction and follow recovery
+    (docs/models/assemblies.md, 6.5)."""
     protocol = ctx.protocol
     params = ctx.network if mode == "recurrent" else None
     sim = _load(inputs["previous"], params)  # the nonrecurrent store carries its own parameters
@@ -297,7 +298,8 @@ def stage_remap(ctx: StageContext, inputs: Mapping[str, str], out_path) -> RunRe
 
 
 def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
-    """Probe trials on a stage's saved network with plasticity frozen (spec 6.6, section 9)."""
+    """Probe trials on a stage's saved network with plasticity frozen
+    (docs/models/assemblies.md, 6.6 and 9)."""
     from homeoplastic.assemblies.experiments.probe import run_probe
     from homeoplastic.store import provenance_attrs, write_store
 

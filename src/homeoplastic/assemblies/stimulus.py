@@ -90,7 +90,7 @@ def training_schedule(
     """Repeated blocks presenting every assembly once, each for ``on_s`` followed by ``off_s``.
 
     The order within a block is shuffled (without an immediate repeat across block borders) when
-    ``shuffle``; the paper's order is not recovered (spec 6.2). Total length
+    ``shuffle``; the paper's order is not recovered (docs/models/assemblies.md, 6.2). Total length
     ``lead_s + repetitions * n_assemblies * (on_s + off_s)``.
     """
     if repetitions < 0 or n_assemblies < 0:

@@ -2,7 +2,7 @@
 
 Convention: ``J[i, j]`` is the synapse from presynaptic ``j`` onto postsynaptic ``i``; the
 transformation is ``J' = D^-1 J D`` with ``D = diag(exp(h))``; the imbalance is
-``g = rowsum(c) - colsum(c)``. See ``/work/shared/spec/synaptic-balancing.md`` for the science.
+``g = rowsum(c) - colsum(c)``. See ``docs/models/balancing.md`` for the science.
 """
 
 from homeoplastic.balancing.bounds import CostBounds, cost_bounds

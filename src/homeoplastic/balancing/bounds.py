@@ -1,4 +1,4 @@
-"""The two analytic bounds on the balanced cost (spec §4.1), as coded in rnnops.
+"""The two analytic bounds on the balanced cost (docs/models/balancing.md, 4.1), as coded in rnnops.
 
 - Lower bound on the final cost: ``C_f >= sum_ij sqrt(c_ij c_ji)`` (cycle products are invariant,
   AM-GM); attained iff the balanced costs are symmetric (rank one, two neurons).

@@ -2,8 +2,8 @@
 
 Each row names a configuration, the claim, the measured quantity, what the paper says and
 whether the measurement agrees ("yes"/"no"; "not measured" when a store lacks the quantity).
-Sources: Stock, Harvey, Ocko & Ganguli 2022 (abstract, figures), the poster and the spec
-(/work/shared/spec/synaptic-balancing.md, sections 3-7).
+Sources: Stock, Harvey, Ocko & Ganguli 2022 (abstract, figures), the poster and the model page
+(docs/models/balancing.md, 3-7).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def _row(experiment, configuration, claim, quantity, measured, units, paper, agr
 
 
 def sweep_rows(ds: xr.Dataset) -> list[dict]:
-    """Cost ratio within both bounds, rank-one limit (2/pi)^2, full rank 1 - 1/N (spec §4)."""
+    """Cost ratio within both bounds, rank-one limit (2/pi)^2, full rank 1 - 1/N
+    (docs/models/balancing.md, 4)."""
     rows = []
     for p in np.atleast_1d(ds["p"].values):
         for n in np.atleast_1d(ds["n"].values):
@@ -46,7 +47,8 @@ def sweep_rows(ds: xr.Dataset) -> list[dict]:
                     f"cost_ratio Cf/C0 (seed mean; reference solver converged in "
                     f"{int(ok.sum())}/{ok.size} seeds)",
                     np.mean(ratio) if ratio.size else np.nan, "1",
-                    "sum sqrt(c c^T)/C0 <= Cf/C0 <= 1 - |g0|^2/(2 M C0) (spec 4.1)", within,
+                    "sum sqrt(c c^T)/C0 <= Cf/C0 <= 1 - |g0|^2/(2 M C0) "
+                    "(docs/models/balancing.md, 4.1)", within,
                 ))
                 if str(rank) == "1" and float(p) == 2.0:
                     m = float(np.mean(ratio)) if ratio.size else np.nan
@@ -70,15 +72,15 @@ def sweep_rows(ds: xr.Dataset) -> list[dict]:
                     "sweep", cfg, "the local flow reaches the same optimum",
                     "flow runs converged to |g|/C < 1e-8 (of all seeds)",
                     f"{conv}/{total} ({capped} hit the step cap)", "runs",
-                    "the flow converges (spec 2.6); capped runs are left out of the flow-time "
-                    "averages and the ratios come from the reference solver",
+                    "the flow converges (docs/models/balancing.md, 2.6); capped runs are left out "
+                    "of the flow-time averages and the ratios come from the reference solver",
                     conv == total,
                 ))
     return rows
 
 
 def two_neuron_rows(ds: xr.Dataset) -> list[dict]:
-    """Reciprocal pair: the flow follows the closed form and ends symmetric (spec §3)."""
+    """Reciprocal pair: the flow follows the closed form and ends symmetric (docs/models/balancing.md, 3)."""
     rows = []
     for p in np.atleast_1d(ds["p"].values):
         sel = ds.sel(p=p)
@@ -88,9 +90,10 @@ def two_neuron_rows(ds: xr.Dataset) -> list[dict]:
         cfg = f"two neurons, p={float(p):g}"
         rows.append(_row("two_neuron", cfg, "balancing makes the reciprocal pair symmetric",
                          "|J12 - J21| / sqrt(J12 J21) at the end of the flow", asym, "1",
-                         "J12, J21 -> sqrt(J12 J21) (spec 3)", asym < 1e-2))
+                         "J12, J21 -> sqrt(J12 J21) (docs/models/balancing.md, 3)", asym < 1e-2))
         rows.append(_row("two_neuron", cfg, "the flow follows the closed-form trajectory",
-                         "max relative |J12 flow - exact|", err, "1", "exact solution (spec 3)",
+                         "max relative |J12 flow - exact|", err, "1",
+                         "exact solution (docs/models/balancing.md, 3)",
                          err < 1e-2))
     return rows
 
@@ -117,20 +120,21 @@ def perturbation_rows(
     }
     cfg = f"sheet side {int(root['side'])}, eps = {float(root['eps_shown']):g}"
     rows = [_row("perturbation", cfg, claim, "sign pattern of dh and dJ/J (exact rebalancing)",
-                 "as predicted" if ok else "violated", "", "spec 5, item 4", bool(ok))
+                 "as predicted" if ok else "violated", "", "docs/models/balancing.md, 5, item 4", bool(ok))
             for claim, ok in checks.items()]
     eps = root["eps"].values
     errs = root["rel_error"].values
     k = int(np.argmin(np.abs(eps - float(root["eps_shown"]))))
     rows.append(_row("perturbation", cfg, "linear redistribution rule dh = L+ dg / p",
                      f"|dh_linear - dh_exact| / |dh_exact| at eps = {eps[k]:g}", errs[k], "1",
-                     "0.25% for a 5% perturbation of a sparse random N = 30 network (spec 5, "
+                     "0.25% for a 5% perturbation of a sparse random N = 30 network "
+                     "(docs/models/balancing.md, 5, "
                      "item 3; a different network)", ""))
     slope = float(np.polyfit(np.log(eps[:3]), np.log(errs[:3]), 1)[0]) if eps.size >= 3 else np.nan
     rows.append(_row("perturbation", cfg, "the linear rule is exact to first order",
                      f"error at eps = {eps[0]:g}; log-log slope of error vs eps (small eps)",
                      f"{errs[0]:.3g}; slope {slope:.2f}", "1",
-                     "error O(eps): slope 1 (spec 5)",
+                     "error O(eps): slope 1 (docs/models/balancing.md, 5)",
                      bool(errs[0] < 0.01 and abs(slope - 1) < 0.2)))
     if modes is not None:
         lam1 = float(modes["eigenvalue"].values[0])
@@ -149,7 +153,7 @@ def _run_label(sel: xr.Dataset) -> str:
 def rnn_rows(
     train: xr.Dataset, robust: xr.Dataset, r2_min: float = 0.9, sigma_max: float = 0.4
 ) -> list[dict]:
-    """Task kept by balancing, noise robustness gained, L2 comparison (spec §6-7)."""
+    """Task kept by balancing, noise robustness gained, L2 comparison (docs/models/balancing.md, 6-7)."""
     rows = []
     runs = list(train["run"].values)
     plain = next((r for r in runs if str(r).startswith("plain")), None)
@@ -170,7 +174,7 @@ def rnn_rows(
             rows.append(_row(
                 "rnn", cfg, "L2 regularisation: the task is solved only for small lambda",
                 "held-out R^2 (seed mean)", float(np.mean(r2)), "1",
-                f"R^2 >= {r2_min} means solved; the penalty biases the loss (spec 7.2)",
+                f"R^2 >= {r2_min} means solved; the penalty biases the loss (docs/models/balancing.md, 7.2)",
                 "solved" if np.mean(r2) >= r2_min else "not solved",
             ))
         else:
@@ -183,7 +187,7 @@ def rnn_rows(
             "rnn", cfg, "final imbalance below the row-permutation null" if arm != "plain"
             else "without a penalty training does not balance",
             "fraction of seeds with |g| below the null's 5th percentile", balanced, "1",
-            "L2 and balancing arms below the null, plain not (spec 7.2)",
+            "L2 and balancing arms below the null, plain not (docs/models/balancing.md, 7.2)",
             bool(balanced >= 0.8) if arm != "plain" else bool(balanced <= 0.2),
         ))
         dr2 = tr["r2_late_change"].values
@@ -202,7 +206,8 @@ def rnn_rows(
         rows.append(_row(
             "rnn", cfg, "balancing preserves the noiseless function exactly",
             "max |y_balanced - y_original| (seed max)",
-            float(rb["noiseless_output_diff"].max()), "1", "identical outputs (spec 1.3)",
+            float(rb["noiseless_output_diff"].max()), "1",
+            "identical outputs (docs/models/balancing.md, 1.3)",
             bool(float(rb["noiseless_output_diff"].max()) < 1e-8),
         ))
         x = rb["sigma_normalised"].mean("seed").values if "seed" in rb.dims else \
@@ -237,14 +242,15 @@ def rnn_rows(
                     f"balancing increases noise robustness: {mname}, {vname}",
                     f"MSE ratio {variant}/original, geometric mean over 0 < sigma/std(x) <= "
                     f"{sigma_max:g} and seeds{note}", gm, "1",
-                    "anti-balanced worst (spec 8, guess)" if anti else
+                    "anti-balanced worst (docs/models/balancing.md, 8, guess)" if anti else
                     "lower loss under noise (abstract; Fig. 6)", agrees,
                 ))
     return rows
 
 
 def xor_rows(ds: xr.Dataset, solved_max: float = 1e-2) -> list[dict]:
-    """XOR networks (spec §8): anti-balanced worst, balanced best, among networks that solve XOR."""
+    """XOR networks (docs/models/balancing.md, 8): anti-balanced worst, balanced best, among
+    networks that solve XOR."""
     ok = ds["noiseless_error"].values < solved_max
     cfg = f"XOR networks, {int(ok.sum())} of {ok.size} seeds solve XOR noiselessly"
     rows = []
@@ -259,7 +265,8 @@ def xor_rows(ds: xr.Dataset, solved_max: float = 1e-2) -> list[dict]:
         rows.append(_row(
             "xor", cfg, claim,
             f"MSE ratio {variant}/original, geometric mean (seeds where it holds: {wins}/{ratio.size})",
-            gm, "1", "anti-balanced worst, balanced best (spec 8, a guess about the result)",
+            gm, "1",
+            "anti-balanced worst, balanced best (docs/models/balancing.md, 8, a guess about the result)",
             bool(ratio.size and (gm < 1 if better else gm > 1)),
         ))
     return rows

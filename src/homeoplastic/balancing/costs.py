@@ -1,4 +1,4 @@
-"""Synaptic cost matrices and per-neuron cost bookkeeping (spec §2.1, §2.2).
+"""Synaptic cost matrices and per-neuron cost bookkeeping (docs/models/balancing.md, 2.1, 2.2).
 
 Convention: ``J[i, j]`` is the synapse from presynaptic neuron ``j`` onto postsynaptic neuron ``i``.
 A cost matrix ``c`` has the same layout; neuron ``k``'s incoming cost is its row sum and its
@@ -32,7 +32,7 @@ class CostSpec:
     """Which cost to minimise: ``c_ij = alpha_ij |J_ij|^p``.
 
     ``kind`` is ``"power"`` (alpha = 1), ``"scaled"`` (explicit alpha) or ``"robustness"``
-    (p = 2, alpha_ij = presynaptic mean gain r_j, spec §2.1).
+    (p = 2, alpha_ij = presynaptic mean gain r_j, docs/models/balancing.md, 2.1).
     """
 
     p: float = 2.0
@@ -96,10 +96,11 @@ def scaled_cost(J: np.ndarray, alpha: np.ndarray, p: float = 2.0) -> np.ndarray:
 
 
 def robustness_cost(J: np.ndarray, gains: np.ndarray, gain_floor: float = 0.0) -> np.ndarray:
-    """Robustness cost ``c_ij = r_j J_ij^2`` with ``r_j`` the presynaptic mean gain (spec §2.1).
+    """Robustness cost ``c_ij = r_j J_ij^2`` with ``r_j`` the presynaptic mean gain
+    (docs/models/balancing.md, 2.1).
 
     ``gain_floor`` > 0 replaces gains below it (dead neurons, r = 0) so that a balanced network
-    exists; with 0 a dead neuron has no outgoing cost and cannot balance (spec §2.5).
+    exists; with 0 a dead neuron has no outgoing cost and cannot balance (docs/models/balancing.md, 2.5).
     """
     J = validate_square(J)
     gains = np.asarray(gains, dtype=np.float64)

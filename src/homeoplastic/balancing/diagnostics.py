@@ -1,7 +1,7 @@
 """Diagnostics of a cost matrix: Laplacian Hessian, existence of a balanced network, residuals.
 
-Existence (spec §2.5): a minimiser of C(h) exists iff every edge (c_ij > 0, i != j) lies on a
-directed cycle, i.e. both ends sit in the same strongly connected component of the support graph.
+Existence (docs/models/balancing.md, 2.5): a minimiser of C(h) exists iff every edge (c_ij > 0, i != j) lies
+on a directed cycle, i.e. both ends sit in the same strongly connected component of the support graph.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def dead_neurons(c: np.ndarray) -> np.ndarray:
 
 
 def check_balanceable(c: np.ndarray) -> BalanceExistence:
-    """Whether a balanced network exists for cost matrix ``c`` (spec §2.5)."""
+    """Whether a balanced network exists for cost matrix ``c`` (docs/models/balancing.md, 2.5)."""
     c = validate_cost(c)
     n = c.shape[0]
     pos = c > 0
@@ -131,7 +131,7 @@ def laplacian(c: np.ndarray) -> np.ndarray:
 
 
 def cost_hessian(c: np.ndarray, p: float) -> np.ndarray:
-    """Hessian of C(h) at the current h: ``p^2 L`` (spec §2.5)."""
+    """Hessian of C(h) at the current h: ``p^2 L`` (docs/models/balancing.md, 2.5)."""
     p = float(p)
     if not np.isfinite(p) or p == 0:
         raise ValueError(f"p must be a finite non-zero real number, got p={p}")

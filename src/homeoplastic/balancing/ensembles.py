@@ -1,4 +1,4 @@
-"""Random network ensembles for the cost-vs-rank/size sweep (spec §4.2).
+"""Random network ensembles for the cost-vs-rank/size sweep (docs/models/balancing.md, 4.2).
 
 Low rank r < N: ``J = U V^T / sqrt(r N)`` with iid standard normal U, V (N x r). Full rank:
 ``J_ij ~ N(0, 1/N)``. The cost ratio is scale-invariant, so the normalisation only sets units.

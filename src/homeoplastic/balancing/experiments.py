@@ -259,7 +259,7 @@ def perturbation_experiment(
     """Balanced periodic 2-D sheet, the synapse right-neighbour -> centre potentiated by ``eps``.
 
     Root: linear-vs-exact error against eps. Groups: per-neuron dh and per-synapse dJ/J, and the
-    sheet's four slowest relaxation modes (Laplacian eigenvectors, spec §5).
+    sheet's four slowest relaxation modes (Laplacian eigenvectors, docs/models/balancing.md, 5).
     """
     J, xy = neural_sheet(side)
     centre = (side // 2) * side + side // 2
@@ -323,7 +323,7 @@ def perturbation_experiment(
 
 @dataclass(frozen=True)
 class RNNSetup:
-    """Network size and task parameters of the RNN experiment (spec §7)."""
+    """Network size and task parameters of the RNN experiment (docs/models/balancing.md, 7)."""
 
     n: int = param(100, unit="neurons", minimum=2, maximum=2048,
                    description="Recurrent ReLU units (256 in the released code; config/paper.yaml).")
@@ -351,7 +351,7 @@ def rnn_train(
 
     Stores the training history, the held-out R^2 of the final network (fresh noiseless trials),
     whether the validation loss is flat at the end, and the row-permutation null distribution of
-    the final imbalance (spec §7.2).
+    the final imbalance (docs/models/balancing.md, 7.2).
     """
     ss = [np.random.SeedSequence([seed, k]) for k in range(5)]
     net0 = init_network(setup.n, np.random.default_rng(ss[0]), setup.rec_scale)
@@ -451,8 +451,8 @@ def rnn_robustness(
     )
     balanced = transform_network(net, res.h)
     balanced_pin = transform_network(net, res_pin.h)
-    # Anti-balanced (spec §8): the same distance from h = 0 the other way, i.e. moving away from
-    # balance (the authors ran the flow backwards); it raises the cost.
+    # Anti-balanced (docs/models/balancing.md, 8): the same distance from h = 0 the other way, i.e. moving
+    # away from balance (the authors ran the flow backwards); it raises the cost.
     anti = transform_network(net, -res_pin.h)
     u, target, _ = generate_trials(task, eval_rng, n_trial_sets)
     xs, y0 = forward(net, u, dt, substeps)
@@ -521,7 +521,8 @@ def rnn_robustness(
 def xor_experiment(
     n: int, spread: float, sigma: float, seed: int, n_trials: int, t_max: float
 ) -> xr.Dataset:
-    """One XOR network by construction (spec §8): MSE under noise and cost of each variant."""
+    """One XOR network by construction (docs/models/balancing.md, 8): MSE under noise and cost
+    of each variant."""
     from homeoplastic.balancing.xor import xor_network, xor_robustness
 
     net = xor_network(n, np.random.default_rng(np.random.SeedSequence([seed, n, 8])), spread)

@@ -1,4 +1,5 @@
-"""Balancing a low-rank ``J = U V^T`` in O(N r^2) per iteration without forming J (spec §2.3).
+"""Balancing a low-rank ``J = U V^T`` in O(N r^2) per iteration without forming J
+(docs/models/balancing.md, 2.3).
 
 Cost: ``c_ij = a_i b_j J_ij^2`` (p = 2; a = b = 1 is the Frobenius cost, a = 1, b = gains the
 robustness cost). With ``U' = D^-1 U`` and ``V' = D V``:

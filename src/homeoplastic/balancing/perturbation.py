@@ -1,4 +1,4 @@
-"""Linearised response of a balanced network to a synaptic perturbation (spec §5).
+"""Linearised response of a balanced network to a synaptic perturbation (docs/models/balancing.md, 5).
 
 At balance (g = 0, Laplacian L* of the symmetrised cost) a cost change with imbalance
 ``dg = rowsum(dc) - colsum(dc)`` moves the optimum by ``dh* = L*^+ dg / p``; every synapse then
@@ -98,7 +98,8 @@ def rebalance_after_potentiation(
 def relaxation_modes(
     J: np.ndarray, p: float = 2.0, n_modes: int = 4
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Slowest relaxation modes of a balanced network (spec §5, item 2; ``neural_sheet.py``).
+    """Slowest relaxation modes of a balanced network (docs/models/balancing.md, 5, item 2;
+    ``neural_sheet.py``).
 
     The linearised flow relaxes a displacement dh along the eigenvectors of the Laplacian L* of
     the symmetrised cost, mode k at rate p lambda_k. Returns the ``n_modes`` smallest non-zero

@@ -1,13 +1,13 @@
 """ReLU rate RNN on the integration task: forward Euler, hand-written BPTT, three training arms.
 
-Dynamics (spec §7.2, our [post, pre] convention): each input sample lasts tau = 1 and is
+Dynamics (docs/models/balancing.md, 7.2, our [post, pre] convention): each input sample lasts tau = 1 and is
 integrated with ``substeps`` Euler steps of ``dt``; ``x <- x + dt (-x + J relu(x) + W_in u + b)``
 from x = 0, read out linearly from x at the end of every sample. Loss: RMSE over
 batch x time x outputs. Arms: ``plain``, ``l2`` (+ lambda sum J^2, optionally on all
 weights), ``balance`` (an optimiser step, then the function-preserving multiplicative balancing
 step ``J <- e^{-eta lambda G} J e^{eta lambda G}`` with G = diag(g) of the p = 2 cost of J and
-eta the initial learning rate, spec §2.7). Optimiser: Adam (default) or SGD, on the gradient
-clipped to a global norm, with a cosine learning-rate decay to ``lr_final_factor`` x the rate.
+eta the initial learning rate, docs/models/balancing.md, 2.7). Optimiser: Adam (default) or SGD, on the
+gradient clipped to a global norm, with a cosine learning-rate decay to ``lr_final_factor`` x the rate.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ class TrainConfig:
 
 
 def init_network(n: int, rng: np.random.Generator, rec_scale: float = 1.0) -> RateNetwork:
-    """W_rec, W_in, W_out iid N(0, 1/N) (W_rec std times ``rec_scale``), b = 0 (spec §7.2)."""
+    """W_rec, W_in, W_out iid N(0, 1/N) (W_rec std times ``rec_scale``), b = 0
+    (docs/models/balancing.md, 7.2)."""
     if n < 2:
         raise ValueError(f"n must be >= 2, got {n}")
     s = 1.0 / np.sqrt(n)
@@ -303,7 +304,8 @@ def heldout_r2(
 def imbalance_null(
     c: np.ndarray, n_permutations: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Null distribution of ||g|| (spec §7.2): ||g|| of ``c`` with its rows randomly permuted.
+    """Null distribution of ||g||: ||g|| of ``c`` with its rows randomly permuted
+    (docs/models/balancing.md, 7.2).
 
     A row permutation keeps the multiset of incoming and of outgoing costs but pairs them at
     random, i.e. the imbalance an unstructured network with these costs would have.

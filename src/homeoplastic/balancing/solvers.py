@@ -1,4 +1,5 @@
-"""Dense solvers that balance a cost matrix over the diagonal-similarity manifold (spec §2.6).
+"""Dense solvers that balance a cost matrix over the diagonal-similarity manifold
+(docs/models/balancing.md, 2.6).
 
 All work on the cost at h = 0, ``c0``, and the log-scales ``h``:
 ``c_ij(h) = c0_ij e^{p(h_j - h_i)}``.
@@ -51,7 +52,7 @@ class SolverOptions:
     ``tol``: target ||g||/C (dimensionless). ``max_iter``: iteration (flow step, Newton step or
     full sweep) cap. ``on_missing``: what to do when no balanced network exists ('raise', 'warn',
     'ignore'). ``dead``: 'none' or 'freeze' (neurons with zero incoming or outgoing cost keep
-    h = 0 and only the remaining network is balanced, spec §2.5).
+    h = 0 and only the remaining network is balanced, docs/models/balancing.md, 2.5).
     """
 
     tol: float = 1e-8
@@ -442,7 +443,8 @@ def balance_rank_one(
     a: np.ndarray | None = None,
     b: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Closed-form balancing of ``J = u v^T`` with cost weights ``alpha = a b^T`` (spec §2.6).
+    """Closed-form balancing of ``J = u v^T`` with cost weights ``alpha = a b^T``
+    (docs/models/balancing.md, 2.6).
 
     ``h_i = ln(|u_i| / |v_i|) / 2 + ln(a_i / b_i) / (2p)``, gauge-fixed to mean zero. The balanced
     magnitudes ``|J'_ij| = sqrt|u_i v_i| sqrt|u_j v_j|`` are symmetric for every p.

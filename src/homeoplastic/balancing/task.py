@@ -1,4 +1,4 @@
-"""Context-dependent integration task (the authors' ``IntegrationTask``, spec §7.1).
+"""Context-dependent integration task (the authors' ``IntegrationTask``, docs/models/balancing.md, 7.1).
 
 Six inputs: two context channels (the active one carries 1) and two channels per modality
 (motion: 2, 3; colour: 4, 5), one of which carries 1 to encode the sign of that modality's

@@ -1,4 +1,5 @@
-"""The function-preserving diagonal similarity (spec §1.3) and a ReLU rate network to check it.
+"""The function-preserving diagonal similarity and a ReLU rate network to check it
+(docs/models/balancing.md, 1.3).
 
 For ``h`` in R^N and ``D = diag(exp(h))``: ``J' = D^-1 J D``, ``W_in' = D^-1 W_in``,
 ``b' = D^-1 b``, ``W_out' = W_out D``. With a degree-1 homogeneous nonlinearity (ReLU) the
@@ -89,7 +90,7 @@ def transform_network(net: RateNetwork, h: np.ndarray) -> RateNetwork:
 
 
 def lax_vector_field(net: RateNetwork, g: np.ndarray) -> dict[str, np.ndarray]:
-    """Synaptic form of the flow dh/dt = g (spec §2.3): dJ/dt = [J, G], G = diag(g).
+    """Synaptic form of the flow dh/dt = g (docs/models/balancing.md, 2.3): dJ/dt = [J, G], G = diag(g).
 
     ``dJ_ij/dt = (g_j - g_i) J_ij``, ``dW_in/dt = -G W_in``, ``db/dt = -G b``,
     ``dW_out/dt = W_out G``. Integrate it multiplicatively (:func:`transform_network`), not by

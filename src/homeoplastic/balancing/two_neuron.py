@@ -1,4 +1,4 @@
-"""Exact balancing dynamics of two neurons (spec §3), time in units of tau_h.
+"""Exact balancing dynamics of two neurons (docs/models/balancing.md, 3), time in units of tau_h.
 
 ``J = [[a, b], [c, d]]`` with ``b = J_12`` (2 -> 1) and ``c = J_21`` (1 -> 2).
 Reciprocal pair: ``kappa = |bc|^{p/2}``, ``z = p (h2 - h1) + ln(|b|^p / kappa)`` obeys

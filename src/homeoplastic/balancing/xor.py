@@ -1,4 +1,4 @@
-"""XOR network built by construction, balanced and anti-balanced under noise (spec §8).
+"""XOR network built by construction, balanced and anti-balanced under noise (docs/models/balancing.md, 8).
 
 As in ``rnnops.analysis.xor_networks_task_manifold_robustness``: the four conditions of two binary
 inputs are "expanded" (each bit and its complement, so every input has the same norm), each

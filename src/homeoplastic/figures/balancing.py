@@ -265,7 +265,7 @@ def rnn_training(ds: xr.Dataset, ci: float = 0.95) -> Figure:
 
     Lines: mean over seeds; bands: ``ci`` confidence interval of the mean. The imbalance panel
     shows ||g||/C and, at the right edge, the row-permutation null (5-95 % range over
-    permutations, seed mean) of each arm's final network (spec §7.2).
+    permutations, seed mean) of each arm's final network (docs/models/balancing.md, 7.2).
     """
     fig, axes = subplots(1, 4, figsize=(18, 4.2))
     it = ds["iteration"].values

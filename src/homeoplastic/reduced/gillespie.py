@@ -3,9 +3,9 @@
 Population k: birth n_k -> n_k + 1 at rate N f(s_k), death n_k -> n_k - 1 at rate alpha n_k, with
 s_k = sum_l W_kl n_l / N - w_inh sum_l n_l / N + I. Between events the rates x = n / N are
 constant, so the plasticity drift D_kl = x_l x_k (x_k - theta) is integrated exactly over each
-waiting time; the weights move by eta * tau * D and then have their row sums restored (spec section
-4: subtract (S_k - S_k^0) / M from row k, clip to [0, w_max]). Weight changes during one waiting
-time do not feed back into that waiting time's propensities (error O(eta tau), eta = 1e-3).
+waiting time; the weights move by eta * tau * D and then have their row sums restored
+(docs/models/assemblies.md, 4: subtract (S_k - S_k^0) / M from row k, clip to [0, w_max]). Weight changes
+during one waiting time do not feed back into that waiting time's propensities (error O(eta tau), eta = 1e-3).
 
 Randomness: uniforms are drawn in Python from a NumPy Generator per chunk of events and consumed by
 the kernel, two per event, so the same seed gives a bit-identical run.

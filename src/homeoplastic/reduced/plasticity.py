@@ -1,7 +1,7 @@
 """The rate-based plasticity rule, row-sum homeostasis, and the slow weight vector field.
 
 dW_kl/dt = eta x_l x_k (x_k - theta) (k post, l pre), W in [0, w_max], each row sum held at its
-target (spec section 4: subtract the row's excess divided by M, then clip).
+target (docs/models/assemblies.md, 4: subtract the row's excess divided by M, then clip).
 
 Because eta is small, the weights see the population activity only through its time average. The
 vector field is the drift averaged over the metastable states weighted by their stationary

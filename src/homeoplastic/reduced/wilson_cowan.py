@@ -145,35 +145,3 @@ def stable_states(weights: np.ndarray, model: PopulationModel) -> np.ndarray:
     found.sort(key=lambda v: tuple(v))
     return np.array(found).reshape(len(found), model.n_pops)
 
-
-def fixed_points_1d(
-    x: np.ndarray, pop: int, weights: np.ndarray, model: PopulationModel, grid: int = 4000
-) -> np.ndarray:
-    """Fixed points of population ``pop`` alone with the others frozen at x (sorted roots)."""
-    hi = model.activation.f_max / model.alpha * 1.05 + 1e-3
-    xs = np.linspace(0.0, hi, grid)
-    g = _g1d(xs, x, pop, weights, model)
-    roots = []
-    for i in np.nonzero(np.sign(g[:-1]) * np.sign(g[1:]) <= 0)[0]:
-        a, b = xs[i], xs[i + 1]
-        ga = g[i]
-        if ga == 0.0:
-            roots.append(a)
-            continue
-        for _ in range(60):
-            mid = 0.5 * (a + b)
-            gm = _g1d(np.array([mid]), x, pop, weights, model)[0]
-            if np.sign(gm) == np.sign(ga):
-                a, ga = mid, gm
-            else:
-                b = mid
-        roots.append(0.5 * (a + b))
-    roots_arr = np.unique(np.round(np.array(roots), 12))
-    return roots_arr
-
-
-def _g1d(xs: np.ndarray, x: np.ndarray, pop: int, weights: np.ndarray, model: PopulationModel):
-    others = np.delete(np.arange(model.n_pops), pop)
-    base = weights[pop, others] @ x[others] - model.w_inh * np.sum(x[others]) + model.external_input
-    s = base + (weights[pop, pop] - model.w_inh) * xs
-    return activation(s, model.activation) - model.alpha * xs

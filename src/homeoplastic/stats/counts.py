@@ -1,4 +1,5 @@
-"""Trial-based spike-count statistics (spec 9.2-9.5): counts, Fano factor, correlations, ROC, gain.
+"""Trial-based spike-count statistics: counts, Fano factor, correlations, ROC, gain
+(docs/models/assemblies.md, 9.2-9.5).
 
 Everything works on a count array of shape (trial, cell, time window) as made by
 :func:`spike_counts`; all functions are vectorised NumPy. Conventions:
@@ -140,7 +141,7 @@ def fano_factor_mean_matched(
     rng: np.random.Generator,
     weight_floor: float = 0.1,
 ) -> FanoResult:
-    """Mean-matched population Fano factor (Churchland et al. 2010, spec 9.2).
+    """Mean-matched population Fano factor (Churchland et al. 2010, docs/models/assemblies.md, 9.2).
 
     ``counts`` is (trial, unit, time); a unit is one neuron-condition pair (stack conditions along
     the unit axis). At each time the across-trial variance of every unit is regressed on its mean
@@ -235,7 +236,8 @@ def count_correlations(
     *,
     stimulus: np.ndarray | None = None,
 ) -> CorrelationResult:
-    """Pearson correlations of counts across trials, same- vs different-assembly pairs (spec 9.3).
+    """Pearson correlations of counts across trials, same- vs different-assembly pairs
+    (docs/models/assemblies.md, 9.3).
 
     ``counts`` is (trial, cell, time) or (trial, cell); ``membership`` is (cell, group) boolean
     (overlapping groups allowed). With ``stimulus`` (one label per trial) the mean of each cell
@@ -280,7 +282,8 @@ def count_correlations(
 
 # -------------------------------------------------------------------------------------------- ROC
 def roc_auc(counts_a: np.ndarray, counts_b: np.ndarray) -> np.ndarray:
-    """Area under the ROC curve for telling samples of ``a`` from ``b``, along axis 0 (spec 9.4).
+    """Area under the ROC curve for telling samples of ``a`` from ``b``, along axis 0
+    (docs/models/assemblies.md, 9.4).
 
     AUC = P(a > b) + P(a = b) / 2, computed exactly as the Mann-Whitney U of ``a`` over
     ``n_a * n_b`` with mid-ranks for ties. 0.5: indistinguishable; 1: every ``a`` exceeds every
@@ -327,7 +330,8 @@ def gain_curve(
     ``counts`` is (trial, cell) in the response window of ``window_s``; ``strength_hz`` the
     stimulus strength of each trial; ``member`` (trial, cell) marks members of the assembly
     stimulated in that trial. Returns (strengths in increasing order, member rate in Hz,
-    non-member rate in Hz), rates pooled over cells and trials of each strength (spec 9.5).
+    non-member rate in Hz), rates pooled over cells and trials of each strength
+    (docs/models/assemblies.md, 9.5).
     """
     counts = np.asarray(counts)
     strength = np.asarray(strength_hz, dtype=float)
@@ -373,7 +377,8 @@ def pattern_completion(
     baseline_counts: np.ndarray | None = None,
     baseline_window_s: float | None = None,
 ) -> CompletionResult:
-    """Response of the unstimulated half of an assembly when the other half is driven (spec 9.5).
+    """Response of the unstimulated half of an assembly when the other half is driven
+    (docs/models/assemblies.md, 9.5).
 
     Masks are (trial, cell). Index = (r_unstimulated - r_nonmember) / (r_stimulated - r_nonmember):
     0 when the unstimulated half responds like cells outside the assembly, 1 when it responds

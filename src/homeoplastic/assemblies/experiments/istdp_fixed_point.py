@@ -1,10 +1,9 @@
 """Where inhibitory STDP stops moving a cell's rate when its inhibition and its spikes correlate.
 
-The rule (spec section 5, Vogels et al. 2011): an I spike moves w_ij by eta (y_j - alpha_j), with
-alpha_j = 2 r0_j tau_y; an E spike moves it by eta x_i; x and y are the I and E cells' traces
-(time constant tau_y). Its mean drift, eta [r_i (<y_j>_i - alpha_j) + r_j <x_i>_j], with <y_j>_i
-the E cell's trace at the I cell's spikes and <x_i>_j the I cell's trace at the E cell's spikes,
-vanishes at
+The rule (Vogels et al. 2011; docs/models/assemblies.md, 5): an I spike moves w_ij by eta (y_j - alpha_j),
+with alpha_j = 2 r0_j tau_y; an E spike moves it by eta x_i; x and y are the I and E cells' traces (time
+constant tau_y). Its mean drift, eta [r_i (<y_j>_i - alpha_j) + r_j <x_i>_j], with <y_j>_i the E cell's trace
+at the I cell's spikes and <x_i>_j the I cell's trace at the E cell's spikes, vanishes at
 
     r_j = 2 r0_j / (kappa_ij + rho_ij),
     kappa = <y_j>_i / (r_j tau_y),  rho = <x_i>_j / (r_i tau_y).

@@ -1,4 +1,4 @@
-"""Probe stimuli for spike statistics (spec 6.6; paper Figs. 8 and 9).
+"""Probe stimuli for spike statistics (docs/models/assemblies.md, 6.6; paper Figs. 8 and 9).
 
 Starting from a stage's saved state, the network is driven with weak stimuli to each of several
 assemblies in shuffled trials, with plasticity frozen by default, and the trials are analysed with
@@ -51,22 +51,21 @@ from homeoplastic.stats.counts import (
 )
 from homeoplastic.store import variable as _var
 
-KINDS = ("probe", "gain", "completion")
 EPOCHS = ("before", "during")
 COMPLETION_GROUPS = ("stimulated_half", "unstimulated_half", "nonmembers")
 
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    """Probe protocol and analysis windows (seconds, Hz). Defaults: spec 6.6 and section 9.
+    """Probe protocol and analysis windows (seconds, Hz). Defaults: docs/models/assemblies.md, 6.6 and 9.
 
-    Paper scale is 10 stimuli x 50 trials at +2 kHz for 0.5 s (spec 6.6). ``n_stimuli`` is capped
-    at the network's number of assemblies. Plasticity is frozen as in the paper's Methods ("We
-    disabled STDP for these short protocols"). Not from the paper [GUESS]: the baseline and gap
+    Paper scale is 10 stimuli x 50 trials at +2 kHz for 0.5 s (docs/models/assemblies.md, 6.6). ``n_stimuli``
+    is capped at the network's number of assemblies. Plasticity is frozen as in the paper's
+    Methods ("We disabled STDP for these short protocols"). Not from the paper [GUESS]: the baseline and gap
     lengths, the gain strengths and trial counts, the completion strength, the
-    100 ms Fano window (spec 9.2) and the 25 ms step. ``max_record_cells`` bounds the E cells
-    whose sliding-window counts are kept and analysed (Fano, AUC, correlations); gain curves and
-    pattern completion use every E cell.
+    100 ms Fano window (docs/models/assemblies.md, 9.2) and the 25 ms step. ``max_record_cells`` bounds the E
+    cells whose sliding-window counts are kept and analysed (Fano, AUC, correlations); gain curves and pattern
+    completion use every E cell.
     """
 
     n_stimuli: int = param(10, unit="1", minimum=1, paper=10,
@@ -98,8 +97,8 @@ class ProbeSettings:
                                     description="Plasticity off during probes (paper Methods: \"We disabled "
                                                 "STDP for these short protocols\").")
     window_s: float = param(0.1, unit="s", exclusive_minimum=0,
-                            description="Count window of Fano factor and correlations [unverified; spec "
-                                        "9.2-9.3].")
+                            description="Count window of Fano factor and correlations [unverified; "
+                                        "docs/models/assemblies.md, 9.2-9.3].")
     step_s: float = param(0.025, unit="s", exclusive_minimum=0,
                           description="Step of the sliding count window.")
     auc_window_s: float = param(0.2, unit="s", exclusive_minimum=0, paper=0.2,

@@ -1,4 +1,5 @@
-"""Compiled kernels of the spiking engine, one module per section of the spec.
+"""Compiled kernels of the spiking engine, one module per section of
+``docs/models/assemblies.md``.
 
 state       codes, :class:`KernelConstants`, the state tuples (neurons, rules, deferred LTP)
 drive       counter-based random numbers and the external Poisson drive

@@ -1,4 +1,4 @@
-"""The calcium-based E->E rule, event-driven and analytic between events (spec 7.2)."""
+"""The calcium-based E->E rule, event-driven and analytic between events (docs/models/assemblies.md, 7.2)."""
 
 from __future__ import annotations
 
@@ -177,7 +177,8 @@ def calcium_scratch(pre_ptr, is_calcium):  # pragma: no cover - compiled
 @njit(cache=True)
 def _calcium_step(step, cells, first, stop, n_exc, ee, rs, k, key,
                   scratch):  # pragma: no cover - compiled
-    """Calcium rule for one step whose spikes are ``cells[first:stop]`` (spec 7.2), event-driven.
+    """Calcium rule for one step whose spikes are ``cells[first:stop]``, event-driven
+    (docs/models/assemblies.md, 7.2).
 
     Order, chronological within the step: (1) this step's E spikes enter the delay ring; (2) the
     presynaptic calcium of spikes from ``ca_delay_steps`` steps ago arrives at its exact time

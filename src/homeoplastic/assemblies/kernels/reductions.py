@@ -40,7 +40,8 @@ def _shift_row_to_target(row, target_pf, w_min, w_max):  # pragma: no cover
 
 @njit(cache=True)
 def _normalise_rows(post_ptr, weight_pf, row_target_pf, w_min, w_max):  # pragma: no cover
-    """Shift every incoming E->E row additively back to its target sum, then clip (spec 4)."""
+    """Shift every incoming E->E row additively back to its target sum, then clip
+    (docs/models/assemblies.md, 4)."""
     n_post = post_ptr.size - 1
     for i in range(n_post):
         start = post_ptr[i]

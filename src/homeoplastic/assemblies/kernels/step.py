@@ -5,18 +5,18 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
 0. Stimulus events due at this step change the members' external rates (the code's
    ``t_prev < t_on <= t`` test), so the new rate drives this very step.
 1. Every ``norm_steps`` (absolute steps): the deferred voltage LTP of the ending epoch is applied
-   to every E->E synapse (:class:`LazyLtp`), then the rows are normalised (spec 4), before any
-   cell moves, as in the code.
+   to every E->E synapse (:class:`LazyLtp`), then the rows are normalised (docs/models/assemblies.md, 4),
+   before any cell moves, as in the code.
 2. Phase 1, every cell in index order (E then I): decay the iSTDP trace; draw this step's external
    Poisson kicks; advance the rise/decay variables of the E and I conductances with the kicks and
-   the recurrent input that arrived from the previous step (the one-step delay of spec 2.4); for E
-   cells advance V_T, w, u, v-bar and x with the *old* V (spec 3.1.4); if not refractory take the
-   Euler step of V, test for a spike and apply the resets and trace jumps. Under the voltage rule,
-   E cells that end the step above theta_LTP (with v-bar above theta_LTD) are listed for LTP. The
-   cell loops are branch-free (refractoriness, spike and resets are selects; the exp is inlined,
-   :mod:`.fastexp`) so that LLVM vectorises them (8 doubles a vector on AVX-512,
-   :mod:`.vectorwidth`); the E update is two such passes (input and exp term, then the cell), and
-   a cheap last pass lists the flagged spikes and LTP cells in index order.
+   the recurrent input that arrived from the previous step (the one-step delay, docs/models/assemblies.md,
+   2.4); for E cells advance V_T, w, u, v-bar and x with the *old* V (docs/models/assemblies.md, 3.1, step
+   4.4); if not refractory take the Euler step of V, test for a spike and apply the resets and trace jumps.
+   Under the voltage rule, E cells that end the step above theta_LTP (with v-bar above theta_LTD) are listed
+   for LTP. The cell loops are branch-free (refractoriness, spike and resets are selects; the exp is inlined,
+   :mod:`.fastexp`) so that LLVM vectorises them (8 doubles a vector on AVX-512, :mod:`.vectorwidth`); the E
+   update is two such passes (input and exp term, then the cell), and a cheap last pass lists the flagged
+   spikes and LTP cells in index order.
 3. Phase 2, every spike of this step: transmit (add its outgoing weights to the targets' pending
    input, delivered next step; :mod:`.delivery` reads them through the synapse index, or from a
    contiguous copy for a pathway no rule changes in this run), then plasticity triggered by
@@ -36,11 +36,11 @@ The step order (one place, :func:`_advance`), with why each phase comes where it
 
 The authors' code interleaves phases 2-4 cell by cell, so a cell processed later in a step sees
 weights changed by earlier cells; the two-phase form here differs from it only at order dt
-(spec 3.1). Forward Euler everywhere, as in the code, except for the two rules the code does not
-have: the triplet traces decay by the exact factor exp(-dt/tau) per step (so a trace is exactly
-the closed-form sum of exponentials sampled on the grid), and the calcium rule is event-driven and
-advances each synapse analytically between its events (:func:`_ca_event`). All spike-triggered
-updates are exact hand-computable expressions, which is what the tests check.
+(docs/models/assemblies.md, 3.1). Forward Euler everywhere, as in the code, except for the two rules the code
+does not have: the triplet traces decay by the exact factor exp(-dt/tau) per step (so a trace is exactly the
+closed-form sum of exponentials sampled on the grid), and the calcium rule is event-driven and advances each
+synapse analytically between its events (:func:`_ca_event`). All spike-triggered updates are exact
+hand-computable expressions, which is what the tests check.
 
 Random numbers are counter-based: the external kick count of cell i at step n comes from the
 uniform at position n * N + i of a SplitMix64 stream whose key is drawn from the seed. The whole
@@ -332,7 +332,8 @@ def _advance(
             v_old = v[i]
             vth = vth_a[i]
             w_ad = wad_a[i]
-            # threshold, adaptation and plasticity filters advance with the old V (spec 3.1, 4.4)
+            # threshold, adaptation and plasticity filters advance with the old V (docs/models/assemblies.md,
+            # 3.1, step 4.4)
             vth_n = vth + c_th * (vth_rest - vth)
             wad_n = w_ad + c_w * (a_ns * (v_old - e_leak) - w_ad)
             u_a[i] += c_u * (v_old - u_a[i])

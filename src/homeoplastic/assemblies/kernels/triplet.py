@@ -1,4 +1,4 @@
-"""Triplet STDP of E->E synapses (spec 7.1)."""
+"""Triplet STDP of E->E synapses (docs/models/assemblies.md, 7.1)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from numba import njit
 
 @njit(cache=True)
 def _triplet_step(cells, first, stop, n_exc, plastic, ee, rs, k):  # pragma: no cover - compiled
-    """Triplet STDP for one step whose spikes are ``cells[first:stop]`` (spec 7.1).
+    """Triplet STDP for one step whose spikes are ``cells[first:stop]`` (docs/models/assemblies.md, 7.1).
 
     Order: (1) every trace decays by its exact one-step factor exp(-dt/tau), so traces are their
     values at this step's time from spikes of earlier steps; (2) when plastic, each E spike of cell
