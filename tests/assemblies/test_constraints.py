@@ -15,6 +15,7 @@ import yaml
 
 from homeoplastic.assemblies.params import (
     CONSTRAINTS,
+    MAX_LEARNING_SPEED,
     MAX_NEURONS,
     NetworkParams,
     ParameterError,
@@ -70,3 +71,13 @@ def test_max_neurons_is_the_bound_everywhere():
     assert connectivity["n_neurons"]["maximum"] == MAX_NEURONS
     with pytest.raises(ParameterError, match=r"network\.connectivity\.n_neurons = 10000000"):
         network_with({}, n_neurons=10_000_000)
+
+
+def test_max_learning_speed_is_the_bound_everywhere():
+    schema = yaml.safe_load((ROOT / "workflow/schemas/assemblies.schema.yaml").read_text())
+    sweep_speed = schema["properties"]["sweep"]["properties"]["learning_speed"]["items"]
+    assert sweep_speed["maximum"] == MAX_LEARNING_SPEED
+    plasticity = schema["properties"]["network"]["properties"]["plasticity"]["properties"]
+    assert plasticity["learning_speed"]["maximum"] == MAX_LEARNING_SPEED
+    with pytest.raises(ParameterError, match=r"network\.plasticity\.learning_speed = 1e\+300"):
+        network_with({}, plasticity={"learning_speed": 1e300})

@@ -31,7 +31,8 @@ from homeoplastic.parameters import (
 )
 from homeoplastic.parameters import require as _require
 
-__all__ = ["CONSTRAINTS", "EE_RULES", "MAX_NEURONS", "SIZE_SCALINGS", "Constraint", "NetworkParams",
+__all__ = ["CONSTRAINTS", "EE_RULES", "MAX_LEARNING_SPEED", "MAX_NEURONS",
+           "SIZE_SCALINGS", "Constraint", "NetworkParams",
            "ParameterError", "check_type", "network_with", "steps_of", "steps_of_seconds"]
 
 EE_RULES = ("voltage", "triplet", "calcium", "none")
@@ -43,6 +44,10 @@ MAX_NEURONS = 100_000
 """The largest network anything builds (``connectivity.n_neurons``, the sweep's ``n_neurons`` in
 ``workflow/schemas/assemblies.schema.yaml``, ``homeoplastic simulate --n-neurons``): at the
 workflow's fixed in-degree (K = 1000) 10^5 cells hold 10^8 synapses, 16 bytes each."""
+
+MAX_LEARNING_SPEED = 1000.0
+"""The largest ``plasticity.learning_speed`` (the sweep's ``learning_speed`` in the schema and
+``homeoplastic simulate --learning-speed`` have the same bound)."""
 
 
 @dataclass(frozen=True)
@@ -306,7 +311,7 @@ class PlasticityParams:
                                              description="normalisation interval")
     start_s: float = param(10.0, unit="s", minimum=0,
                            description="plasticity starts (default: protocol.warmup_s)")
-    learning_speed: float = param(1.0, unit="1", minimum=0,
+    learning_speed: float = param(1.0, unit="1", minimum=0, maximum=MAX_LEARNING_SPEED,
                                   description="factor on all amplitudes (set by the sweep)")
 
 
