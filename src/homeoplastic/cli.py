@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -31,17 +32,94 @@ def kernels_need_compiling() -> bool:
     return index is not None and not os.path.exists(index)
 
 
+def option_bounds() -> dict[str, tuple[float | None, float | None, bool, str]]:
+    """``simulate``'s numeric options and their bounds, the workflow's: ``dest: (low, high,
+    low_exclusive, why)``; every value must also be finite."""
+    from homeoplastic.assemblies.params import MAX_LEARNING_SPEED, MAX_NEURONS
+    from homeoplastic.assemblies.sweep import MIN_NEURONS
+
+    return {
+        "n_neurons": (MIN_NEURONS, MAX_NEURONS, False,
+                      "smaller networks leave the balanced regime; the workflow has the same bounds"),
+        "sim_seconds": (0, None, True, "a simulated time"),
+        "seed": (0, None, False, "the workflow's seeds"),
+        "learning_speed": (0, MAX_LEARNING_SPEED, True, "the workflow's sweep has the same bounds"),
+        "plasticity_start_s": (0, None, False, "a time into the run"),
+        "rate_max_hz": (0, None, True, "a rate"),
+    }
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Raise ``ValueError`` naming the first option outside its :func:`option_bounds`."""
+    for dest, (low, high, exclusive, why) in option_bounds().items():
+        value = getattr(args, dest)
+        ok = (math.isfinite(value) and (low is None or (value > low if exclusive else value >= low))
+              and (high is None or value <= high))
+        if not ok:
+            parts = []
+            if low is not None:
+                parts.append(f"{'>' if exclusive else '>='} {low:g}")
+            if high is not None:
+                parts.append(f"<= {high:g}")
+            allowed = " and ".join(parts)
+            raise ValueError(f"--{dest.replace('_', '-')} = {value!r} is invalid; allowed: a "
+                             f"finite number {allowed} ({why})")
+
+
+CLI_STAGE = "cli-simulate"
+"""The ``stage`` attr of the stores ``simulate --out`` writes: the only stores ``--force`` may
+replace."""
+
+
+def check_out(path: Path, *, force: bool) -> None:
+    """Refuse (``ValueError``) to write ``--out`` over anything the CLI did not write: a file, a
+    folder that is not a complete homeoplastic store, or a workflow's store; a store of
+    ``simulate --out`` only with ``--force``. Nothing is touched here."""
+    from homeoplastic.store import is_complete, store_attrs_on_disk
+
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_dir():
+        raise ValueError(f"--out {path} exists and is a file, not a store; refusing to replace it "
+                         "(move it or choose another path)")
+    attrs = store_attrs_on_disk(path) or {}
+    if not is_complete(path):
+        raise ValueError(f"--out {path} exists and is not a complete homeoplastic store; refusing "
+                         "to replace it (move it or choose another path)")
+    if attrs.get("stage") != CLI_STAGE:
+        raise ValueError(f"--out {path} is a store of the workflow (stage {attrs.get('stage')!r}), "
+                         "not one simulate wrote; refusing to replace it (delete it yourself)")
+    if not force:
+        raise ValueError(f"--out {path} exists (a store simulate wrote); pass --force to replace "
+                         "it")
+
+
+def json_safe(value):
+    """``value`` with NaN and infinities as None (JSON null) and NumPy scalars as Python's."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from homeoplastic.assemblies.engine import RecordSpec, Simulation
     from homeoplastic.assemblies.output import summarise
     from homeoplastic.assemblies.params import network_with
     from homeoplastic.assemblies.runs import write_run_store
     from homeoplastic.assemblies.stimulus import training_schedule
-    from homeoplastic.assemblies.sweep import MIN_NEURONS
 
-    if args.n_neurons < MIN_NEURONS:
-        raise ValueError(f"--n-neurons = {args.n_neurons} is invalid; allowed: >= {MIN_NEURONS} "
-                         "(smaller networks leave the balanced regime; the workflow has the same bound)")
+    check_options(args)
+    if args.out:
+        check_out(args.out, force=args.force)
     plasticity = {"start_s": args.plasticity_start_s, "learning_speed": args.learning_speed}
     if args.static:
         plasticity.update(ee_rule="none", istdp=False, normalisation=False)
@@ -72,11 +150,12 @@ def _simulate(args: argparse.Namespace) -> int:
     summary = {"n_neurons": args.n_neurons, "seed": args.seed, "build_s": build_s,
                **summarise(sim, rec)}
     if args.out:
-        write_run_store(args.out, sim, rec, stage="cli-simulate",
+        check_out(args.out, force=args.force)  # again: the run took a while
+        write_run_store(args.out, sim, rec, stage=CLI_STAGE,
                         sweep={"n_neurons": args.n_neurons, "seed": args.seed})
         summary["store"] = str(Path(args.out))
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(json_safe(summary), allow_nan=False))
     else:
         for key, value in summary.items():
             print(f"{key:>26}: {value:.4g}" if isinstance(value, float) else f"{key:>26}: {value}")
@@ -143,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rate guard: stop when the smoothed E rate passes this, Hz (exit status 3)")
     sim.add_argument("--out", type=Path, default=None,
                      help="write a Zarr store here (default: write nothing)")
-    sim.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    sim.add_argument("--force", action="store_true",
+                     help="replace the store at --out if simulate wrote it (never anything else)")
+    sim.add_argument("--json", action="store_true",
+                     help="print the summary as one JSON line (null for NaN)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(func=_simulate)
     ins = sub.add_parser("inspect", help="print a store's dataset (and config)",

@@ -74,13 +74,18 @@ def validate(
     """Return a validated deep copy of ``instance`` with schema defaults filled in.
 
     Raises :class:`ConfigError` listing every problem, each as ``where.key.subkey: message``.
+    Every number anywhere in the instance must be finite: a JSON-schema bound is false for NaN, so
+    never fails, and no setting means anything by NaN or an infinity (YAML ``.nan``, ``.inf``).
+    This is the one place that refuses them, for every section and every key, before any job.
     """
     filled = copy.deepcopy(dict(instance or {}))
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(filled), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [_line(where, err) for err in errors]
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    lines = [_line(where, err) for err in errors]
+    lines += [f"{_dotted(where, path)}: {value!r} is not allowed; allowed: a finite number"
+              for path, value in nonfinite_numbers(filled)]
+    if lines:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(lines)))
     return filled
 
 
@@ -111,6 +116,17 @@ def validate_sweep(section: Mapping[str, Any], schema: Mapping[str, Any], where:
                              if key in line.replace("[", ".").replace("]", "")]
                     detail = "; ".join(lines) or str(err)
                     raise ConfigError(f"{path}.{key} = {value!r} is invalid: {detail}") from None
+
+
+def nonfinite_numbers(value: Any, path: tuple = ()) -> list[tuple[tuple, float]]:
+    """(key path, value) of every NaN or infinite number in a nested mapping/list, in order."""
+    if isinstance(value, Mapping):
+        return [hit for key, item in value.items() for hit in nonfinite_numbers(item, (*path, key))]
+    if isinstance(value, (list, tuple)):
+        return [hit for i, item in enumerate(value) for hit in nonfinite_numbers(item, (*path, i))]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return [(path, float(value))]
+    return []
 
 
 def _dotted(where: str, path) -> str:

@@ -168,7 +168,8 @@ def check_type(value: Any, kind: Any, key: str) -> None:
 
     Strict where Python is lax: a ``bool`` field takes only ``True``/``False`` (not ``"no"`` or
     ``0``), an ``int`` field only integers (not ``True`` or ``2.0``), a ``float`` field any real
-    number but no boolean, string or list; ``tuple[float, ...]`` a tuple of such numbers.
+    number but no boolean, string or list, and no NaN or infinity; ``tuple[float, ...]`` a tuple
+    of such numbers.
     """
     inner = _optional(kind)
     if inner is not None:
@@ -177,6 +178,18 @@ def check_type(value: Any, kind: Any, key: str) -> None:
         return
     if not _is(value, kind):
         raise ParameterError(f"{key} = {value!r} is invalid; allowed: {_type_words(kind)}", key=key)
+    if _float_valued(kind) and not all(math.isfinite(v) for v in _numbers(value)):
+        # no parameter means anything by NaN or an infinity; a bound is false for NaN, so an
+        # unbounded or bounded float field alike refuses them here
+        raise ParameterError(f"{key} = {value!r} is invalid; allowed: "
+                             f"{_type_words(kind)}, {'each ' if _item_type(kind) else ''}"
+                             "a finite number (not NaN or an infinity)", key=key)
+
+
+def _float_valued(kind: Any) -> bool:
+    """``float`` or ``tuple[float, ...]`` (nested): a field whose numbers must be finite."""
+    item = _item_type(kind)
+    return _float_valued(item) if item is not None else kind is float
 
 
 def _type_words(kind: Any) -> str:
@@ -234,8 +247,14 @@ def _check(obj: Any, where: str) -> None:
         spec = spec_of(f)
         if spec is None:
             continue
-        check_type(value, hints[f.name], key)
+        kind = hints[f.name]
         items = _numbers(value)
+        plain = _optional(kind) or kind
+        if (spec.bounded and value is not None and _float_valued(plain) and _is(value, plain)
+                and not all(math.isfinite(v) for v in items if v is not None)):
+            require(False, key, value, ("each item " if isinstance(value, tuple) else "")
+                    + "a finite number " + spec.allowed())
+        check_type(value, kind, key)
         if spec.enum is not None:
             bad = [v for v in items if v not in spec.enum]
             require(not bad, key, value, f"one of {list(spec.enum)}")

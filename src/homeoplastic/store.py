@@ -15,6 +15,7 @@ of its own so that combining runs never aligns them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -41,6 +42,21 @@ Both filters are scoped to the calls that raise them (``warnings.catch_warnings`
 ZARR_FORMAT = 3
 CONSOLIDATED = True
 COMPLETE_ATTR = "store_complete"
+CHECKSUM_ATTR = "array_sha256_json"
+"""Root attr written at completion: JSON of ``{array path: [number of chunk files, sha256]}``, the
+sha256 over each array's stored chunk files (names and bytes). Zarr's zstd has no checksum and a
+missing chunk reads back as the fill value, so without it damage reads back silently."""
+SETTINGS_ATTR = "settings_sha256"
+"""Root attr: sha256 of the store's ``config_json`` (canonical JSON, sorted keys), the fingerprint
+of the settings that made it (:func:`settings_fingerprint`)."""
+RUN_ID_ATTR = "run_id"
+"""Root attr: the run that made the store; by default its sweep values as ``key~value`` joined
+by ``_`` in the sweep's order (the assemblies' run folder name)."""
+
+
+class StoreError(ValueError):
+    """A store is damaged, incomplete, not a store, or not the one a reader expects. The message
+    names the store and what to do (which file to delete, which job to rerun)."""
 
 
 def variable(dims: str | tuple[str, ...], values: Any, units: str, long_name: str,
@@ -59,12 +75,17 @@ def provenance_attrs(
     wall_seconds: float | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Global attrs every store carries: resolved config (JSON), sweep values, seed, versions."""
+    """Global attrs every store carries: resolved config (JSON) and its fingerprint
+    (``settings_sha256``), sweep values, run id, seed, versions.
+
+    ``run_id`` (an ``extra``) defaults to :func:`run_id_of` ``sweep`` when there is a sweep."""
+    config_json = json.dumps(config, sort_keys=True, default=_json_default)
     attrs: dict[str, Any] = {
         "stage": stage,
         "package": "homeoplastic",
         "package_version": __version__,
-        "config_json": json.dumps(config, sort_keys=True, default=_json_default),
+        "config_json": config_json,
+        SETTINGS_ATTR: hashlib.sha256(config_json.encode()).hexdigest(),
         "sweep_json": json.dumps(dict(sweep or {}), sort_keys=True, default=_json_default),
         "seed": int(seed),
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -75,9 +96,24 @@ def provenance_attrs(
         attrs["sim_seconds"] = float(sim_seconds)
     if wall_seconds is not None:
         attrs["wall_seconds"] = float(wall_seconds)
+    if sweep:
+        attrs[RUN_ID_ATTR] = run_id_of(sweep)
     for key, value in extra.items():
         attrs[key] = _jsonable(value)
     return attrs
+
+
+def settings_fingerprint(config: Mapping[str, Any]) -> str:
+    """The ``settings_sha256`` a store written with ``config`` carries (what a reader expects)."""
+    text = json.dumps(config, sort_keys=True, default=_json_default)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_id_of(sweep: Mapping[str, Any]) -> str:
+    """A run's id from its sweep values, in their order (:func:`homeoplastic.sweep.run_id_of`)."""
+    from homeoplastic.sweep import run_id_of as paramspace_id
+
+    return paramspace_id(sweep)
 
 
 def timed_write(
@@ -120,14 +156,16 @@ def write_store(
     """Write ``dataset`` (root) and ``groups`` to a Zarr store at ``path``, atomically.
 
     The store is assembled in a temporary sibling directory and renamed into place; the root
-    attr ``store_complete = True`` and then the consolidated metadata are written last. An
-    existing store at ``path`` is replaced.
+    attrs ``store_complete = True`` and ``array_sha256_json`` (each array's checksum, see
+    :func:`verify_store`) and then the consolidated metadata are written last. An existing store
+    of this package at ``path`` (complete or not) is replaced, and so is an empty folder; anything
+    else there (a file, a folder of other things) raises :class:`StoreError` naming it, before
+    anything is written or removed.
     """
     final = Path(path)
+    refuse_unless_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    # leftovers of writers that were killed mid-write (one writer per path at a time)
-    for stale in final.parent.glob(f".{final.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_leftovers(final)
     tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
     root = dataset.copy()
     root.attrs = {**root.attrs, **dict(attrs or {}), COMPLETE_ATTR: False}
@@ -140,7 +178,8 @@ def write_store(
     _mark_complete(tmp)
     if CONSOLIDATED:
         _consolidate(tmp)
-    if final.exists():
+    if os.path.lexists(final):
+        refuse_unless_replaceable(final)  # again: something may have appeared meanwhile
         trash = final.parent / f".{final.name}.old-{os.getpid()}"
         os.replace(final, trash)
         os.replace(tmp, final)
@@ -150,12 +189,107 @@ def write_store(
     return final
 
 
+def remove_leftovers(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove what killed writers of ``path`` left beside it: the hidden temporary copies
+    (``.NAME.tmp-PID``) and the replaced stores not yet deleted (``.NAME.old-PID``), checkpoints'
+    included. One writer per path at a time (Snakemake's rule), so none of them is in use.
+    Returns what was removed."""
+    final = Path(path)
+    removed = []
+    for pattern in (f".{final.name}.tmp-*", f".{final.name}.old-*"):
+        for stale in final.parent.glob(pattern):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+            removed.append(stale)
+    return removed
+
+
+def remove_store(path: str | os.PathLike[str]) -> None:
+    """Remove a store of this package (a finished run's checkpoint, say) and its leftovers;
+    refuses (:class:`StoreError`) anything that is not one."""
+    final = Path(path)
+    if os.path.lexists(final):
+        refuse_unless_replaceable(final)
+        trash = final.parent / f".{final.name}.old-{os.getpid()}"
+        os.replace(final, trash)
+    remove_leftovers(final)
+
+
+_IGNORED_FILES = {".snakemake_timestamp", ".DS_Store"}
+"""Files that may sit in an otherwise empty output folder without making it someone's data."""
+
+
+def store_attrs_on_disk(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The root attrs of a Zarr 3 store as written (no zarr call, nothing listed), or None when
+    ``path`` has no readable root ``zarr.json``."""
+    try:
+        meta = json.loads((Path(path) / "zarr.json").read_text())
+    except (OSError, ValueError):
+        return None
+    attrs = meta.get("attributes") if isinstance(meta, dict) else None
+    return attrs if isinstance(attrs, dict) else None
+
+
+def is_own_store(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is a store this package wrote (complete or not): a folder whose root
+    metadata carries the ``store_complete`` attr that :func:`write_store` writes."""
+    attrs = store_attrs_on_disk(path)
+    return attrs is not None and COMPLETE_ATTR in attrs
+
+
+def refuse_unless_replaceable(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`StoreError` unless ``path`` is free, an empty folder or a store of ours."""
+    final = Path(path)
+    if not os.path.lexists(final):
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise StoreError(f"{final} exists and is not a homeoplastic store (a file); refusing to "
+                         "replace it: move or delete it, or choose another path")
+    if is_own_store(final):
+        return
+    contents = [p.name for p in final.iterdir() if p.name not in _IGNORED_FILES]
+    if contents:
+        shown = ", ".join(sorted(contents)[:5]) + (", ..." if len(contents) > 5 else "")
+        raise StoreError(f"{final} exists and is not a homeoplastic store (a folder holding "
+                         f"{shown}); refusing to replace it: move or delete it, or choose "
+                         "another path")
+
+
 def _mark_complete(store_path: Path) -> None:
     import zarr
 
     group = zarr.open_group(store_path, mode="r+", zarr_format=ZARR_FORMAT,
                             use_consolidated=False)
+    group.attrs[CHECKSUM_ATTR] = json.dumps(array_checksums(store_path), sort_keys=True)
     group.attrs[COMPLETE_ATTR] = True
+
+
+def array_checksums(store_path: str | os.PathLike[str]) -> dict[str, list[Any]]:
+    """``{array path: [number of chunk files, sha256]}`` of every array in a Zarr 3 store on
+    disk, from its chunk files' names and bytes (not from decoded values: a missing chunk, which
+    zarr reads as the fill value, and a flipped byte both change it). Metadata files are left
+    out, so attrs written after the arrays do not change it."""
+    root = Path(store_path)
+    out: dict[str, list[Any]] = {}
+    for meta in sorted(root.rglob("zarr.json")):
+        try:
+            node = json.loads(meta.read_text())
+        except ValueError:
+            continue
+        if not isinstance(node, dict) or node.get("node_type") != "array":
+            continue
+        folder = meta.parent
+        digest = hashlib.sha256()
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and p != meta)
+        for chunk in files:
+            name = chunk.relative_to(folder).as_posix().encode()
+            data = chunk.read_bytes()
+            digest.update(len(name).to_bytes(8, "little") + name)
+            digest.update(len(data).to_bytes(8, "little") + data)
+        out[folder.relative_to(root).as_posix()] = [len(files), digest.hexdigest()]
+    return out
 
 
 def _consolidate(store_path: Path) -> None:
@@ -190,13 +324,70 @@ def is_complete(path: str | os.PathLike[str]) -> bool:
 
 
 def open_store(path: str | os.PathLike[str], group: str | None = None) -> xr.Dataset:
-    """Open one store (or one of its groups) lazily; refuses incomplete stores."""
+    """Open one store (or one of its groups) lazily; refuses missing and incomplete stores."""
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"{path} does not exist")
     if not is_complete(path):
         raise FileNotFoundError(f"{path} is not a complete homeoplastic store")
     with warnings.catch_warnings():  # only older, non-consolidated stores list their folder
         warnings.filterwarnings("ignore", message=_TIMESTAMP_WARNING)
         return xr.open_zarr(Path(path), group=group, consolidated=_is_consolidated(Path(path)),
                             zarr_format=ZARR_FORMAT)
+
+
+def verify_store(
+    path: str | os.PathLike[str],
+    *,
+    stage: str | None = None,
+    run_id: str | None = None,
+    fingerprint: str | None = None,
+) -> None:
+    """Check that ``path`` is the complete, undamaged store a reader expects, else raise
+    :class:`StoreError` naming the store, what differs and what to do.
+
+    Checked: the store exists and was completed; every array's chunk files match the checksum
+    written at completion (:func:`array_checksums`: a deleted chunk, which zarr would read back as
+    the fill value, and flipped bytes are both caught); and, when given, the root attrs ``stage``,
+    ``run_id`` and ``settings_sha256`` (see :func:`settings_fingerprint`) equal ``stage``,
+    ``run_id`` and ``fingerprint``. A store written before checksums were recorded is refused
+    too (it cannot be verified). The cost is one read of the store's chunk files (sha256, about
+    1 s per GB); nothing is decompressed.
+    """
+    store = Path(path)
+    remedy = f"delete {store} and rerun the job that writes it"
+    if not os.path.lexists(store):
+        raise StoreError(f"{store} does not exist; rerun the job that writes it")
+    attrs = store_attrs_on_disk(store)
+    if attrs is None or COMPLETE_ATTR not in attrs:
+        raise StoreError(f"{store} is not a homeoplastic store (no root zarr.json with "
+                         f"{COMPLETE_ATTR!r}); {remedy}")
+    if attrs.get(COMPLETE_ATTR) is not True:
+        raise StoreError(f"{store} is incomplete (its writer stopped); {remedy}")
+    wrong = [(name, expected, attrs.get(attr)) for name, attr, expected in
+             (("stage", "stage", stage), ("run", RUN_ID_ATTR, run_id),
+              ("settings fingerprint", SETTINGS_ATTR, fingerprint))
+             if expected is not None and attrs.get(attr) != expected]
+    if wrong:
+        what = "; ".join(f"its {name} is {found!r}, expected {expected!r}"
+                         for name, expected, found in wrong)
+        raise StoreError(f"{store} is not the store expected here: {what} (a store copied or "
+                         f"left over from another stage, run or settings); {remedy}")
+    if CHECKSUM_ATTR not in attrs:
+        raise StoreError(f"{store} has no checksums (written before they were recorded), so it "
+                         f"cannot be verified; {remedy}")
+    recorded = json.loads(attrs[CHECKSUM_ATTR])
+    found = array_checksums(store)
+    for name, (n_files, digest) in sorted(recorded.items()):
+        if name not in found:
+            raise StoreError(f"{store}: array {name!r} is missing (its folder was deleted); "
+                             f"{remedy}")
+        now_files, now_digest = found[name]
+        if now_files != n_files:
+            raise StoreError(f"{store}: array {name!r} has {now_files} chunk files, {n_files} "
+                             f"when written (a chunk was deleted or added); {remedy}")
+        if now_digest != digest:
+            raise StoreError(f"{store}: array {name!r} does not match the checksum written with "
+                             f"it (a chunk file is damaged); {remedy}")
 
 
 def load_group(path: str | os.PathLike[str], group: str) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +31,23 @@ from homeoplastic.parameters import (
 )
 from homeoplastic.parameters import require as _require
 
-__all__ = ["EE_RULES", "SIZE_SCALINGS", "NetworkParams", "ParameterError", "check_type",
-           "network_with", "steps_of", "steps_of_seconds"]
+__all__ = ["CONSTRAINTS", "EE_RULES", "MAX_LEARNING_SPEED", "MAX_NEURONS",
+           "SIZE_SCALINGS", "Constraint", "NetworkParams",
+           "ParameterError", "check_type", "network_with", "steps_of", "steps_of_seconds"]
 
 EE_RULES = ("voltage", "triplet", "calcium", "none")
 """Names of the E->E plasticity rules; a rule is a config value, not a code fork."""
 
 SIZE_SCALINGS = ("mean_input", "fixed_indegree", "none")
+
+MAX_NEURONS = 100_000
+"""The largest network anything builds (``connectivity.n_neurons``, the sweep's ``n_neurons`` in
+``workflow/schemas/assemblies.schema.yaml``, ``homeoplastic simulate --n-neurons``): at the
+workflow's fixed in-degree (K = 1000) 10^5 cells hold 10^8 synapses, 16 bytes each."""
+
+MAX_LEARNING_SPEED = 1000.0
+"""The largest ``plasticity.learning_speed`` (the sweep's ``learning_speed`` in the schema and
+``homeoplastic simulate --learning-speed`` have the same bound)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,8 @@ class ConnectivityParams:
     uses p and weights as given at every size.
     """
 
-    n_neurons: int = param(5000, unit="cells", minimum=10, description="network size (set by the sweep)")
+    n_neurons: int = param(5000, unit="cells", minimum=10, maximum=MAX_NEURONS,
+                           description="network size (set by the sweep)")
     exc_fraction: float = param(0.8, unit="1", exclusive_minimum=0, exclusive_maximum=1,
                                 description="fraction of E cells (4:1)")
     p_connect: float = param(0.2, unit="1", exclusive_minimum=0, maximum=1,
@@ -306,7 +317,7 @@ class PlasticityParams:
                                              description="normalisation interval")
     start_s: float = param(10.0, unit="s", minimum=0,
                            description="plasticity starts (default: protocol.warmup_s)")
-    learning_speed: float = param(1.0, unit="1", minimum=0,
+    learning_speed: float = param(1.0, unit="1", minimum=0, maximum=MAX_LEARNING_SPEED,
                                   description="factor on all amplitudes (set by the sweep)")
 
 
@@ -419,39 +430,112 @@ def network_with(
     return NetworkParams.from_dict(nested, where=where)
 
 
-def _check_network(p: NetworkParams, where: str) -> None:
-    """The rules between fields that the fields' own bounds cannot state; keys named from ``where``."""
+@dataclass(frozen=True)
+class Constraint:
+    """A rule between fields that the fields' own bounds cannot state (declared in
+    :data:`CONSTRAINTS`, checked when :class:`NetworkParams` is built, before any job).
+
+    ``key`` is the field the error names (relative to the network's root, e.g.
+    ``"exc.v_reset_mv"``), ``holds(p)`` is true when the rule is met, ``allowed(p)`` says what
+    is allowed in words (may quote the other fields' values). ``example`` is a config override
+    that breaks this rule and no other, so the declared list can be walked by a test.
+    """
+
+    key: str
+    holds: Callable[[NetworkParams], bool]
+    allowed: Callable[[NetworkParams], str]
+    example: Mapping[str, Any]
+
+    def value(self, p: NetworkParams) -> Any:
+        target: Any = p
+        for part in self.key.split("."):
+            target = getattr(target, part)
+        return target
+
+    def check(self, p: NetworkParams, where: str) -> None:
+        _require(self.holds(p), f"{where}.{self.key}", self.value(p), self.allowed(p))
+
+
+def _fastest_ms(p: NetworkParams) -> float:
     s = p.synapses
-    _require(s.tau_decay_exc_ms != s.tau_rise_exc_ms, f"{where}.synapses.tau_decay_exc_ms",
-             s.tau_decay_exc_ms, "different from tau_rise_exc_ms")
-    _require(s.tau_decay_inh_ms != s.tau_rise_inh_ms, f"{where}.synapses.tau_decay_inh_ms",
-             s.tau_decay_inh_ms, "different from tau_rise_inh_ms")
-    c = p.connectivity
-    _require(c.j_e_to_e_min_pf <= c.j_e_to_e_pf <= c.j_e_to_e_max_pf,
-             f"{where}.connectivity.j_e_to_e_pf", c.j_e_to_e_pf,
-             f"within [j_e_to_e_min_pf, j_e_to_e_max_pf] = [{c.j_e_to_e_min_pf}, "
-             f"{c.j_e_to_e_max_pf}]")
-    _require(c.j_i_to_e_min_pf <= c.j_i_to_e_pf <= c.j_i_to_e_max_pf,
-             f"{where}.connectivity.j_i_to_e_pf", c.j_i_to_e_pf,
-             f"within [j_i_to_e_min_pf, j_i_to_e_max_pf] = [{c.j_i_to_e_min_pf}, "
-             f"{c.j_i_to_e_max_pf}]")
-    _require(_divides(p.plasticity.normalisation_interval_ms, p.dt_ms),
-             f"{where}.plasticity.normalisation_interval_ms", p.plasticity.normalisation_interval_ms,
-             f"a multiple of dt_ms = {p.dt_ms}")
-    for name, t_ms in (("exc.t_ref_ms", p.exc.t_ref_ms), ("inh.t_ref_ms", p.inh.t_ref_ms)):
-        _require(_divides(t_ms, p.dt_ms), f"{where}.{name}", t_ms, f"a multiple of dt_ms = {p.dt_ms}")
-    ca = p.calcium
-    _require(ca.theta_p >= ca.theta_d, f"{where}.calcium.theta_p", ca.theta_p,
-             f">= theta_d = {ca.theta_d}")
-    _require(ca.up_down_ratio == 0.0 or ca.up_down_ratio > 1.0, f"{where}.calcium.up_down_ratio",
-             ca.up_down_ratio, "> 1 (W_UP / W_DOWN), or 0 for the whole range [J_min, J_max]")
-    g = p.guard
-    _require(g.rate_max_hz > g.rate_min_hz, f"{where}.guard.rate_max_hz", g.rate_max_hz,
-             f"> rate_min_hz = {g.rate_min_hz}")
-    # Forward Euler on the fastest decay must be stable and positive.
-    fastest = min(s.tau_rise_inh_ms, s.tau_rise_exc_ms, p.vstdp.tau_v_ms, p.exc.tau_m_ms)
-    _require(p.dt_ms < fastest, f"{where}.dt_ms", p.dt_ms,
-             f"< the fastest time constant ({fastest} ms) for a stable Euler step")
+    return min(s.tau_rise_inh_ms, s.tau_rise_exc_ms, p.vstdp.tau_v_ms, p.exc.tau_m_ms)
+
+
+CONSTRAINTS: tuple[Constraint, ...] = (
+    Constraint("synapses.tau_decay_exc_ms",
+               lambda p: p.synapses.tau_decay_exc_ms != p.synapses.tau_rise_exc_ms,
+               lambda p: "different from tau_rise_exc_ms",
+               {"synapses": {"tau_rise_exc_ms": 6.0, "tau_decay_exc_ms": 6.0}}),
+    Constraint("synapses.tau_decay_inh_ms",
+               lambda p: p.synapses.tau_decay_inh_ms != p.synapses.tau_rise_inh_ms,
+               lambda p: "different from tau_rise_inh_ms",
+               {"synapses": {"tau_rise_inh_ms": 0.5, "tau_decay_inh_ms": 0.5}}),
+    # the initial voltages are drawn uniformly in [reset, threshold] (spec 1.1), and a reset at or
+    # above the threshold makes a cell fire at every step its refractory clamp ends
+    Constraint("exc.v_reset_mv", lambda p: p.exc.v_reset_mv < p.exc.v_thresh_rest_mv,
+               lambda p: f"< exc.v_thresh_rest_mv = {p.exc.v_thresh_rest_mv} (reset below the "
+                         "resting threshold)",
+               {"exc": {"v_reset_mv": -50.0}}),
+    Constraint("exc.v_peak_mv", lambda p: p.exc.v_peak_mv > p.exc.v_thresh_rest_mv,
+               lambda p: f"> exc.v_thresh_rest_mv = {p.exc.v_thresh_rest_mv} (spikes are detected "
+                         "above the resting threshold)",
+               {"exc": {"v_peak_mv": -55.0}}),
+    Constraint("inh.v_reset_mv", lambda p: p.inh.v_reset_mv < p.inh.v_thresh_mv,
+               lambda p: f"< inh.v_thresh_mv = {p.inh.v_thresh_mv} (reset below the threshold)",
+               {"inh": {"v_reset_mv": -40.0}}),
+    # a network without E or I cells has nothing to balance (and divides by zero later)
+    Constraint("connectivity.exc_fraction", lambda p: p.connectivity.n_exc >= 1,
+               lambda p: f"at least one E cell: round(n_neurons * exc_fraction) >= 1 at n_neurons "
+                         f"= {p.connectivity.n_neurons} (here {p.connectivity.n_exc})",
+               {"connectivity": {"n_neurons": 500, "exc_fraction": 0.0001}}),
+    Constraint("connectivity.exc_fraction", lambda p: p.connectivity.n_inh >= 1,
+               lambda p: f"at least one I cell: n_neurons - round(n_neurons * exc_fraction) >= 1 "
+                         f"at n_neurons = {p.connectivity.n_neurons} (here {p.connectivity.n_inh})",
+               {"connectivity": {"n_neurons": 500, "exc_fraction": 0.9999}}),
+    Constraint("connectivity.j_e_to_e_pf",
+               lambda p: (p.connectivity.j_e_to_e_min_pf <= p.connectivity.j_e_to_e_pf
+                          <= p.connectivity.j_e_to_e_max_pf),
+               lambda p: (f"within [j_e_to_e_min_pf, j_e_to_e_max_pf] = "
+                          f"[{p.connectivity.j_e_to_e_min_pf}, {p.connectivity.j_e_to_e_max_pf}]"),
+               {"connectivity": {"j_e_to_e_max_pf": 2.0}}),
+    Constraint("connectivity.j_i_to_e_pf",
+               lambda p: (p.connectivity.j_i_to_e_min_pf <= p.connectivity.j_i_to_e_pf
+                          <= p.connectivity.j_i_to_e_max_pf),
+               lambda p: (f"within [j_i_to_e_min_pf, j_i_to_e_max_pf] = "
+                          f"[{p.connectivity.j_i_to_e_min_pf}, {p.connectivity.j_i_to_e_max_pf}]"),
+               {"connectivity": {"j_i_to_e_max_pf": 40.0}}),
+    Constraint("plasticity.normalisation_interval_ms",
+               lambda p: _divides(p.plasticity.normalisation_interval_ms, p.dt_ms),
+               lambda p: f"a multiple of dt_ms = {p.dt_ms}",
+               {"plasticity": {"normalisation_interval_ms": 20.05}}),
+    Constraint("exc.t_ref_ms", lambda p: _divides(p.exc.t_ref_ms, p.dt_ms),
+               lambda p: f"a multiple of dt_ms = {p.dt_ms}", {"exc": {"t_ref_ms": 1.05}}),
+    Constraint("inh.t_ref_ms", lambda p: _divides(p.inh.t_ref_ms, p.dt_ms),
+               lambda p: f"a multiple of dt_ms = {p.dt_ms}", {"inh": {"t_ref_ms": 1.05}}),
+    Constraint("calcium.theta_p", lambda p: p.calcium.theta_p >= p.calcium.theta_d,
+               lambda p: f">= theta_d = {p.calcium.theta_d}", {"calcium": {"theta_p": 0.5}}),
+    Constraint("calcium.up_down_ratio",
+               lambda p: p.calcium.up_down_ratio == 0.0 or p.calcium.up_down_ratio > 1.0,
+               lambda p: "> 1 (W_UP / W_DOWN), or 0 for the whole range [J_min, J_max]",
+               {"calcium": {"up_down_ratio": 0.5}}),
+    Constraint("guard.rate_max_hz", lambda p: p.guard.rate_max_hz > p.guard.rate_min_hz,
+               lambda p: f"> rate_min_hz = {p.guard.rate_min_hz}",
+               {"guard": {"rate_min_hz": 5.0, "rate_max_hz": 4.0}}),
+    # forward Euler on the fastest decay must be stable and positive
+    Constraint("dt_ms", lambda p: p.dt_ms < _fastest_ms(p),
+               lambda p: f"< the fastest time constant ({_fastest_ms(p)} ms) for a stable Euler step",
+               {"dt_ms": 0.5, "synapses": {"tau_rise_inh_ms": 0.5, "tau_decay_inh_ms": 2.0},
+                "exc": {"t_ref_ms": 1.0}, "inh": {"t_ref_ms": 1.0}}),
+)
+"""Every rule between the network's fields, in the order they are checked; the first broken one
+raises :class:`ParameterError` naming its key (``tests/assemblies/test_constraints.py`` walks
+this list with each rule's ``example``)."""
+
+
+def _check_network(p: NetworkParams, where: str) -> None:
+    """The rules between fields (:data:`CONSTRAINTS`); keys named from ``where``."""
+    for constraint in CONSTRAINTS:
+        constraint.check(p, where)
 
 
 def _divides(interval: float, dt: float) -> bool:

@@ -35,7 +35,7 @@ from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.settings import Protocol, RecordSettings
 from homeoplastic.assemblies.sweep import sweep_points
 from homeoplastic.stage import Stage, StageOutcome, chain, declares, reads, table_index
-from homeoplastic.store import open_store, provenance_attrs, write_store
+from homeoplastic.store import open_store, provenance_attrs, verify_store, write_store
 from homeoplastic.sweep import Point
 
 _COMMON = ("warmup_s", "n_assemblies")  # the network itself depends on them (plasticity start, groups)
@@ -401,7 +401,10 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
                                    checkpoint_every_s=checkpoint_every_s)
     _log(f"{stage} {ctx.point.run_id}: start")
     write_point(output, ctx.point.as_dict())
+    sources = dict(STAGES[stage].inputs)
     for name, path in inputs.items():
+        # a damaged store (a chunk lost or changed) or another stage's store is refused by name
+        verify_store(path, stage=STAGES[sources[name]].stage_attr if name in sources else None)
         status, reason = store_status(path)
         if status in STOPPED:
             because = reason or f"input {name} ended {status}"
