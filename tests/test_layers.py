@@ -86,3 +86,62 @@ def test_the_walk_sees_every_kind_of_import(tmp_path, monkeypatch, source, expec
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert expected in imported_modules(path)
     assert _violations(("assemblies",), ABOVE_MODELS), "the walk missed a forbidden import"
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the project's modules it imports (``from pkg import sub`` counts as ``pkg.sub``
+    when ``sub`` is a module, else as ``pkg``)."""
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        found = {t for t in imported_modules(path) if t in paths and t != name}
+        # `from pkg import submodule` names `pkg` too: keep only the submodule
+        graph[name] = {t for t in found if not any(o.startswith(t + ".") for o in found)}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    counter = [0]
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                item = stack.pop()
+                on_stack.discard(item)
+                component.append(item)
+                if item == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return out
+
+
+def test_no_module_import_cycle():
+    """No two modules import each other, directly or through others (lazy imports included),
+    apart from a package's ``__init__`` re-exporting its own modules."""
+    assert _cycles(_import_graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

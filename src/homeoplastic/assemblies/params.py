@@ -470,8 +470,8 @@ CONSTRAINTS: tuple[Constraint, ...] = (
                lambda p: p.synapses.tau_decay_inh_ms != p.synapses.tau_rise_inh_ms,
                lambda p: "different from tau_rise_inh_ms",
                {"synapses": {"tau_rise_inh_ms": 0.5, "tau_decay_inh_ms": 0.5}}),
-    # the initial voltages are drawn uniformly in [reset, threshold] (spec 1.1), and a reset at or
-    # above the threshold makes a cell fire at every step its refractory clamp ends
+    # the initial voltages are drawn uniformly in [reset, threshold] (docs/models/assemblies.md,
+    # 1.1), and a reset at or above the threshold makes a cell fire at every step its refractory clamp ends
     Constraint("exc.v_reset_mv", lambda p: p.exc.v_reset_mv < p.exc.v_thresh_rest_mv,
                lambda p: f"< exc.v_thresh_rest_mv = {p.exc.v_thresh_rest_mv} (reset below the "
                          "resting threshold)",
