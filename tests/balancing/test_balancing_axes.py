@@ -9,6 +9,9 @@ values plans nothing for the finished points, and a bad value fails before any j
 from __future__ import annotations
 
 import copy
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +22,33 @@ from homeoplastic.balancing.runs import figure_panels, rnn_points, sweep_points
 from homeoplastic.config import load_schema, validate
 from homeoplastic.parameters import ParameterError
 
-from .test_balancing_incremental import _scheduled, _snakemake, _write
-
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write(tmp: Path, name: str, cfg: dict) -> Path:
+    cfg = copy.deepcopy(cfg)
+    cfg["results_dir"], cfg["logs_dir"] = str(tmp / "results"), str(tmp / "logs")
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _snakemake(configfile: Path, *extra: str) -> str:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(configfile),
+           *extra]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        raise AssertionError(res.stdout[-3000:] + res.stderr[-3000:])
+    return res.stdout + res.stderr
+
+
+def _scheduled(configfile: Path) -> dict[str, int]:
+    """Rule -> job count of a dry run ({} when nothing is to be done)."""
+    out = _snakemake(configfile, "-n")
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
 SCHEMA = load_schema(ROOT / "workflow/schemas/balancing.schema.yaml")
 EXAMPLE = yaml.safe_load((ROOT / "config/examples/balancing_tolerance.yaml").read_text())
 REDUCTIONS = {"balancing_analyze": 1, "balancing_figure_sweep": 1, "balancing_summary": 1,
@@ -91,11 +118,11 @@ def test_rank_above_size_is_refused_naming_the_key():
 
 
 @pytest.mark.parametrize(("axis", "value", "message"), [
-    ("sweep.tol", 0.1, r"balancing\.sweep\.sweep\.tol = 0\.1 is invalid.*<= 0\.001"),
-    ("sweep.solver", "nope", r"sweep\.solver = 'nope'.*newton"),
+    ("sweep.tol", 0.1, r"(?s)balancing\.sweep\.sweep\.tol = 0\.1 is invalid.*<= 0\.001"),
+    ("sweep.solver", "nope", r"(?s)sweep\.solver = 'nope'.*newton"),
     ("sweep.flow_max_iter", 1.5, r"sweep\.flow_max_iter = 1\.5"),
     ("sweep.nope", 1, r"balancing\.sweep\.sweep\.nope: unknown settings key"),
-    ("rnn.learning_rate", -1.0, r"balancing\.sweep\.rnn\.learning_rate = -1\.0.*> 0"),
+    ("rnn.learning_rate", -1.0, r"(?s)balancing\.sweep\.rnn\.learning_rate = -1\.0.*> 0"),
     ("rnn.nope", 1, r"balancing\.sweep\.rnn\.nope: unknown RNN axis"),
 ])
 def test_every_axis_value_is_checked_naming_the_key(axis, value, message):
