@@ -51,7 +51,10 @@ BAL_XOR_STORES = (
 )
 BAL_XOR_SETTINGS = ("n", "spread", "sigma", "n_trials", "t_max")
 # Figure-only settings: the figure rules' params, nothing else reads them.
-BAL_FIGURE_SETTINGS = json.dumps(BAL["figures"], sort_keys=True)
+# (the sweep panels are the sweep figure's own params, so a new panel redraws only that figure)
+BAL_FIGURE_SETTINGS = json.dumps(
+    {k: v for k, v in BAL["figures"].items() if k != "panels"}, sort_keys=True
+)
 BAL_SUMMARY_CSV = f"{RESULTS}/balancing_summary.csv"
 # Config settings of the sweep's points: tables and figures show today's runs at these.
 BAL_SWEEP_DEFAULTS = json.dumps(
