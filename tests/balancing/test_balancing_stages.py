@@ -24,7 +24,7 @@ from homeoplastic.store import load_group, provenance_attrs, write_store
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow/schemas/balancing.schema.yaml"
 SWEEP = {"solver": "newton", "tol": 1e-10, "flow_max_iter": 2000}
-POINT = {"n": "12", "rank": "2", "p": "2.0", "seed": "3"}
+POINT = {"n": 12, "rank": "2", "p": 2.0, "seed": 3}
 
 
 def _section() -> dict:
@@ -54,57 +54,71 @@ def _attrs(path: Path) -> dict:
     return {k: attrs[k] for k in ("stage", "seed", "sweep_json", "config_json")}
 
 
+def _params(settings: dict, point: dict | None = None, run: dict | None = None) -> dict:
+    return {"settings": settings, "point": point or {}, "run": run or {}}
+
+
+BALANCE = _params({**SWEEP, **POINT}, {"n": 12, "rank": 2, "p": 2.0, "seed": 3})
+
+
 def test_unknown_stage_is_refused_by_name(tmp_path):
     with pytest.raises(StageError, match=r"'balanse' is unknown.*'balance'"):
-        run_stage("balanse", SWEEP, [], tmp_path / "x.zarr", sweep=POINT)
+        run_stage("balanse", BALANCE, {}, tmp_path / "x.zarr")
 
 
 def test_missing_setting_names_its_key(tmp_path):
     with pytest.raises(StageError, match=r"balancing\.sweep\.tol is missing"):
-        run_stage("balance", {"solver": "newton", "flow_max_iter": 10}, [], tmp_path / "x.zarr",
-                  sweep=POINT)
+        run_stage("balance", _params({"solver": "newton", "flow_max_iter": 10, **POINT}), {},
+                  tmp_path / "x.zarr")
     with pytest.raises(StageError, match=r"balancing\.rnn\.gain_floor is missing"):
-        run_stage("robustness", {k: v for k, v in _rnn_settings(("n", "n_timesteps", "sigma_in",
+        run_stage("robustness", _params(_rnn_settings(("n", "n_timesteps", "sigma_in",
                   "sigma_ctx", "rec_scale", "dt", "substeps", "noise_sigmas", "n_trial_sets",
-                  "silent_gain")).items()}, [str(tmp_path)], tmp_path / "x.zarr")
+                  "silent_gain"))), {"train": str(tmp_path)}, tmp_path / "x.zarr")
 
 
-def test_bad_sweep_value_and_inputs_are_named(tmp_path):
-    with pytest.raises(StageError, match="sweep value n = 'twelve' is not a int"):
-        run_stage("balance", SWEEP, [], tmp_path / "x.zarr", sweep={**POINT, "n": "twelve"})
-    with pytest.raises(StageError, match="needs the sweep value 'seed'"):
-        run_stage("xor", _section()["xor"], [], tmp_path / "x.zarr", sweep={})
-    with pytest.raises(StageError, match="reads 0 input"):
-        run_stage("balance", SWEEP, ["a.zarr"], tmp_path / "x.zarr", sweep=POINT)
+def test_bad_values_and_inputs_are_named(tmp_path):
+    with pytest.raises(ValueError, match=r"balancing\.sweep\.n = 'twelve'"):
+        run_stage("balance", _params({**SWEEP, **POINT, "n": "twelve"}), {}, tmp_path / "x.zarr")
+    with pytest.raises(StageError, match="needs the run value 'seed'"):
+        run_stage("xor", _params(_section()["xor"]), {}, tmp_path / "x.zarr")
+    with pytest.raises(StageError, match=r"reads the inputs \[\]"):
+        run_stage("balance", BALANCE, {"x": "a.zarr"}, tmp_path / "x.zarr")
     assert not (tmp_path / "x.zarr").exists()
 
 
-def test_balance_stage_writes_the_store_the_script_wrote(tmp_path):
-    """Same arrays, byte for byte, and the same provenance as the former script's calls."""
-    run_stage("balance", json.dumps(SWEEP), [], tmp_path / "entry.zarr", sweep=POINT)
+def test_balance_stage_writes_the_store_the_library_makes(tmp_path):
+    """Same arrays, byte for byte; the store says its point and the settings it read."""
+    outcome = run_stage("balance", json.dumps(BALANCE), {}, tmp_path / "entry.zarr")
+    assert outcome.completed and outcome.output == str(tmp_path / "entry.zarr")
     point = SweepPoint(n=12, rank="2", p=2.0, seed=3, **SWEEP)
     ds, groups = balance_sweep_point(point)
-    sweep = {"n": 12, "rank": "2", "p": 2.0, "seed": 3}
     write_store(tmp_path / "script.zarr", ds, groups=groups, attrs=provenance_attrs(
-        stage="balance", config=SWEEP, seed=3, sweep=sweep, wall_seconds=0.0))
+        stage="balance", config={**SWEEP, **POINT}, seed=3, sweep=BALANCE["point"],
+        wall_seconds=0.0))
     entry, script = _arrays(tmp_path / "entry.zarr"), _arrays(tmp_path / "script.zarr")
     assert entry.keys() == script.keys() and any("/" in k for k in entry)
     assert all(entry[k] == script[k] for k in entry), [k for k in entry if entry[k] != script[k]]
     assert _attrs(tmp_path / "entry.zarr") == _attrs(tmp_path / "script.zarr")
-    assert zarr.open_group(tmp_path / "entry.zarr", mode="r").attrs["wall_seconds"] > 0
+    attrs = zarr.open_group(tmp_path / "entry.zarr", mode="r").attrs
+    assert attrs["wall_seconds"] > 0
+    assert json.loads(attrs["settings_json"]) == {"n": 12, "rank": "2", "p": 2.0, "seed": 3,
+                                                  "sweep.solver": "newton", "sweep.tol": 1e-10,
+                                                  "sweep.flow_max_iter": 2000}
 
 
-def test_rnn_stages_write_the_stores_the_scripts_wrote(tmp_path):
+def test_rnn_stages_write_the_stores_the_library_makes(tmp_path):
     train_keys = ("n", "n_timesteps", "sigma_in", "sigma_ctx", "rec_scale", "n_iterations",
                   "batch_sets", "learning_rate", "optimizer", "lr_final_factor", "clip_norm", "dt",
                   "substeps", "log_every", "n_permutations")
     eval_keys = ("n", "n_timesteps", "sigma_in", "sigma_ctx", "rec_scale", "dt", "substeps",
                  "noise_sigmas", "n_trial_sets", "gain_floor", "silent_gain")
     t, e = _rnn_settings(train_keys), _rnn_settings(eval_keys)
-    wild = {"arm": "l2", "lam": "0.3", "seed": "1"}
+    sweep = {"arm": "l2", "lambda": 0.3, "seed": 1, "run": "l2 λ=0.3"}
+    run = {"arm": "l2", "lam": 0.3, "seed": 1}
     train = tmp_path / "entry_train.zarr"
-    run_stage("train_rnn", json.dumps(t), [], train, sweep=wild)
-    run_stage("robustness", json.dumps(e), [str(train)], tmp_path / "entry_robust.zarr")
+    run_stage("train_rnn", json.dumps(_params(t, sweep, run)), {}, train)
+    run_stage("robustness", json.dumps(_params(e, sweep, run)), {"train": str(train)},
+              tmp_path / "entry_robust.zarr")
 
     setup = RNNSetup(t["n"], t["n_timesteps"], t["sigma_in"], t["sigma_ctx"], t["rec_scale"])
     cfg = TrainConfig(arm="l2", n_iterations=t["n_iterations"], learning_rate=t["learning_rate"],
@@ -112,7 +126,6 @@ def test_rnn_stages_write_the_stores_the_scripts_wrote(tmp_path):
                       clip_norm=t["clip_norm"], l2_lambda=0.3, balance_rate=0.0, dt=t["dt"],
                       substeps=t["substeps"], log_every=t["log_every"], batch_sets=t["batch_sets"])
     ds, groups = rnn_train(setup, cfg, 1, t["n_permutations"])
-    sweep = {"arm": "l2", "lam": 0.3, "seed": 1, "run": "l2 λ=0.3"}
     write_store(tmp_path / "script_train.zarr", ds, groups=groups, attrs=provenance_attrs(
         stage="train_rnn", config=t, seed=1, sweep=sweep))
     robust = rnn_robustness(load_group(tmp_path / "script_train.zarr", "state"), setup,

@@ -4,11 +4,25 @@
 # Library code lives in src/homeoplastic/balancing.
 #
 # Params hold only what changes a rule's output, as sorted JSON strings, so Snakemake's params
-# trigger reruns exactly the jobs a config change affects: adding a seed, size or lambda schedules
-# only the new points plus the sweep-level reductions; a figure setting reruns only figures.
+# trigger reruns exactly the jobs a config change affects: adding a seed, size, lambda or a value
+# of any axis schedules only the new points plus the sweep-level reductions; an axis whose values
+# include today's setting keeps every finished run (homeoplastic.balancing.runs); a figure setting
+# reruns only figures. Each stage rule calls balancing.stages.run_stage(stage, params, inputs,
+# output) of the stage table.
 import json
 
-from homeoplastic.balancing.stages import RNN_EVAL_KEYS, RNN_TRAIN_KEYS
+from homeoplastic.balancing.runs import (
+    balance_params,
+    figure_panels,
+    rnn_points,
+    robustness_params,
+    run_ids,
+    side_id,
+    sweep_points,
+    train_params,
+)
+from homeoplastic.parameters import ParameterError
+from homeoplastic.sweep import id_regex
 
 BAL = config["balancing"]
 BAL_RES = BAL["resources"]
@@ -18,54 +32,44 @@ BAL_LOGS = f"{LOGS}/balancing"
 BAL_ENV = "../../environment.yml"
 
 
-# The given keys of a config section as a stable (sorted) JSON string.
-_bal_json = lambda section, keys: json.dumps({k: section[k] for k in keys}, sort_keys=True)
-
-
-_sweep = BAL["sweep"]
-BAL_SWEEP_STORES = expand(
-    f"{BAL_DIR}/sweep/n~{{n}}_rank~{{rank}}_p~{{p}}_seed~{{seed}}/balance.zarr",
-    n=_sweep["sizes"],
-    rank=[str(r) for r in _sweep["ranks"]],
-    p=[float(p) for p in _sweep["exponents"]],
-    seed=_sweep["seeds"],
-)
-# Per-point settings of the sweep (the point itself is in the wildcards).
-BAL_SWEEP_SETTINGS = _bal_json(_sweep, ("solver", "tol", "flow_max_iter"))
-_rnn = BAL["rnn"]
-# Training sees only its own keys, so changing the evaluation settings does not retrain
-# (the key lists live beside the stages that read them).
-BAL_RNN_TRAIN_SETTINGS = _bal_json(_rnn, RNN_TRAIN_KEYS)
-BAL_RNN_EVAL_SETTINGS = _bal_json(_rnn, RNN_EVAL_KEYS)
-BAL_RNN_RUNS = (
-    [("plain", 0.0)]
-    + [("l2", float(lam)) for lam in _rnn["l2_lambdas"]]
-    + [("balance", float(lam)) for lam in _rnn["balance_rates"]]
-)
-BAL_RNN_DIRS = [
-    f"{BAL_DIR}/rnn/arm~{arm}_lambda~{lam}_seed~{seed}"
-    for arm, lam in BAL_RNN_RUNS
-    for seed in _rnn["seeds"]
-] if _rnn["enabled"] else []
-BAL_PERTURB_STORE = f"{BAL_DIR}/perturb/side~{BAL['perturbation']['side']}/perturb.zarr"
+# Every run of the random-network sweep and of the RNN experiment, each value checked (type,
+# range, rank <= size), and the figure panels, before any job; a bad one names its key.
+try:
+    BAL_SWEEP = run_ids(sweep_points(BAL)) if BAL["enabled"] else {}
+    BAL_RNN = run_ids(rnn_points(BAL)) if BAL["enabled"] else {}
+    BAL_PANELS = figure_panels(BAL, list(BAL_SWEEP.values())) if BAL["enabled"] else []
+except ParameterError as err:
+    raise WorkflowError(f"config: {err}")
+BAL_SWEEP_STORES = [f"{BAL_DIR}/sweep/{run}/balance.zarr" for run in BAL_SWEEP]
+BAL_RNN_DIRS = [f"{BAL_DIR}/rnn/{run}" for run in BAL_RNN]
+_side = side_id(BAL["perturbation"]["side"])
+BAL_PERTURB_STORE = f"{BAL_DIR}/perturb/{_side}/perturb.zarr"
 BAL_TWO_NEURON_STORE = f"{BAL_DIR}/two_neuron/two_neuron.zarr"
 _xor = BAL["xor"]
 BAL_XOR_STORES = (
     [f"{BAL_DIR}/xor/seed~{s}/xor.zarr" for s in _xor["seeds"]] if _xor["enabled"] else []
 )
-BAL_XOR_SETTINGS = _bal_json(_xor, ("n", "spread", "sigma", "n_trials", "t_max"))
+BAL_XOR_SETTINGS = ("n", "spread", "sigma", "n_trials", "t_max")
 # Figure-only settings: the figure rules' params, nothing else reads them.
-BAL_FIGURE_SETTINGS = json.dumps(BAL["figures"], sort_keys=True)
+# (the sweep panels are the sweep figure's own params, so a new panel redraws only that figure)
+BAL_FIGURE_SETTINGS = json.dumps(
+    {k: v for k, v in BAL["figures"].items() if k != "panels"}, sort_keys=True
+)
 BAL_SUMMARY_CSV = f"{RESULTS}/balancing_summary.csv"
+# Config settings of the sweep's points: tables and figures show today's runs at these.
+BAL_SWEEP_DEFAULTS = json.dumps(
+    {f"sweep.{k}": v for k, v in BAL["sweep"].items() if "." not in k and not isinstance(v, list)},
+    sort_keys=True,
+)
+BAL_PANEL_FILES = [f"{RESULTS}/figures/balancing_{panel['name']}.png" for panel in BAL_PANELS]
+_PANEL_CAPTIONS = {"cost_vs_rank", "cost_vs_size"}
 
-BAL_FIGURES = [
-    f"{RESULTS}/figures/balancing_cost_vs_rank.png",
-    f"{RESULTS}/figures/balancing_cost_vs_size.png",
+BAL_FIGURES = BAL_PANEL_FILES + [
     f"{RESULTS}/figures/balancing_convergence.png",
     f"{RESULTS}/figures/balancing_two_neuron.png",
     f"{RESULTS}/figures/balancing_perturbation.png",
 ]
-if _rnn["enabled"]:
+if BAL_RNN:
     BAL_FIGURES += [
         f"{RESULTS}/figures/balancing_rnn_training.png",
         f"{RESULTS}/figures/balancing_rnn_robustness.png",
@@ -98,16 +102,14 @@ rule balancing_all:
 
 rule balancing_balance:
     output:
-        directory(f"{BAL_DIR}/sweep/n~{{n}}_rank~{{rank}}_p~{{p}}_seed~{{seed}}/balance.zarr"),
+        directory(f"{BAL_DIR}/sweep/{{run}}/balance.zarr"),
     log:
-        f"{BAL_LOGS}/sweep/n~{{n}}_rank~{{rank}}_p~{{p}}_seed~{{seed}}.log",
+        f"{BAL_LOGS}/sweep/{{run}}.log",
     wildcard_constraints:
-        n=r"\d+",
-        rank=r"\d+|full",
-        p=r"-?[0-9.]+(e-?\d+)?",
-        seed=r"\d+",
+        run=id_regex(BAL_SWEEP),
     params:
-        settings=BAL_SWEEP_SETTINGS,
+        # the point and the settings it reads (n, rank, p, seed, solver, tol, flow_max_iter)
+        settings=lambda wc: balance_params(BAL, BAL_SWEEP[wc.run]),
     # Many short jobs: a cluster run packs them (--group-components balancing_sweep=20).
     group:
         "balancing_sweep"
@@ -123,7 +125,7 @@ rule balancing_balance:
 
 rule balancing_analyze:
     input:
-        BAL_SWEEP_STORES,
+        stores=BAL_SWEEP_STORES,
     output:
         store=directory(f"{BAL_DIR}/summary/sweep_summary.zarr"),
         table=f"{BAL_DIR}/summary/sweep_summary.tsv",
@@ -143,16 +145,18 @@ rule balancing_figure_sweep:
     input:
         BAL_SWEEP_STORES,
     output:
-        rank=report(
-            f"{RESULTS}/figures/balancing_cost_vs_rank.png",
-            caption="../report/balancing_cost_vs_rank.rst",
-            category="Balancing",
-        ),
-        size=report(
-            f"{RESULTS}/figures/balancing_cost_vs_size.png",
-            caption="../report/balancing_cost_vs_size.rst",
-            category="Balancing",
-        ),
+        panels=[
+            report(
+                path,
+                caption=(
+                    f"../report/balancing_{panel['name']}.rst"
+                    if panel["name"] in _PANEL_CAPTIONS
+                    else "../report/balancing_panel.rst"
+                ),
+                category="Balancing",
+            )
+            for path, panel in zip(BAL_PANEL_FILES, BAL_PANELS)
+        ],
         convergence=report(
             f"{RESULTS}/figures/balancing_convergence.png",
             caption="../report/balancing_convergence.rst",
@@ -162,6 +166,8 @@ rule balancing_figure_sweep:
         f"{BAL_LOGS}/figure_sweep.log",
     params:
         figures=BAL_FIGURE_SETTINGS,
+        panels=json.dumps(BAL_PANELS),
+        defaults=BAL_SWEEP_DEFAULTS,
     threads: 1
     conda:
         BAL_ENV
@@ -178,7 +184,7 @@ rule balancing_two_neuron:
     log:
         f"{BAL_LOGS}/two_neuron.log",
     params:
-        settings=json.dumps(BAL["two_neuron"], sort_keys=True),
+        settings=json.dumps({"settings": BAL["two_neuron"]}, sort_keys=True),
     threads: 1
     conda:
         BAL_ENV
@@ -214,13 +220,21 @@ rule balancing_figure_two_neuron:
 
 rule balancing_perturb:
     output:
-        directory(f"{BAL_DIR}/perturb/side~{{side}}/perturb.zarr"),
+        directory(f"{BAL_DIR}/perturb/{{run}}/perturb.zarr"),
     log:
-        f"{BAL_LOGS}/perturb/side~{{side}}.log",
+        f"{BAL_LOGS}/perturb/{{run}}.log",
     wildcard_constraints:
-        side=r"\d+",
+        run=id_regex([_side]),
     params:
-        settings=_bal_json(BAL["perturbation"], ("eps", "p", "eps_sweep")),
+        settings=json.dumps(
+            {
+                "point": {"side": BAL["perturbation"]["side"]},
+                "settings": {
+                    k: BAL["perturbation"][k] for k in ("side", "eps", "p", "eps_sweep")
+                },
+            },
+            sort_keys=True,
+        ),
     threads: 1
     conda:
         BAL_ENV
@@ -256,15 +270,14 @@ rule balancing_figure_perturbation:
 
 rule balancing_train_rnn:
     output:
-        directory(f"{BAL_DIR}/rnn/arm~{{arm}}_lambda~{{lam}}_seed~{{seed}}/train.zarr"),
+        directory(f"{BAL_DIR}/rnn/{{run}}/train.zarr"),
     log:
-        f"{BAL_LOGS}/rnn/arm~{{arm}}_lambda~{{lam}}_seed~{{seed}}/train.log",
+        f"{BAL_LOGS}/rnn/{{run}}/train.log",
     wildcard_constraints:
-        arm="plain|l2|balance",
-        lam=r"[0-9.]+(e-?\d+)?",
-        seed=r"\d+",
+        run=id_regex(BAL_RNN),
     params:
-        settings=BAL_RNN_TRAIN_SETTINGS,
+        # the run and only the rnn keys training reads (an evaluation setting does not retrain)
+        settings=lambda wc: train_params(BAL, BAL_RNN[wc.run]),
     group:
         "balancing_rnn"
     threads: 1
@@ -279,17 +292,15 @@ rule balancing_train_rnn:
 
 rule balancing_robustness:
     input:
-        f"{BAL_DIR}/rnn/arm~{{arm}}_lambda~{{lam}}_seed~{{seed}}/train.zarr",
+        train=f"{BAL_DIR}/rnn/{{run}}/train.zarr",
     output:
-        directory(f"{BAL_DIR}/rnn/arm~{{arm}}_lambda~{{lam}}_seed~{{seed}}/robust.zarr"),
+        directory(f"{BAL_DIR}/rnn/{{run}}/robust.zarr"),
     log:
-        f"{BAL_LOGS}/rnn/arm~{{arm}}_lambda~{{lam}}_seed~{{seed}}/robust.log",
+        f"{BAL_LOGS}/rnn/{{run}}/robust.log",
     wildcard_constraints:
-        arm="plain|l2|balance",
-        lam=r"[0-9.]+(e-?\d+)?",
-        seed=r"\d+",
+        run=id_regex(BAL_RNN),
     params:
-        settings=BAL_RNN_EVAL_SETTINGS,
+        settings=lambda wc: robustness_params(BAL, BAL_RNN[wc.run]),
     group:
         "balancing_rnn"
     threads: 1
@@ -345,6 +356,7 @@ rule balancing_summary:
         f"{BAL_LOGS}/summary.log",
     params:
         settings=json.dumps(BAL["summary"], sort_keys=True),
+        defaults=BAL_SWEEP_DEFAULTS,
     threads: 1
     conda:
         BAL_ENV
@@ -363,7 +375,14 @@ rule balancing_xor:
     wildcard_constraints:
         seed=r"\d+",
     params:
-        settings=BAL_XOR_SETTINGS,
+        settings=lambda wc: json.dumps(
+            {
+                "point": {"seed": int(wc.seed)},
+                "run": {"seed": int(wc.seed)},
+                "settings": {k: _xor[k] for k in BAL_XOR_SETTINGS},
+            },
+            sort_keys=True,
+        ),
     group:
         "balancing_sweep"
     threads: 1

@@ -5,8 +5,10 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
+from homeoplastic.store import open_store  # noqa: E402
 
-summary, _ = run_stage("analyze", "{}", list(snakemake.input), snakemake.output.store)
+run_stage("analyze", "{}", {"stores": list(snakemake.input.stores)}, snakemake.output.store)
+summary = open_store(snakemake.output.store).load()
 cols = ["cost_ratio_mean", "cost_ratio_std", "lower_bound_ratio_mean", "upper_bound_ratio_mean",
         "flow_time_mean", "relaxation_time_mean", "max_residual_mean", "weight_change_mean",
         "flow_converged_runs", "flow_capped_runs", "reference_converged_runs"]

@@ -10,8 +10,9 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
+from homeoplastic.store import open_store  # noqa: E402
 
-w = snakemake.wildcards
-ds, _ = run_stage("balance", snakemake.params.settings, [], snakemake.output[0], sweep=dict(w.items()))
-print(f"n={w.n} rank={w.rank} p={w.p} seed={w.seed}: ratio {float(ds.cost_ratio):.4f}, "
+outcome = run_stage("balance", snakemake.params.settings, {}, snakemake.output[0])
+ds = open_store(outcome.output)
+print(f"{snakemake.wildcards.run}: {outcome.status}, ratio {float(ds.cost_ratio):.4f}, "
       f"flow converged {bool(ds.flow_converged)}", file=sys.stderr)

@@ -1,19 +1,18 @@
-"""Figures of the sweep: cost ratio against rank (lines per size) and against size (per rank)."""
+"""Figures of the sweep: the panels the config asks for (``balancing.figures.panels``: mean and
+95 % CI over seeds against any axis) and the flow's convergence at the config's settings."""
 
 import json
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 FIG = json.loads(snakemake.params.figures)
+PANELS = json.loads(snakemake.params.panels)
 
-from homeoplastic.figures.balancing import (  # noqa: E402
-    convergence,
-    cost_ratio_vs_rank,
-    cost_ratio_vs_size,
-)
-from homeoplastic.store import open_sweep  # noqa: E402
+from homeoplastic.balancing.sweep_data import at_settings, open_points  # noqa: E402
+from homeoplastic.figures.balancing import convergence, sweep_panel  # noqa: E402
 
-ds = open_sweep(snakemake.input, sweep_keys=["n", "rank", "p", "seed"])
-cost_ratio_vs_rank(ds).savefig(snakemake.output.rank, dpi=FIG["dpi"])
-cost_ratio_vs_size(ds).savefig(snakemake.output.size, dpi=FIG["dpi"])
-convergence(ds).savefig(snakemake.output.convergence, dpi=FIG["dpi"])
+ds = open_points(snakemake.input)
+defaults = json.loads(snakemake.params.defaults)
+for panel, path in zip(PANELS, snakemake.output.panels, strict=True):
+    sweep_panel(ds, panel, defaults).savefig(path, dpi=FIG["dpi"])
+convergence(at_settings(ds, defaults)[0]).savefig(snakemake.output.convergence, dpi=FIG["dpi"])

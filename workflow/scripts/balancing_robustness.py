@@ -13,4 +13,5 @@ warnings.simplefilter("default")  # dead-neuron warnings go to the log
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
 
-run_stage("robustness", snakemake.params.settings, list(snakemake.input), snakemake.output[0])
+run_stage("robustness", snakemake.params.settings, {"train": snakemake.input.train},
+          snakemake.output[0])

@@ -14,11 +14,14 @@ from homeoplastic.balancing.claims import (  # noqa: E402
     two_neuron_rows,
     xor_rows,
 )
+from homeoplastic.balancing.sweep_data import at_settings, open_points  # noqa: E402
 from homeoplastic.store import open_store, open_sweep  # noqa: E402
 
 cfg = json.loads(snakemake.params.settings)
 inp = snakemake.input
-rows = sweep_rows(open_sweep(inp.sweep, sweep_keys=["n", "rank", "p", "seed"]).load())
+# the claims describe the runs at the config's settings of any extra axis (e.g. sweep.tol)
+sweep, _ = at_settings(open_points(inp.sweep), json.loads(snakemake.params.defaults))
+rows = sweep_rows(sweep.load())
 rows += two_neuron_rows(open_store(inp.two_neuron).load())
 rows += perturbation_rows(open_store(inp.perturb).load(), open_store(inp.perturb, "neurons").load(),
                           open_store(inp.perturb, "synapses").load(),

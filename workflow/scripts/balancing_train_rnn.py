@@ -10,9 +10,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
+from homeoplastic.store import open_store  # noqa: E402
 
-w = snakemake.wildcards
-ds, _ = run_stage("train_rnn", snakemake.params.settings, [], snakemake.output[0],
-                  sweep=dict(w.items()))
-print(f"arm={w.arm} lam={w.lam} seed={w.seed}: held-out R^2 {float(ds.heldout_r2):.3f}",
-      file=sys.stderr)
+outcome = run_stage("train_rnn", snakemake.params.settings, {}, snakemake.output[0])
+print(f"{snakemake.wildcards.run}: {outcome.status}, held-out R^2 "
+      f"{float(open_store(outcome.output).heldout_r2):.3f}", file=sys.stderr)

@@ -11,5 +11,4 @@ sys.stderr = open(snakemake.log[0], "w")
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
 
-run_stage("xor", snakemake.params.settings, [], snakemake.output[0],
-          sweep=dict(snakemake.wildcards.items()))
+run_stage("xor", snakemake.params.settings, {}, snakemake.output[0])

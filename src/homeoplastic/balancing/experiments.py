@@ -96,8 +96,22 @@ class SweepPoint:
     def __post_init__(self) -> None:
         where = check_fields(self, "balancing.sweep")
         parse_rank(self.rank, self.n)
+        # a rank above the size would run at rank n under the name of the larger rank (issue 26)
+        require(self.rank == "full" or int(self.rank) <= self.n, f"{where}.rank", self.rank,
+                f'an integer <= n = {self.n} or "full"')
         require(bool(np.isfinite(self.p)) and self.p != 0, f"{where}.p", self.p,
                 "finite and non-zero")
+
+
+BALANCE_QUANTITIES = (
+    "cost_before", "cost_after", "cost_ratio", "lower_bound_ratio", "upper_bound_ratio",
+    "rel_imbalance", "max_residual", "median_residual", "solver_iterations", "solver_converged",
+    "weight_change", "cost_drop", "solver_wall_s", "flow_iterations", "flow_time",
+    "flow_converged", "flow_hit_cap", "flow_rel_imbalance", "flow_wall_s", "relaxation_time",
+    "rank_effective",
+)
+"""The scalar results of one sweep point (:func:`balance_sweep_point`): the quantities a sweep
+figure panel may plot (``balancing.figures.panels[].y``)."""
 
 
 def balance_sweep_point(pt: SweepPoint) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:

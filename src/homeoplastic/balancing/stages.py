@@ -1,18 +1,19 @@
-"""The balancing model's stages, one table, and the one entry the workflow calls.
+"""The balancing model's stages: one table of :class:`homeoplastic.stage.Stage` rows and the one
+entry the workflow calls, ``run_stage(stage, params, inputs, output) -> StageOutcome``.
 
-The same contract as the spiking model's :mod:`homeoplastic.assemblies.stages`: a rule's ``params``
-hold the JSON of only the ``balancing`` settings its stage reads (so an edit reruns exactly what it
-affects), its wildcards hold the sweep point, and :func:`run_stage` turns both into one frozen
-:class:`StageContext`, runs the stage and writes its store with provenance and timing
-(:func:`homeoplastic.store.timed_write`). The library, not the script, builds the model's
-settings objects (:class:`SweepPoint`, :class:`RNNSetup`, :class:`TrainConfig`) from them.
+The contract of every model: a rule's ``params`` hold the JSON of only what changes its store (the
+run's visible point, for the store's attrs, and the settings the stage reads, resolved by
+:mod:`homeoplastic.balancing.runs` before any job), ``inputs`` maps an input's name to its store
+(or list of stores), and :func:`run_stage` builds the model's settings objects (checked again,
+naming the key), runs the stage and writes its store atomically with provenance and timing
+(:func:`homeoplastic.store.timed_write`). Every store carries ``sweep_json`` (the run's visible
+point) and ``settings_json`` (the flat settings it depended on).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,182 +31,145 @@ from homeoplastic.balancing.experiments import (
     xor_experiment,
 )
 from homeoplastic.balancing.rnn import TrainConfig
+from homeoplastic.balancing.runs import RNN_EVAL_KEYS, RNN_SETUP_KEYS, RNN_TRAIN_KEYS
+from homeoplastic.balancing.sweep_data import open_points
 from homeoplastic.parameters import config_keys, from_mapping
-from homeoplastic.store import load_group, open_store, open_sweep, timed_write
+from homeoplastic.stage import Stage, StageOutcome, table_index
+from homeoplastic.store import load_group, open_store, timed_write
+
+__all__ = ["RNN_EVAL_KEYS", "RNN_SETUP_KEYS", "RNN_TRAIN_KEYS", "STAGES", "STAGE_TABLE",
+           "StageError", "run_stage"]
 
 Result = xr.Dataset | tuple[xr.Dataset, Mapping[str, xr.Dataset]]
-
-RNN_SETUP_KEYS = config_keys(RNNSetup)
-"""``balancing.rnn`` keys of the network and task, read by training and evaluation alike."""
+Planned = tuple[int, Callable[[], Result]]
+"""A stage's seed and its computation (which run_stage times)."""
 
 
 class StageError(ValueError):
-    """A stage name, a setting or a sweep value the stage cannot run with; names the key."""
+    """A stage name, a setting or an input the stage cannot run with; names the key."""
 
 
-@dataclass(frozen=True)
-class StageContext:
-    """What a balancing stage receives: its settings (the rule's params) and its sweep point."""
+class Params:
+    """A stage's params: ``settings`` (the section's keys it reads), ``point`` (the run's visible
+    values, for the store's attrs) and ``run`` (named values that are not settings)."""
 
-    stage: str
-    settings: Mapping[str, Any]
-    sweep: Mapping[str, str]
+    def __init__(self, stage: Stage, section: str, raw: Mapping[str, Any]) -> None:
+        self.stage, self.section = stage, section
+        self.settings = dict(raw.get("settings", {}))
+        self.point = dict(raw.get("point", {}))
+        self.run = dict(raw.get("run", {}))
 
     def value(self, key: str) -> Any:
         """A setting the stage declares; a missing one raises naming ``balancing.<section>.key``."""
         if key not in self.settings:
-            raise StageError(f"balancing.{STAGES[self.stage].section}.{key} is missing from the "
-                             f"params of stage {self.stage!r}")
+            raise StageError(f"balancing.{self.section}.{key} is missing from the params of stage "
+                             f"{self.stage.name!r}")
         return self.settings[key]
 
-    def point(self, key: str, kind: Callable[[str], Any]) -> Any:
-        """A sweep value (wildcard) converted by ``kind``; a missing or bad one names the key."""
-        if key not in self.sweep:
-            raise StageError(f"stage {self.stage!r} needs the sweep value {key!r}")
-        try:
-            return kind(self.sweep[key])
-        except ValueError:
-            raise StageError(f"stage {self.stage!r}: sweep value {key} = {self.sweep[key]!r} "
-                             f"is not a {kind.__name__}") from None
+    def of(self, cls: type) -> dict[str, Any]:
+        return {key: self.value(key) for key in config_keys(cls)}
 
-
-# ------------------------------------------------------------------------ settings objects
-def _settings(ctx: StageContext, cls: type) -> dict[str, Any]:
-    """Every config field of ``cls`` from the stage's params (a missing one names its key)."""
-    return {key: ctx.value(key) for key in config_keys(cls)}
-
-
-def sweep_point(ctx: StageContext) -> SweepPoint:
-    """The random-network sweep point from the wildcards and ``balancing.sweep``'s settings."""
-    point = {"n": ctx.point("n", int), "rank": ctx.point("rank", str), "p": ctx.point("p", float),
-             "seed": ctx.point("seed", int)}
-    return from_mapping(SweepPoint, {**point, **_settings(ctx, SweepPoint)}, "balancing.sweep")
-
-
-def rnn_setup(ctx: StageContext) -> RNNSetup:
-    """The RNN's size and task from ``balancing.rnn``."""
-    return from_mapping(RNNSetup, _settings(ctx, RNNSetup), "balancing.rnn")
-
-
-def train_config(ctx: StageContext) -> TrainConfig:
-    """One training arm's optimiser settings from ``balancing.rnn`` and the arm/lambda wildcards.
-
-    lambda is the L2 penalty of the ``l2`` arm and the balancing rate of the ``balance`` arm.
-    """
-    arm, lam = ctx.point("arm", str), ctx.point("lam", float)
-    return from_mapping(TrainConfig, {"arm": arm, "l2_lambda": lam if arm == "l2" else 0.0,
-                                      "balance_rate": lam if arm == "balance" else 0.0,
-                                      **_settings(ctx, TrainConfig)}, "balancing.rnn")
+    def named(self, key: str) -> Any:
+        if key not in self.run:
+            raise StageError(f"stage {self.stage.name!r} needs the run value {key!r} in its params")
+        return self.run[key]
 
 
 # ------------------------------------------------------------------------------- the stages
-# Each resolves its settings (so a bad one fails before any work) and returns the store's seed,
-# its sweep values and the computation, which run_stage times.
-Planned = tuple[int, dict[str, Any], Callable[[], Result]]
+def _balance(p: Params, inputs: Mapping[str, Any]) -> Planned:
+    pt = from_mapping(SweepPoint, {k: p.value(k) for k in ("n", "rank", "p", "seed",
+                                                            *config_keys(SweepPoint))},
+                      "balancing.sweep")
+    return pt.seed, lambda: balance_sweep_point(pt)
 
 
-def _balance(ctx: StageContext, inputs: list[str]) -> Planned:
-    point = sweep_point(ctx)
-    sweep = {"n": point.n, "rank": point.rank, "p": point.p, "seed": point.seed}
-    return point.seed, sweep, lambda: balance_sweep_point(point)
+def _analyze(p: Params, inputs: Mapping[str, Any]) -> Planned:
+    return 0, lambda: sweep_summary(open_points(inputs["stores"])).compute()
 
 
-def _analyze(ctx: StageContext, inputs: list[str]) -> Planned:
-    def compute() -> Result:
-        return sweep_summary(open_sweep(inputs, sweep_keys=["n", "rank", "p", "seed"])).compute()
-    return 0, {}, compute
+def _two_neuron(p: Params, inputs: Mapping[str, Any]) -> Planned:
+    b, c, diag, p_values, t_max, dt = (p.value(k) for k in ("b", "c", "diag", "exponents",
+                                                             "t_max", "dt"))
+    return 0, lambda: two_neuron_experiment(b=b, c=c, diag=diag, p_values=p_values, t_max=t_max,
+                                            dt=dt)
 
 
-def _two_neuron(ctx: StageContext, inputs: list[str]) -> Planned:
-    b, c, diag, p_values, t_max, dt = (ctx.value(k) for k in ("b", "c", "diag", "exponents",
-                                                               "t_max", "dt"))
-    return 0, {}, lambda: two_neuron_experiment(b=b, c=c, diag=diag, p_values=p_values,
-                                                t_max=t_max, dt=dt)
+def _perturb(p: Params, inputs: Mapping[str, Any]) -> Planned:
+    side, eps, cost_p, eps_sweep = (p.value(k) for k in ("side", "eps", "p", "eps_sweep"))
+    return 0, lambda: perturbation_experiment(side=side, eps=eps, p=cost_p, eps_sweep=eps_sweep)
 
 
-def _perturb(ctx: StageContext, inputs: list[str]) -> Planned:
-    side = ctx.point("side", int)
-    eps, p, eps_sweep = ctx.value("eps"), ctx.value("p"), ctx.value("eps_sweep")
-    return 0, {"side": side}, lambda: perturbation_experiment(side=side, eps=eps, p=p,
-                                                              eps_sweep=eps_sweep)
+def _train_config(p: Params) -> TrainConfig:
+    arm, lam = p.named("arm"), float(p.named("lam"))
+    return from_mapping(TrainConfig, {"arm": arm, "l2_lambda": lam if arm == "l2" else 0.0,
+                                      "balance_rate": lam if arm == "balance" else 0.0,
+                                      **p.of(TrainConfig)}, "balancing.rnn")
 
 
-# The balancing.rnn keys each RNN stage reads: the workflow's params for its rules, so that
-# changing an evaluation setting does not retrain.
-RNN_TRAIN_KEYS: tuple[str, ...] = (*RNN_SETUP_KEYS, *config_keys(TrainConfig), "n_permutations")
-RNN_EVAL_KEYS: tuple[str, ...] = (*RNN_SETUP_KEYS, "dt", "substeps", "noise_sigmas",
-                                  "n_trial_sets", "gain_floor", "silent_gain")
+def _train_rnn(p: Params, inputs: Mapping[str, Any]) -> Planned:
+    setup = from_mapping(RNNSetup, p.of(RNNSetup), "balancing.rnn")
+    cfg, seed = _train_config(p), int(p.named("seed"))
+    n_permutations = p.value("n_permutations")
+    return seed, lambda: rnn_train(setup, cfg, seed, n_permutations)
 
 
-def _train_rnn(ctx: StageContext, inputs: list[str]) -> Planned:
-    setup, cfg, seed = rnn_setup(ctx), train_config(ctx), ctx.point("seed", int)
-    n_permutations, lam = ctx.value("n_permutations"), ctx.point("lam", float)
-    sweep = {"arm": cfg.arm, "lam": lam, "seed": seed, "run": f"{cfg.arm} λ={lam:g}"}
-    return seed, sweep, lambda: rnn_train(setup, cfg, seed, n_permutations)
+def _robustness(p: Params, inputs: Mapping[str, Any]) -> Planned:
+    train_path = inputs["train"]
+    setup = from_mapping(RNNSetup, p.of(RNNSetup), "balancing.rnn")
+    args = [p.value(k) for k in ("noise_sigmas", "n_trial_sets")]
+    rest = [p.value(k) for k in ("dt", "substeps", "gain_floor", "silent_gain")]
+    seed = int(open_store(train_path).attrs["seed"])
+    return seed, lambda: rnn_robustness(load_group(train_path, "state"), setup, *args, seed,
+                                        *rest)
 
 
-def _robustness(ctx: StageContext, inputs: list[str]) -> Planned:
-    (train_path,) = inputs
-    setup = rnn_setup(ctx)
-    args = [ctx.value(k) for k in ("noise_sigmas", "n_trial_sets")]
-    rest = [ctx.value(k) for k in ("dt", "substeps", "gain_floor", "silent_gain")]
-    sweep = json.loads(open_store(train_path).attrs["sweep_json"])  # the trained run's point
-    seed = sweep["seed"]
-    return seed, sweep, lambda: rnn_robustness(load_group(train_path, "state"), setup, *args,
-                                               seed, *rest)
-
-
-def _xor(ctx: StageContext, inputs: list[str]) -> Planned:
-    seed = ctx.point("seed", int)
-    n, spread, sigma, n_trials, t_max = (ctx.value(k) for k in ("n", "spread", "sigma",
-                                                                 "n_trials", "t_max"))
-    return seed, {"seed": seed}, lambda: xor_experiment(n, spread, sigma, seed, n_trials, t_max)
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One balancing stage: its function, the config section its params come from, its inputs."""
-
-    name: str
-    run: Callable[[StageContext, list[str]], Planned]
-    section: str
-    n_inputs: int | None = 0
-    """How many input stores it reads (None: any number, at least one)."""
+def _xor(p: Params, inputs: Mapping[str, Any]) -> Planned:
+    seed = int(p.named("seed"))
+    n, spread, sigma, n_trials, t_max = (p.value(k) for k in ("n", "spread", "sigma", "n_trials",
+                                                              "t_max"))
+    return seed, lambda: xor_experiment(n, spread, sigma, seed, n_trials, t_max)
 
 
 STAGE_TABLE: tuple[Stage, ...] = (
-    Stage("balance", _balance, "sweep"),
-    Stage("analyze", _analyze, "sweep", n_inputs=None),
-    Stage("two_neuron", _two_neuron, "two_neuron"),
-    Stage("perturb", _perturb, "perturbation"),
-    Stage("train_rnn", _train_rnn, "rnn"),
-    Stage("robustness", _robustness, "rnn", n_inputs=1),
-    Stage("xor", _xor, "xor"),
+    Stage("balance", _balance, settings=("n", "rank", "p", "seed", "sweep"),
+          description="balance one random network of the sweep"),
+    Stage("analyze", _analyze, inputs=(("stores", "balance"),),
+          description="mean and spread over seeds of every point"),
+    Stage("two_neuron", _two_neuron, settings=("two_neuron",)),
+    Stage("perturb", _perturb, settings=("perturbation",)),
+    Stage("train_rnn", _train_rnn, settings=("rnn",)),
+    Stage("robustness", _robustness, inputs=(("train", "train_rnn"),), settings=("rnn",)),
+    Stage("xor", _xor, settings=("xor",)),
 )
-STAGES: dict[str, Stage] = {stage.name: stage for stage in STAGE_TABLE}
+STAGES: dict[str, Stage] = table_index(STAGE_TABLE)
+SECTIONS = {"balance": "sweep", "analyze": "sweep", "two_neuron": "two_neuron",
+            "perturb": "perturbation", "train_rnn": "rnn", "robustness": "rnn", "xor": "xor"}
+"""The ``balancing`` section whose keys a stage's params hold (for error messages)."""
 
 
-def run_stage(stage: str, params: str | Mapping[str, Any], inputs: list[str] | tuple[str, ...],
-              out_path: str | Path, *, sweep: Mapping[str, str] | None = None
-              ) -> tuple[xr.Dataset, Path]:
+def run_stage(stage: str | Stage, params: str | Mapping[str, Any],
+              inputs: Mapping[str, str | Sequence[str]], output: str | Path) -> StageOutcome:
     """Run one balancing stage and write its store (atomic, timed, with provenance attrs).
 
-    ``params`` is the rule's settings JSON (or the mapping), ``inputs`` the stores it reads,
-    ``sweep`` the rule's wildcards. Raises :class:`StageError` naming the stage, the setting or
-    the sweep value it cannot run with. Returns the root dataset and the store's path.
+    ``params`` is the rule's params JSON (or the mapping): ``{"settings": ..., "point": ...,
+    "run": ...}``; ``inputs`` maps each input the table row names to its store (``stores``: a list).
+    Raises :class:`StageError` naming the stage, the setting or the input it cannot run with.
     """
-    if stage not in STAGES:
-        raise StageError(f"stage = {stage!r} is unknown; allowed: {list(STAGES)}")
-    spec = STAGES[stage]
-    settings = json.loads(params) if isinstance(params, str) else dict(params)
-    if not isinstance(settings, Mapping):
-        raise StageError(f"params of stage {stage!r} must be a JSON object, got {settings!r}")
-    inputs = [str(path) for path in inputs]
-    if (spec.n_inputs is None and not inputs) or (spec.n_inputs is not None
-                                                  and len(inputs) != spec.n_inputs):
-        wanted = "one or more" if spec.n_inputs is None else spec.n_inputs
-        raise StageError(f"stage {stage!r} reads {wanted} input "
-                         f"store(s), got {len(inputs)}")
-    ctx = StageContext(stage=stage, settings=settings, sweep=dict(sweep or {}))
-    seed, values, compute = spec.run(ctx, inputs)
-    return timed_write(out_path, compute, stage=stage, config=settings, seed=seed, sweep=values)
+    name = stage.name if isinstance(stage, Stage) else stage
+    if name not in STAGES:
+        raise StageError(f"stage = {name!r} is unknown; allowed: {list(STAGES)}")
+    spec = STAGES[name]
+    raw = json.loads(params) if isinstance(params, str) else params
+    if not isinstance(raw, Mapping):
+        raise StageError(f"params of stage {name!r} must be a JSON object, got {raw!r}")
+    wanted = {key for key, _ in spec.inputs}
+    inputs = dict(inputs)
+    if set(inputs) != wanted:
+        raise StageError(f"stage {name!r} reads the inputs {sorted(wanted)}, got {sorted(inputs)}")
+    p = Params(spec, SECTIONS[name], raw)
+    seed, compute = spec.run(p, inputs)
+    settings_flat = {f"{SECTIONS[name]}.{k}" if k not in ("n", "rank", "p", "seed") or name !=
+                     "balance" else k: v for k, v in p.settings.items()}
+    timed_write(output, compute, stage=spec.stage_attr, config=p.settings, seed=seed,
+                sweep=p.point, settings_json=json.dumps(settings_flat, sort_keys=True))
+    return StageOutcome("completed", str(output))

@@ -19,6 +19,7 @@ __all__ = [
     "perturbation_response",
     "rnn_robustness",
     "rnn_training",
+    "sweep_panel",
     "two_neuron",
 ]
 
@@ -45,70 +46,98 @@ def _seed_stats(da: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
     return mean.compute(), std.compute()
 
 
-def cost_ratio_vs_rank(ds: xr.Dataset) -> Figure:
-    """Cost ratio Cf/C0 against rank, one line per size; both bounds as shaded bands."""
-    ranks = _rank_order(ds["rank"].values)
-    ps = np.atleast_1d(ds["p"].values)
-    fig, axes = subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
-    ratio, ratio_sd = _seed_stats(ds["cost_ratio"])
-    lower, _ = _seed_stats(ds["lower_bound_ratio"])
-    upper, _ = _seed_stats(ds["upper_bound_ratio"])
-    colors = colormaps["viridis"](np.linspace(0, 0.9, ds.sizes["n"]))
-    x = np.arange(len(ranks))
-    for ax, p in zip(axes[0], ps, strict=True):
-        for color, n in zip(colors, ds["n"].values, strict=True):
-            sel = {"p": p, "n": n, "rank": ranks}
-            y, e = ratio.sel(sel).values, ratio_sd.sel(sel).values
-            ax.fill_between(x, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.12)
-            ax.plot(x, lower.sel(sel).values, color=color, lw=0.8, ls=":")
-            ax.plot(x, upper.sel(sel).values, color=color, lw=0.8, ls="--")
-            ax.errorbar(x, y, yerr=e, color=color, marker="o", ms=4, capsize=2, label=f"N = {n}")
-        ax.axhline((2 / np.pi) ** 2, color="0.5", lw=0.8, ls="-.", label="(2/π)² rank-1 limit")
-        ax.set_xticks(x, ranks)
-        ax.set_xlabel(_label(ds["rank"]))
-        ax.set_ylabel(_label(ds["cost_ratio"]))
-        ax.set_ylim(0, 1.02)
-        ax.set_title(f"p = {p:g}; bands: lower (dotted) to upper (dashed) bound")
-        ax.legend(fontsize=7, loc="lower right")
+def _masked(ds: xr.Dataset, y: str) -> xr.DataArray:
+    """A quantity where its solver converged (flow times: where the flow did), as the summary."""
+    flow = y in ("flow_time", "flow_iterations")
+    ok = ds["flow_converged" if flow else "solver_converged"]
+    da = ds[y].astype(float).where(ok.fillna(False).astype(bool))
+    da.attrs = dict(ds[y].attrs)
+    return da
+
+
+def _ordered(ds: xr.Dataset, dim: str) -> list:
+    values = list(ds[dim].values)
+    return _rank_order(values) if dim == "rank" else sorted(values)
+
+
+def sweep_panel(ds: xr.Dataset, panel: dict, settings: dict | None = None) -> Figure:
+    """One panel of ``balancing.figures.panels``: ``y`` against axis ``x``, a line per ``hue``
+    value, a column per ``col`` value; each point the mean over seeds with its 95 % CI (Student t,
+    :func:`homeoplastic.stats.replicates.over_seeds`) and the legend the seeds counted (n).
+
+    Axes the panel does not name are taken at the config's setting (``settings``, dotted keys) or
+    at their first value, and the title says which. With ``y = cost_ratio`` the band between the
+    two bounds and the reference limits are drawn, as in the paper's Fig. 2.
+    """
+    from homeoplastic.stats.replicates import over_seeds
+
+    # over_seeds names its count "n": the network size axis goes by "n_" here
+    clash = {d: f"{d}_" for d in ds.dims if d in ("mean", "ci_low", "ci_high", "n")}
+    ds = ds.rename(clash)
+    y = panel["y"]
+    x, hue, col = (clash.get(panel.get(r), panel.get(r)) for r in ("x", "hue", "col"))
+    shown = {x, hue, col, "seed"}
+    fixed = {}
+    for dim in ds.dims:
+        if dim not in shown and dim in ds.coords:
+            values = list(ds[dim].values)
+            want = (settings or {}).get(str(dim))
+            fixed[dim] = want if want in values else _ordered(ds, dim)[0]
+    sub = ds.sel(fixed)
+    stats = over_seeds(_masked(sub, y)).compute()
+    bounds = ({k: over_seeds(_masked(sub, k))["mean"].compute()
+               for k in ("lower_bound_ratio", "upper_bound_ratio")} if y == "cost_ratio" else {})
+    cols = _ordered(sub, col) if col else [None]
+    hues = _ordered(sub, hue) if hue else [None]
+    xs = _ordered(sub, x)
+    categorical = x == "rank" or not np.issubdtype(np.asarray(xs).dtype, np.number)
+    pos = np.arange(len(xs)) if categorical else np.asarray(xs, float)
+    fig, axes = subplots(1, len(cols), figsize=(5.2 * len(cols), 4.2), squeeze=False)
+    colors = colormaps["viridis"](np.linspace(0, 0.9, len(hues)))
+    for ax, c in zip(axes[0], cols, strict=True):
+        for color, h in zip(colors, hues, strict=True):
+            sel = {x: xs, **({hue: h} if hue else {}), **({col: c} if col else {})}
+            m = stats["mean"].sel(sel).values
+            lo, hi = stats["ci_low"].sel(sel).values, stats["ci_high"].sel(sel).values
+            n = stats["n"].sel(sel).values
+            err = np.vstack([m - lo, hi - m])
+            seeds = f"n = {int(n.min())}" + (f"-{int(n.max())}" if n.max() != n.min() else "")
+            label = (f"{hue.rstrip('_')} = {h}" if hue else y) + f" ({seeds})"
+            ax.errorbar(pos, m, yerr=np.where(np.isfinite(err), err, 0), color=color, marker="o",
+                        ms=4, capsize=2, label=label)
+            if bounds:
+                ax.fill_between(pos, bounds["lower_bound_ratio"].sel(sel).values,
+                                bounds["upper_bound_ratio"].sel(sel).values, color=color,
+                                alpha=0.1)
+        if y == "cost_ratio":
+            ax.axhline((2 / np.pi) ** 2, color="0.5", lw=0.8, ls="-.", label="(2/π)² rank-1 limit")
+            p_here = c if col == "p" else fixed.get("p")
+            if x == "n_" and p_here is not None and float(p_here) == 2:
+                ax.plot(pos, 1 - 1 / pos, color="k", lw=0.8, ls="--", label="1 - 1/N")
+            ax.set_ylim(0, 1.02)
+        if categorical:
+            ax.set_xticks(pos, [str(v) for v in xs])
+        elif x == "n_" or (np.all(pos > 0) and pos.max() / pos.min() > 50):
+            ax.set_xscale("log")
+        ax.set_xlabel(_label(ds[x]))
+        ax.set_ylabel(_label(ds[y]))
+        title = [f"{col.rstrip('_')} = {c}"] if col else []
+        title += [f"{str(k).rstrip('_')} = {v}" for k, v in fixed.items()]
+        title += ["mean, 95 % CI over seeds"] + (["shaded: between the bounds"] if bounds else [])
+        ax.set_title("; ".join(title), fontsize=8)
+        ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
+
+
+def cost_ratio_vs_rank(ds: xr.Dataset) -> Figure:
+    """Cost ratio Cf/C0 against rank, a line per size, a column per p (the default panel)."""
+    return sweep_panel(ds, {"y": "cost_ratio", "x": "rank", "hue": "n", "col": "p"})
 
 
 def cost_ratio_vs_size(ds: xr.Dataset) -> Figure:
-    """Cost ratio against network size, one line per rank, bounds dotted; 1 - 1/N for full rank."""
-    ranks = _rank_order(ds["rank"].values)
-    ps = np.atleast_1d(ds["p"].values)
-    fig, axes = subplots(1, len(ps), figsize=(5.2 * len(ps), 4.2), squeeze=False)
-    ratio, ratio_sd = _seed_stats(ds["cost_ratio"])
-    lower, _ = _seed_stats(ds["lower_bound_ratio"])
-    upper, _ = _seed_stats(ds["upper_bound_ratio"])
-    n = ds["n"].values
-    colors = colormaps["plasma"](np.linspace(0, 0.85, len(ranks)))
-    for ax, p in zip(axes[0], ps, strict=True):
-        for color, r in zip(colors, ranks, strict=True):
-            sel = {"p": p, "rank": r}
-            ax.errorbar(
-                n,
-                ratio.sel(sel).values,
-                yerr=ratio_sd.sel(sel).values,
-                color=color,
-                marker="o",
-                ms=4,
-                capsize=2,
-                label=f"rank {r}",
-            )
-            ax.fill_between(n, lower.sel(sel).values, upper.sel(sel).values, color=color, alpha=0.08)
-        if p == 2:
-            ax.plot(n, 1 - 1 / n, color="k", lw=0.8, ls="--", label="1 - 1/N")
-            ax.axhline((2 / np.pi) ** 2, color="0.5", lw=0.8, ls="-.", label="(2/π)²")
-        ax.set_xscale("log")
-        ax.set_xlabel(_label(ds["n"]))
-        ax.set_ylabel(_label(ds["cost_ratio"]))
-        ax.set_ylim(0, 1.02)
-        ax.set_title(f"p = {p:g}; shaded: between the two bounds")
-        ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return fig
+    """Cost ratio against network size, a line per rank, a column per p (the default panel)."""
+    return sweep_panel(ds, {"y": "cost_ratio", "x": "n", "hue": "rank", "col": "p"})
 
 
 def convergence(ds: xr.Dataset) -> Figure:
