@@ -18,7 +18,8 @@ from homeoplastic.assemblies.experiments.rate_dependence import RateMapSettings
 from homeoplastic.assemblies.settings import Protocol, RecordSettings
 from homeoplastic.balancing.experiments import RNNSetup, SweepPoint
 from homeoplastic.balancing.rnn import TrainConfig
-from homeoplastic.balancing.stages import RNN_SETUP_KEYS, StageContext, rnn_setup, train_config
+from homeoplastic.balancing.runs import RNN_SETUP_KEYS
+from homeoplastic.balancing.stages import STAGES, Params, rnn_setup, train_config
 from homeoplastic.config import load_schema, validate
 from homeoplastic.figures import DPI
 
@@ -91,7 +92,8 @@ def test_rnn_schema_and_dataclass_defaults_are_one_value():
 def test_a_run_sees_the_schema_default_of_every_rnn_setting():
     """The stage entry passes every schema key on, so no dataclass default reaches a run."""
     section = _section("balancing.schema.yaml", "rnn")
-    ctx = StageContext("train_rnn", section, {"arm": "plain", "lam": "0.0", "seed": "0"})
+    ctx = Params(STAGES["train_rnn"], "rnn",
+                 {"settings": section, "run": {"arm": "plain", "lam": 0.0, "seed": 0}})
     built = {**dataclasses.asdict(train_config(ctx)), **dataclasses.asdict(rnn_setup(ctx))}
     shared = [key for key in built if key in section]
     assert set(RNN_SETUP_KEYS) <= set(shared) and {"n_iterations", "learning_rate", "dt"} <= set(shared)

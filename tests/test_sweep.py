@@ -123,6 +123,6 @@ def test_over_seeds_is_the_student_t_interval_and_skips_missing_runs():
     np.testing.assert_allclose(out["mean"].values, [2.0, 4.0])
     np.testing.assert_allclose(out["ci_low"].values[0], 2.0 - half)
     np.testing.assert_allclose(out["ci_high"].values[0], 2.0 + half)
-    assert list(out["n"].values) == [3, 1]
+    assert list(out["n_seeds"].values) == [3, 1]
     assert np.isnan(out["ci_low"].values[1])  # one seed: no interval
     assert out["mean"].attrs["units"] == "Hz"

@@ -110,10 +110,15 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
 
 
 def run_id_of(sweep: Mapping[str, Any]) -> str:
-    """A run's id from its sweep values, in their order (:func:`homeoplastic.sweep.run_id_of`)."""
+    """A run's id from its sweep values, in their order (:func:`homeoplastic.sweep.run_id_of`,
+    the run folder's name); values that could not name a folder (a label with spaces) as text."""
+    from homeoplastic.parameters import ParameterError
     from homeoplastic.sweep import run_id_of as paramspace_id
 
-    return paramspace_id(sweep)
+    try:
+        return paramspace_id(sweep)
+    except ParameterError:
+        return "_".join(f"{key}~{value}" for key, value in sweep.items())
 
 
 def timed_write(
@@ -464,8 +469,10 @@ def open_sweep(
         for key in keys:  # keep units and long_name of the sweep coordinates
             if key in ds.coords and key not in coord_attrs:
                 coord_attrs[key] = dict(ds[key].attrs)
-        # every sweep value is a coordinate of the result (picked) or dropped (not picked)
-        ds = ds.drop_vars([k for k in {*sweep, *keys} if k in ds.variables and not ds[k].dims])
+        # every sweep value is a coordinate of the result (picked) or dropped (not picked); a
+        # run's other scalar coordinates (its own sweep values under other names) go too
+        ds = ds.drop_vars([k for k in ds.variables if not ds[k].dims
+                           and (k in sweep or k in keys or k in ds.coords)])
         if scalars_only:
             ds = ds.drop_vars([k for k, v in ds.variables.items() if v.ndim > 0])
         runs.append(ds)

@@ -99,7 +99,14 @@ def _perturb(p: Params, inputs: Mapping[str, Any]) -> Planned:
     return 0, lambda: perturbation_experiment(side=side, eps=eps, p=cost_p, eps_sweep=eps_sweep)
 
 
-def _train_config(p: Params) -> TrainConfig:
+def rnn_setup(p: Params) -> RNNSetup:
+    """The RNN's size and task from ``balancing.rnn``."""
+    return from_mapping(RNNSetup, p.of(RNNSetup), "balancing.rnn")
+
+
+def train_config(p: Params) -> TrainConfig:
+    """One training arm's optimiser settings: lambda is the L2 penalty of the ``l2`` arm and the
+    balancing rate of the ``balance`` arm."""
     arm, lam = p.named("arm"), float(p.named("lam"))
     return from_mapping(TrainConfig, {"arm": arm, "l2_lambda": lam if arm == "l2" else 0.0,
                                       "balance_rate": lam if arm == "balance" else 0.0,
@@ -107,15 +114,15 @@ def _train_config(p: Params) -> TrainConfig:
 
 
 def _train_rnn(p: Params, inputs: Mapping[str, Any]) -> Planned:
-    setup = from_mapping(RNNSetup, p.of(RNNSetup), "balancing.rnn")
-    cfg, seed = _train_config(p), int(p.named("seed"))
+    setup = rnn_setup(p)
+    cfg, seed = train_config(p), int(p.named("seed"))
     n_permutations = p.value("n_permutations")
     return seed, lambda: rnn_train(setup, cfg, seed, n_permutations)
 
 
 def _robustness(p: Params, inputs: Mapping[str, Any]) -> Planned:
     train_path = inputs["train"]
-    setup = from_mapping(RNNSetup, p.of(RNNSetup), "balancing.rnn")
+    setup = rnn_setup(p)
     args = [p.value(k) for k in ("noise_sigmas", "n_trial_sets")]
     rest = [p.value(k) for k in ("dt", "substeps", "gain_floor", "silent_gain")]
     seed = int(open_store(train_path).attrs["seed"])

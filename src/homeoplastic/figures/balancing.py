@@ -71,11 +71,8 @@ def sweep_panel(ds: xr.Dataset, panel: dict, settings: dict | None = None) -> Fi
     """
     from homeoplastic.stats.replicates import over_seeds
 
-    # over_seeds names its count "n": the network size axis goes by "n_" here
-    clash = {d: f"{d}_" for d in ds.dims if d in ("mean", "ci_low", "ci_high", "n")}
-    ds = ds.rename(clash)
     y = panel["y"]
-    x, hue, col = (clash.get(panel.get(r), panel.get(r)) for r in ("x", "hue", "col"))
+    x, hue, col = (panel.get(r) for r in ("x", "hue", "col"))
     shown = {x, hue, col, "seed"}
     fixed = {}
     for dim in ds.dims:
@@ -99,7 +96,7 @@ def sweep_panel(ds: xr.Dataset, panel: dict, settings: dict | None = None) -> Fi
             sel = {x: xs, **({hue: h} if hue else {}), **({col: c} if col else {})}
             m = stats["mean"].sel(sel).values
             lo, hi = stats["ci_low"].sel(sel).values, stats["ci_high"].sel(sel).values
-            n = stats["n"].sel(sel).values
+            n = stats["n_seeds"].sel(sel).values
             err = np.vstack([m - lo, hi - m])
             seeds = f"n = {int(n.min())}" + (f"-{int(n.max())}" if n.max() != n.min() else "")
             label = (f"{hue.rstrip('_')} = {h}" if hue else y) + f" ({seeds})"
@@ -112,12 +109,12 @@ def sweep_panel(ds: xr.Dataset, panel: dict, settings: dict | None = None) -> Fi
         if y == "cost_ratio":
             ax.axhline((2 / np.pi) ** 2, color="0.5", lw=0.8, ls="-.", label="(2/π)² rank-1 limit")
             p_here = c if col == "p" else fixed.get("p")
-            if x == "n_" and p_here is not None and float(p_here) == 2:
+            if x == "n" and p_here is not None and float(p_here) == 2:
                 ax.plot(pos, 1 - 1 / pos, color="k", lw=0.8, ls="--", label="1 - 1/N")
             ax.set_ylim(0, 1.02)
         if categorical:
             ax.set_xticks(pos, [str(v) for v in xs])
-        elif x == "n_" or (np.all(pos > 0) and pos.max() / pos.min() > 50):
+        elif x == "n" or (np.all(pos > 0) and pos.max() / pos.min() > 50):
             ax.set_xscale("log")
         ax.set_xlabel(_label(ds[x]))
         ax.set_ylabel(_label(ds[y]))

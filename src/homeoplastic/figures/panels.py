@@ -123,7 +123,7 @@ def _draw(ax, ds: xr.Dataset, panel: Mapping[str, Any], col: str | None, col_val
             if not np.isfinite(mean.values).any():
                 continue
             low, high = stats["ci_low"].sel(sel), stats["ci_high"].sel(sel)
-            n = stats["n"].sel(sel)
+            n = stats[f"n_{seed_dim}s"].sel(sel)
             n_min = int(n.where(np.isfinite(mean)).min()) if np.isfinite(mean).any() else 0
             xs = sub[x].values
             label = ", ".join(f"{d.rsplit('.', 1)[-1].replace('_', ' ')} {_fmt(v)}"

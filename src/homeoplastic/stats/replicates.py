@@ -19,14 +19,17 @@ METHOD = "Student t interval of the mean over seeds (ddof=1), NaN runs excluded"
 
 def over_seeds(data: xr.DataArray | xr.Dataset, dim: str = "seed",
                confidence: float = CONFIDENCE) -> xr.Dataset:
-    """Mean, ``ci_low``, ``ci_high`` and ``n`` of ``data`` over ``dim`` (see the module).
+    """``mean``, ``ci_low``, ``ci_high`` and the count ``n_seeds`` (``n_<dim>s``) of ``data`` over
+    ``dim`` (see the module); the count is not called ``n`` so that it never clashes with an axis
+    of that name.
 
     A Dataset input gives one ``<name>_mean``... set per variable. A DataArray without ``dim``
     counts as one replicate.
     """
+    count = f"n_{dim}s"
     if isinstance(data, xr.Dataset):
         parts = [over_seeds(data[name], dim, confidence).rename(
-            {k: f"{name}_{k}" for k in ("mean", "ci_low", "ci_high", "n")})
+            {k: f"{name}_{k}" for k in ("mean", "ci_low", "ci_high", count)})
             for name in data.data_vars]
         return xr.merge(parts) if parts else xr.Dataset()
     if dim not in data.dims:
@@ -46,7 +49,7 @@ def over_seeds(data: xr.DataArray | xr.Dataset, dim: str = "seed",
                                              long_name=f"{confidence:.0%} CI, lower ({METHOD})"),
         "ci_high": (mean + half).assign_attrs(units=units,
                                               long_name=f"{confidence:.0%} CI, upper ({METHOD})"),
-        "n": n.assign_attrs(units="1", long_name=f"{dim}s with a value"),
+        count: n.assign_attrs(units="1", long_name=f"{dim}s with a value"),
     })
     out.attrs.update(method=METHOD, confidence=confidence)
     return out
