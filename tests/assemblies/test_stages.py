@@ -18,6 +18,7 @@ from homeoplastic.assemblies.stages import (
     STAGES,
     StageContext,
     check_section,
+    protocol_keys,
     resources_for,
     run_settings,
     run_stage,
@@ -71,7 +72,7 @@ def test_stage_params_rebuild_the_same_network(stage):
     run = run_settings(validate(section, SCHEMA, where="assemblies"), sweep_point(200, "voltage", 1.0, 1))
     ctx = StageContext.from_params(stage, stage_params(run, stage))
     assert ctx.network == run.network
-    for key in STAGES[stage].protocol_keys:
+    for key in protocol_keys(stage):
         assert getattr(ctx.protocol, key) == getattr(run.protocol, key)
 
 
@@ -183,7 +184,7 @@ def test_rule_protocol_changes_only_that_rules_runs():
         for stage in run.stages:
             same = stage_params(run, stage) == stage_params(before[run_id], stage)
             assert same == (rule == "voltage" or STAGES[stage].name == "simulate"
-                            or "repetitions" not in STAGES[stage].protocol_keys), (rule, stage)
+                            or "repetitions" not in protocol_keys(stage)), (rule, stage)
     bad = {**base, "rule_protocol": {"triplet": {"repetition": 3}}}
     with pytest.raises(ParameterError, match=r"assemblies\.rule_protocol\.triplet.*repetition"):
         sweep_settings(validate(bad, SCHEMA, where="assemblies"))

@@ -18,6 +18,7 @@ import xarray as xr
 from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
 from homeoplastic.assemblies.stages import store_status, write_point
+from homeoplastic.assemblies.sweep import in_id_order
 from homeoplastic.store import open_store, provenance_attrs, write_store
 from homeoplastic.sweep import flatten
 
@@ -372,7 +373,7 @@ def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], ou
     ``run_completed`` (1 or 0) so sweep figures can mark stopped runs.
     """
     settings = json.loads(params) if isinstance(params, str) else dict(params)
-    sweep = dict(settings["sweep"])
+    sweep = in_id_order(settings["sweep"])
     write_point(output, sweep)
     present, stopped, skipped = {}, [], []
     for stage, path in stores.items():

@@ -16,6 +16,7 @@ from typing import Any
 from homeoplastic.assemblies.experiments.probe import ProbeSettings
 from homeoplastic.assemblies.params import NetworkParams
 from homeoplastic.assemblies.settings import RecordSettings
+from homeoplastic.assemblies.sweep import in_id_order
 from homeoplastic.sweep import Point
 
 
@@ -53,7 +54,8 @@ class StageContext:
     provenance: dict[str, Any] = field(repr=False)
 
     @classmethod
-    def from_params(cls, stage: str, store_stage: str, params: str | Mapping[str, Any], *,
+    def from_params(cls, stage: str, params: str | Mapping[str, Any], *,
+                    store_stage: str | None = None,
                     chunk_s: float | None = None,
                     checkpoint_every_s: float | None = None) -> StageContext:
         """Rebuild a stage's context from :func:`stage_params` (and the operational settings)."""
@@ -63,9 +65,9 @@ class StageContext:
                        if value is not None}
         record = RecordSettings(**settings.get("record", {}), **operational)
         probe = ProbeSettings.from_dict(settings["probe"]) if "probe" in settings else None
-        sweep = dict(settings["sweep"])
-        point = Point(tuple(sweep.items()), tuple(sweep))  # the values that name its store
-        return cls(stage=stage, store_stage=store_stage, point=point,
+        sweep = in_id_order(settings["sweep"])  # the values that name its store
+        point = Point(tuple(sweep.items()), tuple(sweep))
+        return cls(stage=stage, store_stage=store_stage or stage, point=point,
                    network=NetworkParams.from_dict(settings["network"]),
                    protocol=DeclaredSettings(settings["protocol"], f"assemblies.protocol ({stage})"),
                    record=record, probe=probe, provenance={"assemblies": settings})

@@ -397,8 +397,8 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
     """
     if stage not in STAGES:
         raise ParameterError(f"stage = {stage!r} is unknown; allowed: {list(STAGES)}")
-    ctx = StageContext.from_params(stage, STAGES[stage].stage_attr, params, chunk_s=chunk_s,
-                                   checkpoint_every_s=checkpoint_every_s)
+    ctx = StageContext.from_params(stage, params, store_stage=STAGES[stage].stage_attr,
+                                   chunk_s=chunk_s, checkpoint_every_s=checkpoint_every_s)
     _log(f"{stage} {ctx.point.run_id}: start")
     write_point(output, ctx.point.as_dict())
     sources = dict(STAGES[stage].inputs)

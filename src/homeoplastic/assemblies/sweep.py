@@ -54,6 +54,13 @@ def sweep_point(n_neurons: int, rule: str, learning_speed: float, seed: int,
     return Point(values + tuple(sorted(settings.items())), _NAMED_KEYS, (), _ALIAS_PAIRS)
 
 
+def in_id_order(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Visible sweep values (e.g. read back from sorted JSON) in run-id order: the named axes,
+    then the others by key."""
+    order = [n for n in AXES.named if n in values] + sorted(set(values) - set(AXES.named))
+    return {key: values[key] for key in order}
+
+
 def _named_point(named: Mapping[str, Any]) -> Point:
     return Point(tuple((key, named[key]) for key in _NAMED_KEYS), _NAMED_KEYS, (), _ALIAS_PAIRS)
 
