@@ -39,6 +39,7 @@ if RED_SWEEP.panels:
 
 if RED["enabled"]:
     ALL_TARGETS.extend(RED_FIGURES)
+    ALL_TARGETS.extend(RED_SWEEP.all_stores())  # every point's chain, drawn or not
 
 
 # Figures read finished stores in seconds: a cluster runs them on the submit host.
@@ -53,6 +54,7 @@ localrules:
 rule reduced_all:
     input:
         RED_FIGURES,
+        RED_SWEEP.all_stores(),
 
 
 rule reduced_simulate:

@@ -241,6 +241,10 @@ class Workflow:
         """The stores today's figures of the M-population model draw (the base points)."""
         return sorted({self.store(p, stage) for p in self.base if int(p["m"]) == m})
 
+    def all_stores(self) -> list[str]:
+        """Every store of every point (each point's whole chain, wherever a figure reads it)."""
+        return sorted({self.store(p, stage) for p in self.points for stage in STAGE_TABLE})
+
     def sweep_stores(self) -> list[str]:
         """Every analyze store of the sweep (the sweep figure's input)."""
         return sorted({self.store(p, "analyze") for p in self.points})
