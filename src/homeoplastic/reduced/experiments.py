@@ -1,6 +1,7 @@
 """The paper's Fig. 7 experiments as functions of plain arguments, each returning xarray Datasets.
 
-Stages (one Zarr store each, per run m~M_n~N_eta~ETA_seed~SEED):
+Stages (one Zarr store each, per run ``m~M_n~N_eta~ETA_seed~SEED`` plus any other swept axis off
+its default; see :mod:`homeoplastic.reduced.runs`), one row each of :data:`STAGE_TABLE`:
 
 * ``simulate``: frozen-weight Gillespie runs of the untrained and trained configurations: rates
   and the weight change they would drive (Fig. 7a, c).
