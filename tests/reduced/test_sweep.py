@@ -212,3 +212,23 @@ def test_the_example_runs_end_to_end_and_grows_without_recomputing(tmp_path):
     # and the finished sweep, unchanged, plans nothing
     result = _snakemake(tmp_path, MICRO, "-n")
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+
+
+def test_the_sweep_figure_places_x_hue_col_and_gives_other_axes_rows():
+    import numpy as np
+    import xarray as xr
+
+    from homeoplastic.figures.reduced import sweep_figure
+
+    rng = np.random.default_rng(0)
+    dims = {"m": [2], "n": [8.0, 16.0], "eta": [0.001], "seed": [0, 1, 2], "theta": [1.6, 1.8, 2.0],
+            "w_inh": [0.2, 0.3]}
+    values = rng.random([len(v) for v in dims.values()])
+    data = xr.Dataset({"high_occupancy": (tuple(dims), values, {"units": "1"})}, coords=dims)
+    fig = sweep_figure(data, [{"y": "high_occupancy", "x": "theta", "hue": "w_inh", "col": "n"},
+                              {"y": "high_occupancy", "x": "n"}])
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    # panel 1: one row, a column per n; panel 2: a row per (theta, w_inh) left unplaced
+    assert len(axes) == 2 + 3 * 2
+    assert axes[0].get_title() == "n = 8" and axes[0].get_xlabel() == "theta"
+    assert {t.get_text() for t in axes[0].texts} == {"n=3"}
