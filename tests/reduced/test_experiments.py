@@ -1,5 +1,6 @@
 """Stages end to end on a tiny config: schema defaults, stores, sweep opening, reproducibility."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -50,25 +51,39 @@ def test_four_population_model_is_half_of_two_population():
         build_model(cfg, 3, 16.0)
 
 
+def _params(cfg: dict, m: int) -> dict:
+    return {"settings": cfg, "point": {"m": m, "n": 16, "eta": 0.001, "seed": 3}}
+
+
 @pytest.mark.parametrize("m", [2, 4])
 def test_stages_write_complete_stores_and_repeat_exactly(tmp_path, m):
     cfg = tiny_config()
     run = tmp_path / f"m~{m}"
-    sim = run_stage("simulate", run / "simulate.zarr", cfg, m, 16.0, 0.001, 3)
-    train = run_stage("train", run / "train.zarr", cfg, m, 16.0, 0.001, 3)
-    ana = run_stage("analyze", run / "analyze.zarr", cfg, m, 16.0, 0.001, 3, input_path=train)
-    again = run_stage("train", tmp_path / "again.zarr", cfg, m, 16.0, 0.001, 3)
-    a, b = open_store(train), open_store(again)
+    params = _params(cfg, m)
+    sim = run_stage("simulate", params, {}, run / "simulate.zarr")
+    train = run_stage("train", params, {}, run / "train.zarr")
+    ana = run_stage("analyze", params, {"train": train.output}, run / "analyze.zarr")
+    again = run_stage("train", params, {}, tmp_path / "again.zarr")
+    assert {o.status for o in (sim, train, ana, again)} == {"completed"}
+    a, b = open_store(train.output), open_store(again.output)
     assert np.array_equal(a["weights"].values, b["weights"].values)
-    assert open_sweep([sim], ["m", "n", "eta", "seed"])["rate"].dims[:4] == ("m", "n", "eta", "seed")
-    for path in (sim, train, ana):
+    assert open_sweep([sim.output], ["m", "n", "eta", "seed"])["rate"].dims[:4] == \
+        ("m", "n", "eta", "seed")
+    for path in (sim.output, train.output, ana.output):
         ds = open_store(path)
         for name in list(ds.data_vars) + list(ds.coords):
             assert "units" in ds[name].attrs and "long_name" in ds[name].attrs, (path, name)
-    field = open_store(ana)
+        assert json.loads(ds.attrs["sweep_json"]) == {"m": m, "n": 16.0, "eta": 0.001, "seed": 3}
+        flat = json.loads(ds.attrs["settings_json"])
+        assert flat["theta"] == 1.8 and flat["activation.f_max"] == 3.0
+    assert "rates_duration" in json.loads(open_store(sim.output).attrs["settings_json"])
+    assert "rates_duration" not in json.loads(open_store(train.output).attrs["settings_json"])
+    field = open_store(ana.output)
     assert field["field"].shape == (3, 3, 2)
     assert ("escape_rate" in field) == (m == 2)
-    state = open_store(train, group="state")
+    state = open_store(train.output, group="state")
     assert state["weights"].shape[1:] == (m, m)
     with pytest.raises(ValueError, match="stage"):
-        run_stage("perturb", run / "x.zarr", cfg, m, 16.0, 0.001, 3)
+        run_stage("perturb", params, {}, run / "x.zarr")
+    with pytest.raises(ValueError, match="train"):
+        run_stage("analyze", params, {}, run / "y.zarr")

@@ -137,12 +137,3 @@ def asm_section_params(*keys):
 
     return json.dumps({key: ASM.get(key, {}) for key in keys}, sort_keys=True)
 
-
-# ---- reduced model: per-stage params ----
-def reduced_stage_params(stage):
-    """Only the ``reduced`` keys that change this stage's store (stable JSON)."""
-    import json
-
-    from homeoplastic.reduced.experiments import stage_config
-
-    return lambda wc: json.dumps(stage_config(config["reduced"], stage, int(wc.m)), sort_keys=True)

@@ -1,43 +1,45 @@
-# The reduced birth-death population model (LKD 2014 Fig. 7; spec section 8).
-# Chain per sweep point m~M_n~N_eta~ETA_seed~SEED: simulate (frozen-weight rates, Fig. 7a/c) and
-# train (plastic trajectories) -> analyze (vector fields over the weight plane, trajectories,
-# transition-rate check) -> figures. Library code lives in src/homeoplastic/reduced.
+# The reduced birth-death population model (LKD 2014 Fig. 7).
+# Chain per sweep point: simulate (frozen-weight rates, Fig. 7a/c) and train (plastic trajectories)
+# -> analyze (vector fields over the weight plane, trajectories, transition-rate check) -> figures.
+# Any setting of the model is a sweep axis (`sweep`, `extra_sweeps`; homeoplastic.reduced.runs);
+# run ids are m~M_n~N_eta~ETA_seed~SEED, then key~value for each other axis off its default. A
+# stage's store lives in the folder of the point restricted to what the stage reads (its row of
+# homeoplastic.reduced.experiments.STAGE_TABLE). Library code lives in src/homeoplastic/reduced.
+import json
+
+from homeoplastic.parameters import ParameterError
+from homeoplastic.reduced import runs as red_runs
 
 RED = config["reduced"]
 RED_DIR = f"{RESULTS}/reduced"
 RED_LOGS = f"{LOGS}/reduced"
-RED_RUN = "m~{m}_n~{n}_eta~{eta}_seed~{seed}"
-RED_WC = {
-    "m": r"[24]",
-    "n": r"[0-9]+(\.[0-9]+)?",
-    "eta": r"[0-9.]+(e-?[0-9]+)?",
-    "seed": r"[0-9]+",
-}
 
-
-# Stores of every sweep point, per stage and model size M.
+# Every point of the sweep and every figure panel, checked before any job.
+try:
+    RED_SWEEP = red_runs.Workflow(RED, RED_DIR)
+except ParameterError as err:
+    raise WorkflowError(f"config: {err}")
+RED_MODELS = RED_SWEEP.models
+# Today's figures draw the sweep over m, n, eta and seed (other axes at their defaults).
 RED_STORES = {
-    (stage, m): expand(
-        f"{RED_DIR}/{RED_RUN}/{stage}.zarr",
-        m=[m],
-        n=[sweep_value(n) for n in RED["system_size"]],
-        eta=[str(float(e)) for e in RED["eta"]],
-        seed=RED["seeds"],
-    )
+    (stage, m): RED_SWEEP.figure_stores(stage, m)
     for stage in ("simulate", "analyze")
-    for m in (2, 4)
+    for m in RED_MODELS
 }
 
 # The rules' software environment (used with --use-conda; the same pins as pyproject.toml).
 RED_ENV = "../../environment.yml"
 
-RED_FIGURES = [f"{RESULTS}/figures/reduced_rates_m{m}.png" for m in RED["models"]]
-RED_FIGURES += [f"{RESULTS}/figures/reduced_field_m{m}.png" for m in RED["models"]]
-if 2 in RED["models"]:
+RED_FIGURES = [f"{RESULTS}/figures/reduced_rates_m{m}.png" for m in RED_MODELS]
+RED_FIGURES += [f"{RESULTS}/figures/reduced_field_m{m}.png" for m in RED_MODELS]
+if 2 in RED_MODELS:
     RED_FIGURES.append(f"{RESULTS}/figures/reduced_escape.png")
+if RED_SWEEP.panels:
+    RED_FIGURES.append(f"{RESULTS}/figures/reduced_sweep.png")
 
 if RED["enabled"]:
     ALL_TARGETS.extend(RED_FIGURES)
+    ALL_TARGETS.extend(RED_SWEEP.all_stores())  # every point's chain, drawn or not
 
 
 # Figures read finished stores in seconds: a cluster runs them on the submit host.
@@ -46,22 +48,25 @@ localrules:
     reduced_figure_rates,
     reduced_figure_field,
     reduced_figure_escape,
+    reduced_figure_sweep,
 
 
 rule reduced_all:
     input:
         RED_FIGURES,
+        RED_SWEEP.all_stores(),
 
 
 rule reduced_simulate:
     output:
-        directory(f"{RED_DIR}/{RED_RUN}/simulate.zarr"),
+        directory(f"{RED_DIR}/{{run}}/simulate.zarr"),
     log:
-        f"{RED_LOGS}/{RED_RUN}/simulate.log",
+        f"{RED_LOGS}/{{run}}/simulate.log",
     wildcard_constraints:
-        **RED_WC,
+        run=RED_SWEEP.run_regex("simulate"),
     params:
-        cfg=reduced_stage_params("simulate"),
+        cfg=RED_SWEEP.params("simulate"),
+        point=RED_SWEEP.params("simulate", "point"),
         stage="simulate",
     threads: 1
     conda:
@@ -75,13 +80,14 @@ rule reduced_simulate:
 
 rule reduced_train:
     output:
-        directory(f"{RED_DIR}/{RED_RUN}/train.zarr"),
+        directory(f"{RED_DIR}/{{run}}/train.zarr"),
     log:
-        f"{RED_LOGS}/{RED_RUN}/train.log",
+        f"{RED_LOGS}/{{run}}/train.log",
     wildcard_constraints:
-        **RED_WC,
+        run=RED_SWEEP.run_regex("train"),
     params:
-        cfg=reduced_stage_params("train"),
+        cfg=RED_SWEEP.params("train"),
+        point=RED_SWEEP.params("train", "point"),
         stage="train",
     threads: 1
     conda:
@@ -95,15 +101,16 @@ rule reduced_train:
 
 rule reduced_analyze:
     input:
-        f"{RED_DIR}/{RED_RUN}/train.zarr",
+        unpack(RED_SWEEP.inputs("analyze")),
     output:
-        directory(f"{RED_DIR}/{RED_RUN}/analyze.zarr"),
+        directory(f"{RED_DIR}/{{run}}/analyze.zarr"),
     log:
-        f"{RED_LOGS}/{RED_RUN}/analyze.log",
+        f"{RED_LOGS}/{{run}}/analyze.log",
     wildcard_constraints:
-        **RED_WC,
+        run=RED_SWEEP.run_regex("analyze"),
     params:
-        cfg=reduced_stage_params("analyze"),
+        cfg=RED_SWEEP.params("analyze"),
+        point=RED_SWEEP.params("analyze", "point"),
         stage="analyze",
     threads: 1
     conda:
@@ -117,7 +124,7 @@ rule reduced_analyze:
 
 rule reduced_figure_rates:
     input:
-        lambda wc: RED_STORES[("simulate", int(wc.m))],
+        lambda wc: RED_STORES.get(("simulate", int(wc.m)), []),
     output:
         report(
             f"{RESULTS}/figures/reduced_rates_m{{m}}.png",
@@ -142,7 +149,7 @@ rule reduced_figure_rates:
 
 rule reduced_figure_field:
     input:
-        lambda wc: RED_STORES[("analyze", int(wc.m))],
+        lambda wc: RED_STORES.get(("analyze", int(wc.m)), []),
     output:
         report(
             f"{RESULTS}/figures/reduced_field_m{{m}}.png",
@@ -167,7 +174,7 @@ rule reduced_figure_field:
 
 rule reduced_figure_escape:
     input:
-        RED_STORES[("analyze", 2)],
+        RED_STORES.get(("analyze", 2), []),
     output:
         report(
             f"{RESULTS}/figures/reduced_escape.png",
@@ -186,3 +193,27 @@ rule reduced_figure_escape:
         runtime=RED["resources"]["runtime_min"],
     script:
         "../scripts/reduced_figure.py"
+
+
+rule reduced_figure_sweep:
+    input:
+        RED_SWEEP.sweep_stores(),
+    output:
+        report(
+            f"{RESULTS}/figures/reduced_sweep.png",
+            caption="../report/reduced_sweep.rst",
+            category="Reduced model",
+        ),
+    log:
+        f"{RED_LOGS}/figures/sweep.log",
+    params:
+        panels=json.dumps(RED_SWEEP.panels),
+        runs=RED_SWEEP.sweep_runs_json(),
+    threads: 1
+    conda:
+        RED_ENV
+    resources:
+        mem_mb=RED["resources"]["mem_mb"],
+        runtime=RED["resources"]["runtime_min"],
+    script:
+        "../scripts/reduced_figure_sweep.py"

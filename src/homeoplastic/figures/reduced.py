@@ -204,3 +204,116 @@ def escape_figure(ds: xr.Dataset) -> Figure:
                  fontsize=11)
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------- sweep figure
+def sweep_data(runs: list[tuple[dict, str]]) -> xr.Dataset:
+    """Every quantity of :mod:`homeoplastic.reduced.quantities` per run, as a dataset whose
+    dimensions are the sweep's axes (seed included); NaN where the sweep has no run.
+
+    ``runs`` pairs each point's values (every axis, by name) with its analyze store; points that
+    differ only in what the analyze stage does not read share a store.
+    """
+    import pandas as pd
+
+    from homeoplastic.reduced.quantities import QUANTITIES, quantities_of
+    from homeoplastic.store import open_store
+
+    cache: dict[str, dict[str, float]] = {}
+    rows, names = [], []
+    for values, path in runs:
+        if path not in cache:
+            cache[path] = quantities_of(open_store(path))
+        rows.append({**values, **cache[path]})
+        names += [k for k in values if k not in names]
+    frame = pd.DataFrame(rows).drop_duplicates(subset=names).set_index(names)
+    ds = frame.to_xarray()
+    for name, q in QUANTITIES.items():
+        ds[name].attrs.update(units=q.units, long_name=q.label)
+    return ds
+
+
+def sweep_figure(data: xr.Dataset, panels: list[dict[str, str]]) -> Figure:
+    """The configured panels: each point the mean over seeds with its 95 % CI (Student t,
+    :func:`homeoplastic.stats.replicates.over_seeds`) and its n; one row per panel and per
+    combination of the axes the panel does not place (x, hue, col), one column per ``col`` value.
+    """
+    import itertools
+
+    from homeoplastic.stats.replicates import over_seeds
+
+    # over_seeds names its results mean, ci_low, ci_high and n: the system-size axis n is
+    # renamed while the statistics are drawn
+    clash = {d: f"{d}_axis" for d in data.dims if d in ("mean", "ci_low", "ci_high", "n")}
+    data = data.rename(clash)
+    panels = [{role: clash.get(name, name) if role != "y" else name for role, name in p.items()}
+              for p in panels]
+    rows = []
+    for panel in panels:
+        stats = over_seeds(data[panel["y"]], "seed")
+        placed = [panel[r] for r in ("x", "hue", "col") if r in panel]
+        rest = [d for d in stats["mean"].dims if d not in placed and stats.sizes[d] > 1]
+        for combo in itertools.product(*(stats[d].values for d in rest)):
+            rows.append((panel, stats.sel(dict(zip(rest, combo, strict=True))),
+                         dict(zip(rest, combo, strict=True))))
+    ncols = max(stats_cols(s, p) for p, s, _ in rows)
+    fig, axes = subplots(len(rows), ncols, figsize=(4.6 * ncols, 3.6 * len(rows)), squeeze=False)
+    for r, (panel, stats, fixed) in enumerate(rows):
+        cols = stats[panel["col"]].values if "col" in panel else [None]
+        for c in range(ncols):
+            ax = axes[r, c]
+            if c >= len(cols):
+                ax.set_visible(False)
+                continue
+            part = stats if cols[c] is None else stats.sel({panel["col"]: cols[c]})
+            _draw_panel(ax, part, panel)
+            where = {**fixed, **({panel["col"]: cols[c]} if cols[c] is not None else {})}
+            ax.set_title(", ".join(f"{_axis_label(k)} = {_fmt(v)}" for k, v in where.items()),
+                         fontsize=9)
+    fig.suptitle("Reduced-model sweep: mean over seeds,\n95 % CI (Student t), n = seeds with a value",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def stats_cols(stats: xr.Dataset, panel: dict[str, str]) -> int:
+    return stats.sizes[panel["col"]] if "col" in panel else 1
+
+
+def _axis_label(name: str) -> str:
+    return name[: -len("_axis")] if name.endswith("_axis") else name
+
+
+def _fmt(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
+
+
+def _draw_panel(ax, stats: xr.Dataset, panel: dict[str, str]) -> None:
+    x_name = panel["x"]
+    hues = stats[panel["hue"]].values if "hue" in panel else [None]
+    x_values = stats[x_name].values
+    numeric = np.issubdtype(x_values.dtype, np.number)
+    positions = x_values.astype(float) if numeric else np.arange(x_values.size)
+    for k, hue in enumerate(hues):
+        part = stats if hue is None else stats.sel({panel["hue"]: hue})
+        part = part.squeeze(drop=True) if part["mean"].ndim > 1 else part
+        mean = np.asarray(part["mean"].values, float).ravel()
+        low = np.asarray(part["ci_low"].values, float).ravel()
+        high = np.asarray(part["ci_high"].values, float).ravel()
+        n = np.asarray(part["n"].values).ravel()
+        yerr = np.vstack([np.where(np.isfinite(low), mean - low, 0.0),
+                          np.where(np.isfinite(high), high - mean, 0.0)])
+        label = None if hue is None else f"{_axis_label(panel['hue'])} = {_fmt(hue)}"
+        ax.errorbar(positions, mean, yerr=yerr, marker="o", ms=4, capsize=3, lw=1.0, label=label,
+                    color=f"C{k}")
+        for x, y, count in zip(positions, mean, n, strict=True):
+            if np.isfinite(y):
+                ax.annotate(f"n={int(count)}", (x, y), textcoords="offset points", xytext=(4, 4),
+                            fontsize=6, color=f"C{k}")
+    if not numeric:
+        ax.set_xticks(positions, [str(v) for v in x_values])
+    units = stats["mean"].attrs.get("units", "1")
+    ax.set_xlabel(_axis_label(x_name))
+    ax.set_ylabel(f"{panel['y']} ({units})")
+    if hues[0] is not None:
+        ax.legend(fontsize=7)

@@ -1,6 +1,7 @@
 """The paper's Fig. 7 experiments as functions of plain arguments, each returning xarray Datasets.
 
-Stages (one Zarr store each, per run m~M_n~N_eta~ETA_seed~SEED):
+Stages (one Zarr store each, per run ``m~M_n~N_eta~ETA_seed~SEED`` plus any other swept axis off
+its default; see :mod:`homeoplastic.reduced.runs`), one row each of :data:`STAGE_TABLE`:
 
 * ``simulate``: frozen-weight Gillespie runs of the untrained and trained configurations: rates
   and the weight change they would drive (Fig. 7a, c).
@@ -16,18 +17,21 @@ two-population model. Time is in units of the population time constant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from homeoplastic.parameters import from_mapping
+from homeoplastic.parameters import ParameterError, from_mapping
 from homeoplastic.reduced.gillespie import first_passage_times, simulate
 from homeoplastic.reduced.params import (
     Plasticity,
     PopulationModel,
+    ReducedPoint,
     ReducedSettings,
     four_population_plane,
     trained_weights,
@@ -36,37 +40,41 @@ from homeoplastic.reduced.params import (
 from homeoplastic.reduced.plasticity import metastable_field, sampled_field
 from homeoplastic.reduced.transitions import escape_target, metastable_chain
 from homeoplastic.reduced.wilson_cowan import stable_states
+from homeoplastic.stage import Stage, StageOutcome, table_index
+from homeoplastic.sweep import flatten
 
-STAGES = ("simulate", "train", "analyze")
 CONDITIONS = {2: ("uniform", "diagonal"), 4: ("13_24", "12_34")}
 PLANE_AXES = {2: ("W11", "W22"), 4: ("W12", "W34")}
 PLANE_INDEX = {2: ((0, 0), (1, 1)), 4: ((0, 1), (2, 3))}
 _STAGE_CODE = {"simulate": 1, "train": 2, "analyze": 3}
 _MODEL_KEYS = ("activation", "w_max", "w_inh", "external_input", "theta")
-STAGE_KEYS = {
-    "simulate": (*_MODEL_KEYS, "rates_duration", "rates_bin"),
-    "train": (*_MODEL_KEYS, "train_duration", "train_bin"),
-    "analyze": (*_MODEL_KEYS, "field_points", "sampled_field_points", "sampled_field_duration",
-                "transition_method", "reduction", "escape_samples", "escape_max_events"),
-}
-"""The ``reduced`` keys that change each stage's store (plus ``train_starts_<M>pop`` for train)."""
+NAMED_AXES = ("m", "n", "eta", "seed")
+"""The point values every stage reads (M, N, eta, seed); the settings each stage reads are its row's."""
+
+
+def for_model(key: str, n_pops: int) -> bool:
+    """False for the settings an M-population run does not read (the other M's train starts)."""
+    top = key.split(".", 1)[0]
+    return not (top.startswith("train_starts_") and top != f"train_starts_{n_pops}pop")
 
 
 def stage_config(cfg: Mapping[str, Any], stage: str, n_pops: int) -> dict[str, Any]:
-    """Only the settings of ``cfg`` that change ``stage``'s store for the M-population model.
+    """Only the settings of ``cfg`` that change ``stage``'s store for the M-population model: the
+    keys its row of :data:`STAGE_TABLE` declares (``train_starts_<M>pop`` of this M only).
 
     The workflow passes this as a rule's params, so editing another key reruns nothing here.
     """
-    if stage not in STAGE_KEYS:
+    if stage not in STAGE_TABLE:
         raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
-    keys = STAGE_KEYS[stage] + ((f"train_starts_{n_pops}pop",) if stage == "train" else ())
+    keys = [key for key in STAGE_TABLE[stage].settings if for_model(key, n_pops)]
     missing = [key for key in keys if key not in cfg]
     if missing:
         raise ValueError(f"reduced: missing key(s) {missing} for stage {stage}")
     return {key: cfg[key] for key in keys}
 
 
-STRUCTURAL_KEYS = ("enabled", "models", "system_size", "eta", "seeds", "resources")
+STRUCTURAL_KEYS = ("enabled", "models", "system_size", "eta", "seeds", "sweep", "extra_sweeps",
+                   "figures", "resources")
 """``reduced`` keys that are the sweep and the workflow's, not a run's settings."""
 
 
@@ -439,37 +447,85 @@ def analyze_run(
     return ds
 
 
-def run_stage(
-    stage: str,
-    out_path: str | Path,
-    cfg: Mapping[str, Any],
-    n_pops: int,
-    system_size: float,
-    eta: float,
-    seed: int,
-    input_path: str | Path | None = None,
-) -> Path:
-    """Run one stage for one sweep point and write its Zarr store (atomic, with provenance)."""
-    from homeoplastic.store import open_store, timed_write
+def _simulate(cfg: ReducedSettings, point: ReducedPoint, inputs: Mapping[str, Any]):
+    ds = simulate_rates(cfg, point.m, point.n, point.eta, point.seed)
+    return ds, None, float(cfg.rates_duration) * len(CONDITIONS[point.m])
 
-    params = stage_config(cfg, stage, n_pops)  # a stage reads only its own keys
-    cfg = reduced_settings(params)
-    sim_seconds: Callable[[xr.Dataset], float] | None = None
-    if stage == "simulate":
-        def compute():
-            return simulate_rates(cfg, n_pops, system_size, eta, seed)
-        sim_seconds = lambda ds: float(cfg.rates_duration) * len(CONDITIONS[n_pops])  # noqa: E731
-    elif stage == "train":
-        def compute():
-            ds, state = train_trajectories(cfg, n_pops, system_size, eta, seed)
-            return ds, {"state": state}
-        sim_seconds = lambda ds: float(cfg.train_duration) * ds.sizes["start"]  # noqa: E731
-    else:
-        if input_path is None:
-            raise ValueError("the analyze stage needs input_path (the train store)")
-        def compute():
-            return analyze_run(cfg, n_pops, system_size, eta, seed, open_store(input_path))
-    sweep = {"m": int(n_pops), "n": float(system_size), "eta": float(eta), "seed": int(seed)}
-    _, path = timed_write(out_path, compute, stage=stage, config=params, seed=seed, sweep=sweep,
-                          sim_seconds=sim_seconds, time_unit="population time constant (tau)")
-    return path
+
+def _train(cfg: ReducedSettings, point: ReducedPoint, inputs: Mapping[str, Any]):
+    ds, state = train_trajectories(cfg, point.m, point.n, point.eta, point.seed)
+    return ds, {"state": state}, float(cfg.train_duration) * ds.sizes["start"]
+
+
+def _analyze(cfg: ReducedSettings, point: ReducedPoint, inputs: Mapping[str, Any]):
+    from homeoplastic.store import open_store
+
+    ds = analyze_run(cfg, point.m, point.n, point.eta, point.seed, open_store(inputs["train"]))
+    return ds, None, None
+
+
+STAGE_TABLE = table_index((
+    Stage("simulate", _simulate, settings=(*_MODEL_KEYS, "rates_duration", "rates_bin"),
+          description="frozen-weight rates of the untrained and trained configurations (Fig. 7a/c)"),
+    Stage("train", _train, settings=(*_MODEL_KEYS, "train_duration", "train_bin",
+                                     "train_starts_2pop", "train_starts_4pop"),
+          description="plastic Gillespie runs from points of the weight plane (Fig. 7b/d, red)"),
+    Stage("analyze", _analyze, inputs=(("train", "train"),),
+          settings=(*_MODEL_KEYS, "field_points", "sampled_field_points", "sampled_field_duration",
+                    "transition_method", "reduction", "escape_samples", "escape_max_events"),
+          description="vector fields, train trajectories on the plane, escape rates (M = 2)"),
+))
+"""The reduced model's stages: what each reads (stores, and the ``reduced`` keys that change its
+store besides M, N, eta and the seed) and the function that runs it. The rules' params, the run
+folders a stage shares between points and the chain all follow from this table."""
+STAGES = tuple(STAGE_TABLE)
+
+
+def run_point(values: Mapping[str, Any], where: str = "reduced.sweep") -> ReducedPoint:
+    """The named axes (m, n, eta, seed) of a point's values, checked by their declarations."""
+    named = {key: values[key] for key in NAMED_AXES if key in values}
+    missing = [key for key in NAMED_AXES if key not in named]
+    if missing:
+        raise ParameterError(f"{where}.{missing[0]} is missing; every run needs m, n, eta and seed",
+                             key=f"{where}.{missing[0]}")
+    point = from_mapping(ReducedPoint, named, where)
+    return ReducedPoint(m=int(point.m), n=float(point.n), eta=float(point.eta), seed=int(point.seed))
+
+
+def run_stage(stage: Stage | str, params: Mapping[str, Any], inputs: Mapping[str, Any],
+              output: str | Path) -> StageOutcome:
+    """Run one stage of one sweep point and write its Zarr store (atomic, with provenance).
+
+    ``params`` holds ``settings`` (the ``reduced`` settings, of which the stage reads only the
+    keys its table row declares; a mapping or its JSON) and ``point`` (the point's visible values:
+    m, n, eta, seed and any other axis off its default); ``inputs`` maps the row's input names to
+    store paths. The store's attrs carry ``config_json`` (the settings the stage read),
+    ``sweep_json`` (the point) and ``settings_json`` (those settings as flat dotted keys).
+    """
+    from homeoplastic.store import timed_write
+
+    row = stage if isinstance(stage, Stage) else STAGE_TABLE.get(stage)
+    if row is None:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    settings = params["settings"]
+    settings = json.loads(settings) if isinstance(settings, str) else dict(settings)
+    values = params["point"]
+    values = json.loads(values) if isinstance(values, str) else dict(values)
+    point = run_point(values)
+    missing = [name for name, _ in row.inputs if not inputs.get(name)]
+    if missing:
+        raise ValueError(f"the {row.name} stage needs the input(s) {missing}")
+    own = stage_config(settings, row.name, point.m)  # a stage reads only its own keys
+    cfg = reduced_settings(own)
+    sweep = {**values, **dataclasses.asdict(point)}
+    sim: dict[str, float | None] = {}
+
+    def compute():
+        ds, groups, sim["seconds"] = row.run(cfg, point, inputs)
+        return (ds, groups) if groups else ds
+
+    _, path = timed_write(output, compute, stage=row.stage_attr, config=own, seed=point.seed,
+                          sweep=sweep, sim_seconds=lambda ds: sim["seconds"],
+                          time_unit="population time constant (tau)",
+                          settings_json=json.dumps(flatten(own), sort_keys=True))
+    return StageOutcome("completed", str(path))

@@ -172,6 +172,25 @@ class ReducedSettings:
         check_fields(self, "reduced")
 
 
+@dataclass(frozen=True)
+class ReducedPoint:
+    """The reduced sweep's named axes of one run (``m~M_n~N_eta~ETA_seed~SEED``), declared once
+    so that every value of a sweep is checked like a single run's (type, range, key named)."""
+
+    m: int = param(2, unit="1", enum=(2, 4), config=False,
+                   description="Number of populations M (alias models): 2 gives Fig. 7a-b, 4 Fig. 7c-d.")
+    n: float = param(16.0, unit="1", exclusive_minimum=0, maximum=4096, config=False,
+                     description="System size N of the two-population model (alias system_size); the "
+                                 "four-population model uses N/2 per population [TEXT: 16].")
+    eta: float = param(0.001, unit="1/tau", exclusive_minimum=0, maximum=1, config=False,
+                       description="Learning rate eta [TEXT: 0.001].")
+    seed: int = param(0, unit="1", minimum=0, config=False,
+                      description="Random seed (alias seeds) of every Gillespie run of the point.")
+
+    def __post_init__(self) -> None:
+        check_fields(self, "reduced.sweep")
+
+
 def two_population_model(system_size: float = 16.0, **kwargs) -> PopulationModel:
     """The paper's two-population model: w_max = 1, w_inh = 0.2, N = 16 [TEXT]."""
     return PopulationModel(n_pops=2, system_size=system_size, w_max=1.0, w_inh=0.2, **kwargs)
