@@ -175,7 +175,7 @@ def test_the_example_runs_end_to_end_and_grows_without_recomputing(tmp_path):
              for s in SEEDS for w in (0.2, 0.3)]
     data = sweep_data(pairs)["escape_low_low"].squeeze(["m", "n", "eta"], drop=True)
     stats = over_seeds(data)
-    assert stats["n"].sel(w_inh=0.3).item() == 3
+    assert stats["n_seeds"].sel(w_inh=0.3).item() == 3
     assert (stats["ci_low"] <= stats["mean"]).all() and (stats["mean"] <= stats["ci_high"]).all()
 
     # a third value: only its points and the sweep figure

@@ -242,12 +242,6 @@ def sweep_figure(data: xr.Dataset, panels: list[dict[str, str]]) -> Figure:
 
     from homeoplastic.stats.replicates import over_seeds
 
-    # over_seeds names its results mean, ci_low, ci_high and n: the system-size axis n is
-    # renamed while the statistics are drawn
-    clash = {d: f"{d}_axis" for d in data.dims if d in ("mean", "ci_low", "ci_high", "n")}
-    data = data.rename(clash)
-    panels = [{role: clash.get(name, name) if role != "y" else name for role, name in p.items()}
-              for p in panels]
     rows = []
     for panel in panels:
         stats = over_seeds(data[panel["y"]], "seed")
@@ -268,7 +262,7 @@ def sweep_figure(data: xr.Dataset, panels: list[dict[str, str]]) -> Figure:
             part = stats if cols[c] is None else stats.sel({panel["col"]: cols[c]})
             _draw_panel(ax, part, panel)
             where = {**fixed, **({panel["col"]: cols[c]} if cols[c] is not None else {})}
-            ax.set_title(", ".join(f"{_axis_label(k)} = {_fmt(v)}" for k, v in where.items()),
+            ax.set_title(", ".join(f"{k!s} = {_fmt(v)}" for k, v in where.items()),
                          fontsize=9)
     fig.suptitle("Reduced-model sweep: mean over seeds,\n95 % CI (Student t), n = seeds with a value",
                  fontsize=10)
@@ -278,10 +272,6 @@ def sweep_figure(data: xr.Dataset, panels: list[dict[str, str]]) -> Figure:
 
 def stats_cols(stats: xr.Dataset, panel: dict[str, str]) -> int:
     return stats.sizes[panel["col"]] if "col" in panel else 1
-
-
-def _axis_label(name: str) -> str:
-    return name[: -len("_axis")] if name.endswith("_axis") else name
 
 
 def _fmt(value) -> str:
@@ -300,10 +290,10 @@ def _draw_panel(ax, stats: xr.Dataset, panel: dict[str, str]) -> None:
         mean = np.asarray(part["mean"].values, float).ravel()
         low = np.asarray(part["ci_low"].values, float).ravel()
         high = np.asarray(part["ci_high"].values, float).ravel()
-        n = np.asarray(part["n"].values).ravel()
+        n = np.asarray(part["n_seeds"].values).ravel()
         yerr = np.vstack([np.where(np.isfinite(low), mean - low, 0.0),
                           np.where(np.isfinite(high), high - mean, 0.0)])
-        label = None if hue is None else f"{_axis_label(panel['hue'])} = {_fmt(hue)}"
+        label = None if hue is None else f"{panel['hue']!s} = {_fmt(hue)}"
         ax.errorbar(positions, mean, yerr=yerr, marker="o", ms=4, capsize=3, lw=1.0, label=label,
                     color=f"C{k}")
         for x, y, count in zip(positions, mean, n, strict=True):
@@ -313,7 +303,7 @@ def _draw_panel(ax, stats: xr.Dataset, panel: dict[str, str]) -> None:
     if not numeric:
         ax.set_xticks(positions, [str(v) for v in x_values])
     units = stats["mean"].attrs.get("units", "1")
-    ax.set_xlabel(_axis_label(x_name))
+    ax.set_xlabel(str(x_name))
     ax.set_ylabel(f"{panel['y']} ({units})")
     if hues[0] is not None:
         ax.legend(fontsize=7)
