@@ -407,6 +407,7 @@ def open_sweep(
     *,
     compat: str | None = None,
     scalars_only: bool = False,
+    short_names: bool = True,
 ) -> xr.Dataset:
     """Open many runs' stores (root datasets, one stage) as one dask-backed dataset.
 
@@ -416,7 +417,8 @@ def open_sweep(
     that does not name an axis ran it at the value its settings record (attr ``settings_json``, a
     flat mapping of dotted keys): a run finished before the axis was added sits at today's
     setting. An axis given by its dotted key becomes a dimension named by its last part (as many
-    trailing parts as keep names distinct; the coordinate's attr ``key`` holds the dotted key).
+    trailing parts as keep names distinct; the coordinate's attr ``key`` holds the dotted key);
+    ``short_names`` false keeps the dotted keys as dimension names.
 
     Runs differ in length and in what they hold (full and short chains, runs the rate guard
     stopped early), so the runs are stacked, not combined by coordinates: every other dimension
@@ -446,7 +448,7 @@ def open_sweep(
         keys = [k for k in keys if k != "seed"] + (["seed"] if "seed" in keys else [])
     if not keys:
         raise KeyError(f"store has no sweep values (attr sweep_json): {paths[0]}")
-    names = dim_names(keys)
+    names = dim_names(keys) if short_names else {key: key for key in keys}
     seen: dict[tuple, Path] = {}
     coord_attrs: dict[str, dict[str, Any]] = {}
     runs = []

@@ -9,9 +9,6 @@ values plans nothing for the finished points, and a bad value fails before any j
 from __future__ import annotations
 
 import copy
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,33 +19,8 @@ from homeoplastic.balancing.runs import figure_panels, rnn_points, sweep_points
 from homeoplastic.config import load_schema, validate
 from homeoplastic.parameters import ParameterError
 
-ROOT = Path(__file__).resolve().parents[2]
+from .snakemake_run import ROOT, _scheduled, _snakemake, _write
 
-
-def _write(tmp: Path, name: str, cfg: dict) -> Path:
-    cfg = copy.deepcopy(cfg)
-    cfg["results_dir"], cfg["logs_dir"] = str(tmp / "results"), str(tmp / "logs")
-    path = tmp / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
-
-
-def _snakemake(configfile: Path, *extra: str) -> str:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(configfile),
-           *extra]
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if res.returncode != 0:
-        raise AssertionError(res.stdout[-3000:] + res.stderr[-3000:])
-    return res.stdout + res.stderr
-
-
-def _scheduled(configfile: Path) -> dict[str, int]:
-    """Rule -> job count of a dry run ({} when nothing is to be done)."""
-    out = _snakemake(configfile, "-n")
-    if "Nothing to be done" in out:
-        return {}
-    table = out.split("Job stats:", 1)[1].split("total", 1)[0]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
 SCHEMA = load_schema(ROOT / "workflow/schemas/balancing.schema.yaml")
 EXAMPLE = yaml.safe_load((ROOT / "config/examples/balancing_tolerance.yaml").read_text())
 REDUCTIONS = {"balancing_analyze": 1, "balancing_figure_sweep": 1, "balancing_summary": 1,

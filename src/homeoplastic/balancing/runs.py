@@ -83,6 +83,8 @@ def _split(section: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
                 rnn_axes[key] = values
             elif path.endswith(".sweep") and key in config_keys(SweepPoint):
                 continue  # the scalar setting every point uses unless an axis says otherwise
+            elif SWEEP_AXES.aliases.get(key) == "rank" and isinstance(values, list):
+                net_axes[key] = [str(v) for v in values]  # "10" beside "full": one type
             else:
                 net_axes[key] = values
         net.append(net_axes)
