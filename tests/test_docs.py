@@ -173,9 +173,6 @@ CITATION = re.compile(r"docs/models/([\w-]+)\.md`?(?:,\s*(" + _SECTION
 BARE_SPEC = re.compile(r"\bspec(?:'s|s)?(?:\s|[\"'])+(?:§|sections?\s+\d|\d)|\bspec\s*§|shared/spe[c]/")
 # Files the lead is rewriting; their replacements are listed in the hand-over of issue 25. Delete
 # an entry once its file cites the model pages.
-PENDING_REWRITE = {"src/homeoplastic/assemblies/protocol.py", "workflow/rules/reduced.smk",
-                   "workflow/schemas/assemblies.schema.yaml", "workflow/schemas/balancing.schema.yaml",
-                   "workflow/schemas/reduced.schema.yaml", "config/README.md"}
 
 
 def model_sections(pages: Path = MODEL_PAGES) -> dict[str, set[str]]:
@@ -237,11 +234,8 @@ def test_every_model_citation_resolves_to_a_numbered_heading():
 
 def test_no_reference_in_the_old_spec_form():
     bad = bare_spec_references()
-    unexpected = [b for b in bad if b.split(":")[0] not in PENDING_REWRITE]
-    assert not unexpected, ("cite docs/models/<page>.md, <section> instead of:\n  "
-                            + "\n  ".join(unexpected))
-    if bad:
-        pytest.xfail("files being rewritten still cite the old form:\n  " + "\n  ".join(bad))
+    assert not bad, ("cite docs/models/<page>.md, <section> instead of:\n  "
+                     + "\n  ".join(bad))
 
 
 def test_the_citation_checks_catch_bad_references(tmp_path):

@@ -121,7 +121,7 @@ def _sections(schema: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str,
 
 
 TABLES = [
-    Table("balancing", (("balancing.schema.yaml", "", "", ("enabled",)),
+    Table("balancing", (("balancing.schema.yaml", "", "", ("enabled", "extra_sweeps")),
                         *_sections("balancing.schema.yaml", (
                             "sweep", "two_neuron", "perturbation", "rnn", "xor", "figures",
                             "summary", "resources")))),
