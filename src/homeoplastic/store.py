@@ -121,6 +121,25 @@ def run_id_of(sweep: Mapping[str, Any]) -> str:
         return "_".join(f"{key}~{value}" for key, value in sweep.items())
 
 
+POINT_FILE = "point.yaml"
+
+
+def write_point(output: str | os.PathLike[str], values: Mapping[str, Any]) -> None:
+    """``point.yaml`` beside a store: the sweep values that name its folder (the run id's content,
+    in full where the id is shortened to a hash). Every store in one folder names the same values;
+    written atomically, nothing for a store of no sweep point."""
+    import yaml
+
+    if not values:
+        return
+    folder = Path(output).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{POINT_FILE}.{os.getpid()}"
+    tmp.write_text(yaml.safe_dump({"run": folder.name, "point": _jsonable(dict(values))},
+                                  sort_keys=False))
+    os.replace(tmp, folder / POINT_FILE)
+
+
 def timed_write(
     path: str | os.PathLike[str],
     compute: Callable[[], xr.Dataset | tuple[xr.Dataset, Mapping[str, xr.Dataset]]],

@@ -68,6 +68,9 @@ def test_micro_example_runs_and_adding_a_value_plans_only_new_points(finished):
     assert {"n", "rank", "p", "seed", "sweep.tol"} <= set(ds.dims)
     assert ds.sizes["seed"] == 3 and sorted(ds["sweep.tol"].values) == [1e-10, 1e-6]
     assert np.isfinite(ds["cost_ratio"].values).all()
+    folder = finished / "results/balancing/sweep/n~10_rank~1_p~2_seed~2_sweep.tol~1e-06"
+    point = yaml.safe_load((folder / "point.yaml").read_text())["point"]
+    assert point == {"n": 10, "rank": "1", "p": 2.0, "seed": 2, "sweep.tol": 1e-06}
     for name in ("rel_imbalance_vs_sweep_tol_by_rank_by_n", "cost_ratio_vs_sweep_tol_by_rank_by_n"):
         assert (finished / f"results/figures/balancing_{name}.png").stat().st_size > 0
     assert _scheduled(_write(finished, "axis", _micro([1e-10, 1e-6]))) == {}

@@ -160,6 +160,9 @@ def test_the_example_runs_end_to_end_and_grows_without_recomputing(tmp_path):
     assert json.loads(store.attrs["sweep_json"]) == {"m": 2, "n": 16.0, "eta": 0.001, "seed": 1,
                                                       "w_inh": 0.3}
     assert json.loads(store.attrs["settings_json"])["w_inh"] == 0.3
+    point = yaml.safe_load((results / "reduced" / "m~2_n~16_eta~0.001_seed~1_w_inh~0.3"
+                            / "point.yaml").read_text())
+    assert point["point"] == {"m": 2, "n": 16.0, "eta": 0.001, "seed": 1, "w_inh": 0.3}
     default = open_store(results / "reduced" / "m~2_n~16_eta~0.001_seed~1" / "analyze.zarr")
     assert "w_inh" not in json.loads(default.attrs["sweep_json"])
     assert json.loads(default.attrs["settings_json"])["w_inh"] == 0.2

@@ -17,9 +17,9 @@ import xarray as xr
 
 from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
-from homeoplastic.assemblies.stages import store_status, write_point
+from homeoplastic.assemblies.stages import store_status
 from homeoplastic.assemblies.sweep import in_id_order
-from homeoplastic.store import open_store, provenance_attrs, write_store
+from homeoplastic.store import open_store, provenance_attrs, write_point, write_store
 from homeoplastic.sweep import flatten
 
 PEAK_BIN_S = 0.1

@@ -35,7 +35,13 @@ from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.settings import Protocol, RecordSettings
 from homeoplastic.assemblies.sweep import sweep_points
 from homeoplastic.stage import Stage, StageOutcome, chain, declares, reads, table_index
-from homeoplastic.store import open_store, provenance_attrs, verify_store, write_store
+from homeoplastic.store import (
+    open_store,
+    provenance_attrs,
+    verify_store,
+    write_point,
+    write_store,
+)
 from homeoplastic.sweep import Point
 
 _COMMON = ("warmup_s", "n_assemblies")  # the network itself depends on them (plasticity start, groups)
@@ -419,21 +425,6 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
     _log(f"{stage} {ctx.point.run_id}: completed"
          + (f", E rate {_mean_rate(output):.2f} Hz" if rec is not None else ""))
     return StageOutcome("completed", str(output))
-
-
-def write_point(output: str, values: Mapping[str, Any]) -> None:
-    """``point.yaml`` beside a store: the values that name its folder (the run id's content, in
-    full where the id is shortened to a hash). Every store in one folder has the same."""
-    import os
-    from pathlib import Path
-
-    import yaml
-
-    folder = Path(output).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".point.yaml.{os.getpid()}"
-    tmp.write_text(yaml.safe_dump({"run": folder.name, "point": dict(values)}, sort_keys=False))
-    os.replace(tmp, folder / "point.yaml")
 
 
 def _mean_rate(path: str) -> float:

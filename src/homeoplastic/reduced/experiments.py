@@ -502,7 +502,7 @@ def run_stage(stage: Stage | str, params: Mapping[str, Any], inputs: Mapping[str
     store paths. The store's attrs carry ``config_json`` (the settings the stage read),
     ``sweep_json`` (the point) and ``settings_json`` (those settings as flat dotted keys).
     """
-    from homeoplastic.store import timed_write
+    from homeoplastic.store import timed_write, write_point
 
     row = stage if isinstance(stage, Stage) else STAGE_TABLE.get(stage)
     if row is None:
@@ -518,6 +518,7 @@ def run_stage(stage: Stage | str, params: Mapping[str, Any], inputs: Mapping[str
     own = stage_config(settings, row.name, point.m)  # a stage reads only its own keys
     cfg = reduced_settings(own)
     sweep = {**values, **dataclasses.asdict(point)}
+    write_point(output, values)
     sim: dict[str, float | None] = {}
 
     def compute():
