@@ -44,11 +44,19 @@ def _finish(ctx: StageContext, out_path, sim: Simulation, rec: RunRecord, *, ext
             **attrs) -> RunRecord:
     write_run_store(out_path, sim, rec, stage=ctx.store_stage, config=ctx.provenance,
                     sweep=ctx.point.as_dict(), extra_groups=extra_groups, **attrs)
-    # the stage's checkpoints, including those of its sub-runs (e.g. perturb's pre-segment)
-    ckpt = _checkpoint_path(out_path)
-    for stale in ckpt.parent.glob(f"{Path(out_path).stem}*.ckpt"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_checkpoints(out_path)
     return rec
+
+
+def remove_checkpoints(out_path) -> None:
+    """The stage's checkpoints, those of its sub-runs (e.g. perturb's pre-segment) and what a
+    killed checkpoint write left beside them (``.NAME.ckpt.tmp-*``, ``.NAME.ckpt.old-*``)."""
+    ckpt = _checkpoint_path(out_path)
+    stem = Path(out_path).stem
+    for stale in ckpt.parent.glob(f"{stem}*.ckpt"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in ckpt.parent.glob(f".{stem}*.ckpt.*-*"):
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
 
 
 def _load(path: str | os.PathLike[str], params: NetworkParams | None = None) -> Simulation:
@@ -311,7 +319,7 @@ def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
     write_store(out_path, ds, attrs=provenance_attrs(
         stage="probe", config=ctx.provenance, seed=ctx.point.seed,
         sweep=ctx.point.as_dict(), probed_store=str(inputs["previous"]), status="completed"))
-    shutil.rmtree(ckpt, ignore_errors=True)
+    remove_checkpoints(out_path)
     return None
 
 

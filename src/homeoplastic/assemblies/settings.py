@@ -180,18 +180,31 @@ def network_params(section: Mapping[str, Any], point: Point) -> NetworkParams:
         raise ParameterError(
             f"assemblies.sweep.rule = {rule!r} is invalid; allowed: {sorted(RULE_VARIANTS)}"
         )
-    set_by_config = overrides.get("connectivity", {}).get("n_neurons")
-    if set_by_config is not None:
-        raise ParameterError(
-            f"{where}.connectivity.n_neurons = {set_by_config} is replaced by the sweep's "
-            f"n_neurons = {point.n_neurons}; allowed: set the size only in the sweep "
-            "(assemblies.sweep.n_neurons)", key=f"{where}.connectivity.n_neurons")
+    _refuse_replaced(overrides, where, rule, point)
     overrides = copy.deepcopy(overrides)
     overrides.setdefault("plasticity", {}).update(RULE_VARIANTS[rule])
     for key, value in point_values(point, "network").items():
         overrides = set_dotted(overrides, key, value)
     overrides["plasticity"].setdefault("start_s", protocol.warmup_s)  # else the warm-up
     return network_with(overrides, n_assemblies=protocol.n_assemblies, where=where)
+
+
+def _refuse_replaced(overrides: Mapping[str, Any], where: str, rule: str, point: Point) -> None:
+    """A network setting that the sweep's named axes replace (size, learning speed, and what the
+    rule variant sets) is an error naming both, instead of being dropped without a word."""
+    replaced = {"connectivity.n_neurons": (point.n_neurons, "assemblies.sweep.n_neurons"),
+                "plasticity.learning_speed": (point.learning_speed,
+                                              "assemblies.sweep.learning_speed")}
+    for key, value in RULE_VARIANTS[rule].items():
+        replaced[f"plasticity.{key}"] = (value, f"assemblies.sweep.rule = {rule}")
+    for key, (value, by) in replaced.items():
+        group, name = key.split(".")
+        given = overrides.get(group, {}).get(name)
+        if given is not None and given != value:
+            raise ParameterError(
+                f"{where}.{key} = {given!r} is replaced by {by} ({value!r}); allowed: set it "
+                "through the sweep (a named axis or a rule variant), not in the network section",
+                key=f"{where}.{key}")
 
 
 def probe_settings(section: Mapping[str, Any], point: Point | None = None):

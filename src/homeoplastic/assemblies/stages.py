@@ -33,7 +33,7 @@ from homeoplastic.assemblies.context import StageContext
 from homeoplastic.assemblies.experiments.probe import ProbeSettings
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.settings import Protocol, RecordSettings
-from homeoplastic.assemblies.sweep import sweep_points
+from homeoplastic.assemblies.sweep import AXES, sweep_points
 from homeoplastic.stage import Stage, StageOutcome, chain, declares, reads, table_index
 from homeoplastic.store import (
     open_store,
@@ -42,7 +42,7 @@ from homeoplastic.store import (
     write_point,
     write_store,
 )
-from homeoplastic.sweep import Point
+from homeoplastic.sweep import Point, run_id_of
 
 _COMMON = ("warmup_s", "n_assemblies")  # the network itself depends on them (plasticity start, groups)
 _STIMULUS = ("stimulus_rate_hz", "stimulus_on_s", "stimulus_off_s")
@@ -409,8 +409,11 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
     write_point(output, ctx.point.as_dict())
     sources = dict(STAGES[stage].inputs)
     for name, path in inputs.items():
-        # a damaged store (a chunk lost or changed) or another stage's store is refused by name
-        verify_store(path, stage=STAGES[sources[name]].stage_attr if name in sources else None)
+        # a damaged store (a chunk lost or changed), another stage's or another run's store is
+        # refused by name, with what to rerun
+        source = sources.get(name)
+        verify_store(path, stage=STAGES[source].stage_attr if source else None,
+                     run_id=input_run_id(ctx.point, source) if source else None)
         status, reason = store_status(path)
         if status in STOPPED:
             because = reason or f"input {name} ended {status}"
@@ -425,6 +428,14 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
     _log(f"{stage} {ctx.point.run_id}: completed"
          + (f", E rate {_mean_rate(output):.2f} Hz" if rec is not None else ""))
     return StageOutcome("completed", str(output))
+
+
+def input_run_id(point: Point, source: str) -> str:
+    """The run id the store of stage ``source`` that a stage of ``point`` reads must carry: the
+    point without the axes ``source`` does not read (named axes by their alias stay)."""
+    canonical = {alias: key for alias, key in AXES.aliases.items()}
+    return run_id_of({name: value for name, value in point.as_dict().items()
+                      if name in AXES.named or stage_reads(source, canonical.get(name, name))})
 
 
 def _mean_rate(path: str) -> float:
