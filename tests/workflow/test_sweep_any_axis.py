@@ -38,7 +38,7 @@ def _overlay(sweep: dict) -> dict:
 
 
 def _run_id(seed: int, **axes) -> str:
-    extra = "".join(f"_{key}~{value}" for key, value in axes.items())
+    extra = "".join(f"_{key}~{value}" for key, value in sorted(axes.items()))  # by key
     return f"n_neurons~500_rule~voltage_learning_speed~1_seed~{seed}{extra}"
 
 
@@ -127,3 +127,16 @@ def test_a_bad_value_on_the_new_axis_fails_before_any_job_naming_the_key(target_
     assert f"assemblies.sweep.{KEY} = -1.0" in text and ">= 0" in text, text[-2000:]
     typo = _plan(target_rate_sweep, {**BASE, "network.istdp.target_rate": [2.0]}, check=False)
     assert typo.returncode != 0 and "target_rate" in typo.stdout + typo.stderr
+
+
+def test_an_analysis_axis_reruns_only_the_analysis(target_rate_sweep):
+    factor = 4.0  # the schema's default reactivation threshold factor: today's setting
+    other = {"analysis.reactivation_threshold_factor": 2}
+    planned = scheduled_jobs(_plan(target_rate_sweep, {**BASE, KEY: [2.0, 3.0, 5.0],
+                                                       "analysis.reactivation_threshold_factor":
+                                                       [factor, 2.0]}).stdout)
+    expected = set(SWEEP_LEVEL) | {
+        (f"assemblies_{stage}", _run_id(seed, **axes, **other))
+        for seed in (1, 2, 3) for axes in ({KEY: 2}, {}, {KEY: 5})
+        for stage in ("analyze", "figure_run")}
+    assert planned == expected, (sorted(planned - expected), sorted(expected - planned))

@@ -296,7 +296,7 @@ rule assemblies_figure_run:
 
 rule assemblies_figure_probe:
     wildcard_constraints:
-        run=asm_runs_with("probe_after"),
+        run=id_regex(asm_probe_runs()),
     input:
         before=lambda wc: asm_store(ASM_SETTINGS[wc.run].store_id("probe_before"), "probe_before"),
         after=lambda wc: asm_store(ASM_SETTINGS[wc.run].store_id("probe_after"), "probe_after"),

@@ -18,6 +18,15 @@ for _section in ("assemblies", "balancing", "reduced"):
 RESULTS = config["results_dir"]
 LOGS = config["logs_dir"]
 
+# One workflow at a time per results folder (Snakemake itself locks only its working directory).
+if workflow.is_main_process and not workflow.dryrun:
+    from homeoplastic.locks import ResultsInUse, hold_results_lock
+
+    try:
+        _RESULTS_LOCK = hold_results_lock(RESULTS)
+    except ResultsInUse as err:
+        raise WorkflowError(str(err))
+
 # Rule files append their final outputs here; `rule all` requests them.
 ALL_TARGETS = []
 

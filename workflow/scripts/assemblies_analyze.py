@@ -1,8 +1,9 @@
 """Per-run statistics of the assembly chain into analyze.zarr."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.analysis.assemblies import analyze_stage  # noqa: E402
 

@@ -1,8 +1,9 @@
 """Figure of the time-step independence check (paper supplementary)."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.figures.rules import save_dt_check  # noqa: E402
 

@@ -1,8 +1,9 @@
 """Rules and ablations side by side (paper Figs. 1, 3, 4 and 5)."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.figures.assemblies import save_experiments  # noqa: E402
 

@@ -1,8 +1,9 @@
 """Probe statistics before and after training: Fano factor, ROC, correlations, gain, completion."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.figures.probe import save_probe_figure  # noqa: E402
 

@@ -1,8 +1,9 @@
 """Figure of the rate-dependence maps (paper Fig. 5a)."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.figures.rules import save_rate_dependence  # noqa: E402
 

@@ -1,9 +1,10 @@
 """Overview figure of one run: rasters, rates, assembly weights, recovery, remapping."""
 
 import json
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.figures.assemblies import save_run_overview  # noqa: E402
 

@@ -1,8 +1,9 @@
 """Sweep figure: the configured panels (assemblies.figures.panels) over the sweep's axes."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 import json  # noqa: E402
 

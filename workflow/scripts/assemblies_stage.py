@@ -1,8 +1,9 @@
 """One stage of the assembly chain; which one, and its settings, come from the rule's params."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.assemblies.stages import run_stage  # noqa: E402
 

@@ -1,8 +1,9 @@
 """Results table: every claim of the paper, measured per run, next to the paper's value."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.analysis.summary import write_summary  # noqa: E402
 

@@ -1,8 +1,9 @@
 """Reduce the balancing sweep over seeds (dask, lazily) into one summary store and a table."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
 from homeoplastic.store import open_store  # noqa: E402

@@ -7,7 +7,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
 from homeoplastic.store import open_store  # noqa: E402

@@ -1,9 +1,10 @@
 """Perturbation figure: root (error vs eps) merged with the neuron and synapse groups."""
 
 import json
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 FIG = json.loads(snakemake.params.figures)
 
 import xarray as xr  # noqa: E402

@@ -1,9 +1,10 @@
 """RNN figures: training curves with the imbalance null (train stores), noise robustness."""
 
 import json
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 FIG = json.loads(snakemake.params.figures)
 
 from homeoplastic.figures.balancing import rnn_robustness, rnn_training  # noqa: E402

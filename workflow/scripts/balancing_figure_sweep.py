@@ -2,9 +2,10 @@
 95 % CI over seeds against any axis) and the flow's convergence at the config's settings."""
 
 import json
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 FIG = json.loads(snakemake.params.figures)
 PANELS = json.loads(snakemake.params.panels)
 

@@ -1,9 +1,10 @@
 """Two-neuron figure from the two-neuron store."""
 
 import json
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 FIG = json.loads(snakemake.params.figures)
 
 from homeoplastic.figures.balancing import two_neuron  # noqa: E402

@@ -1,8 +1,9 @@
 """Perturbation experiment: balanced 2-D sheet, one potentiated synapse, linear vs exact."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
 

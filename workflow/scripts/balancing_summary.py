@@ -4,7 +4,9 @@ import csv
 import json
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.balancing.claims import (  # noqa: E402
     COLUMNS,

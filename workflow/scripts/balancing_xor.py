@@ -5,9 +5,10 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # threads: 1 (BLAS threads only contend)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.balancing.stages import run_stage  # noqa: E402
 

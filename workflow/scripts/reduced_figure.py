@@ -1,8 +1,9 @@
 """One reduced-model figure from the stores of a sweep (opened as one dask-backed dataset)."""
 
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.figures import DPI, reduced  # noqa: E402
 from homeoplastic.store import open_sweep  # noqa: E402

@@ -2,9 +2,10 @@
 over seeds per point."""
 
 import json
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.figures import DPI, reduced  # noqa: E402
 

@@ -2,7 +2,9 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")
+from homeoplastic.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from homeoplastic.reduced.experiments import run_stage  # noqa: E402
 
