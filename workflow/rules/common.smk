@@ -19,7 +19,7 @@ RESULTS = config["results_dir"]
 LOGS = config["logs_dir"]
 
 # One workflow at a time per results folder (Snakemake itself locks only its working directory).
-if workflow.is_main_process and not workflow.dryrun:
+if getattr(workflow, "is_main_process", True) and not workflow.dryrun:
     from homeoplastic.locks import ResultsInUse, hold_results_lock
 
     try:
