@@ -427,6 +427,7 @@ def open_sweep(
     compat: str | None = None,
     scalars_only: bool = False,
     short_names: bool = True,
+    verify: bool = True,
 ) -> xr.Dataset:
     """Open many runs' stores (root datasets, one stage) as one dask-backed dataset.
 
@@ -437,7 +438,8 @@ def open_sweep(
     flat mapping of dotted keys): a run finished before the axis was added sits at today's
     setting. An axis given by its dotted key becomes a dimension named by its last part (as many
     trailing parts as keep names distinct; the coordinate's attr ``key`` holds the dotted key);
-    ``short_names`` false keeps the dotted keys as dimension names.
+    ``short_names`` false keeps the dotted keys as dimension names. ``verify`` checks every
+    store's checksums first (:func:`verify_store`).
 
     Runs differ in length and in what they hold (full and short chains, runs the rate guard
     stopped early), so the runs are stacked, not combined by coordinates: every other dimension
@@ -458,6 +460,9 @@ def open_sweep(
     if compat is not None:
         warnings.warn("open_sweep: compat is ignored (runs are stacked, so none can conflict)",
                       DeprecationWarning, stacklevel=2)
+    if verify:  # a damaged store is refused by name instead of read as fill values
+        for path in paths:
+            verify_store(path)
     datasets = [open_store(p) for p in paths]
     sweeps = [json.loads(ds.attrs.get("sweep_json", "{}")) for ds in datasets]
     if sweep_keys is not None:

@@ -68,6 +68,24 @@ def test_a_damaged_store_is_refused(chain, tmp_path):
         _spontaneous(tmp_path, damaged)
 
 
+def test_analyze_refuses_a_swapped_or_damaged_stage_store(chain, tmp_path):
+    from homeoplastic.analysis.assemblies import analyze_stage
+
+    run = run_settings(_section(), sweep_point(200, "voltage", 1.0, 1))
+    params = {"sweep": run.point.visible(), "analysis": {"reactivation_threshold_factor": 4.0,
+                                                         "reactivation_min_hz": 1.0,
+                                                         "train_rate_bin_s": 0.1}}
+    stores = {"simulate": str(chain["simulate1"]), "train": str(chain["simulate1"])}
+    with pytest.raises(StoreError, match="train"):
+        analyze_stage(params, stores, str(tmp_path / "analyze.zarr"))
+    stores["train"] = str(chain["train2"])  # another seed's training
+    with pytest.raises(StoreError, match="seed~2"):
+        analyze_stage(params, stores, str(tmp_path / "analyze.zarr"))
+    stores["train"] = str(chain["train1"])
+    analyze_stage(params, stores, str(tmp_path / "analyze.zarr"))
+    assert (tmp_path / "analyze.zarr").exists()
+
+
 def test_the_input_run_id_drops_only_what_the_input_stage_does_not_read():
     point = sweep_point(200, "voltage", 1.0, 1, **{KEY: 5.0, "protocol.spontaneous_s": 0.3})
     base = "n_neurons~200_rule~voltage_learning_speed~1_seed~1"

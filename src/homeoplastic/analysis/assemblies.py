@@ -17,10 +17,10 @@ import xarray as xr
 
 from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
-from homeoplastic.assemblies.stages import store_status
+from homeoplastic.assemblies.stages import STAGES, input_run_id, store_status
 from homeoplastic.assemblies.sweep import in_id_order
-from homeoplastic.store import open_store, provenance_attrs, write_point, write_store
-from homeoplastic.sweep import flatten
+from homeoplastic.store import open_store, provenance_attrs, verify_store, write_point, write_store
+from homeoplastic.sweep import Point, flatten
 
 PEAK_BIN_S = 0.1
 """Bin of the peak E rate during training (s): healthy runs peak at 3.7-5.5 Hz, runaways at 22 Hz."""
@@ -330,7 +330,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         key = f"perturb_{mode}"
         if key in paths:
             attrs = open_store(paths[key]).attrs
-            scalar(f"recovery_fraction_{mode}", attrs["recovery_fraction"], "1",
+            # a perturb stage the guard stopped (or that went non-finite) has no recovery
+            scalar(f"recovery_fraction_{mode}", attrs.get("recovery_fraction", np.nan), "1",
                    f"recovered fraction of the perturbed within weight ({mode})")
     if "remap" in paths:
         remap = open_store(paths["remap"])
@@ -375,8 +376,11 @@ def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], ou
     settings = json.loads(params) if isinstance(params, str) else dict(params)
     sweep = in_id_order(settings["sweep"])
     write_point(output, sweep)
+    point = Point(tuple(sweep.items()), tuple(sweep))
     present, stopped, skipped = {}, [], []
     for stage, path in stores.items():
+        # a damaged store, or one of another stage or run, is refused with what to rerun
+        verify_store(path, stage=STAGES[stage].stage_attr, run_id=input_run_id(point, stage))
         status, reason = store_status(path)
         if status == "skipped":
             skipped.append(stage)

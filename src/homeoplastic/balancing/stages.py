@@ -35,7 +35,7 @@ from homeoplastic.balancing.runs import RNN_EVAL_KEYS, RNN_SETUP_KEYS, RNN_TRAIN
 from homeoplastic.balancing.sweep_data import open_points
 from homeoplastic.parameters import config_keys, from_mapping
 from homeoplastic.stage import Stage, StageOutcome, table_index
-from homeoplastic.store import load_group, open_store, timed_write, write_point
+from homeoplastic.store import load_group, open_store, timed_write, verify_store, write_point
 
 __all__ = ["RNN_EVAL_KEYS", "RNN_SETUP_KEYS", "RNN_TRAIN_KEYS", "STAGES", "STAGE_TABLE",
            "StageError", "run_stage"]
@@ -174,8 +174,11 @@ def run_stage(stage: str | Stage, params: str | Mapping[str, Any],
     if set(inputs) != wanted:
         raise StageError(f"stage {name!r} reads the inputs {sorted(wanted)}, got {sorted(inputs)}")
     p = Params(spec, SECTIONS[name], raw)
+    seed, compute = spec.run(p, inputs)  # resolves the settings: a bad one is named first
+    for key, source in spec.inputs:  # damaged or another stage's stores are refused by name
+        for path in [inputs[key]] if isinstance(inputs[key], (str, Path)) else inputs[key]:
+            verify_store(path, stage=STAGES[source].stage_attr)
     write_point(output, p.point)
-    seed, compute = spec.run(p, inputs)
     settings_flat = {f"{SECTIONS[name]}.{k}" if k not in ("n", "rank", "p", "seed") or name !=
                      "balance" else k: v for k, v in p.settings.items()}
     timed_write(output, compute, stage=spec.stage_attr, config=p.settings, seed=seed,

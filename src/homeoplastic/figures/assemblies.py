@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from homeoplastic.assemblies.runs import assembly_members
 from homeoplastic.figures import DPI, subplots
 from homeoplastic.figures.panels import draw_panels
-from homeoplastic.store import open_store
+from homeoplastic.store import open_store, verify_store
 
 STAGE_COLOURS = {"simulate": "0.5", "train": "tab:orange", "spontaneous_recurrent": "tab:blue",
                  "spontaneous_nonrecurrent": "tab:red"}
@@ -280,6 +280,8 @@ def save_run_overview(stores: Mapping[str, str], analysis_path: str, section: Ma
     Stages skipped after a rate-guard stop are left out, and the title says where and why the
     run stopped.
     """
+    for path in (*stores.values(), analysis_path):  # a damaged store is refused by name
+        verify_store(path)
     analysis = open_store(analysis_path)
     opts = section.get("analysis", {})
     present = {stage: path for stage, path in stores.items()

@@ -502,7 +502,7 @@ def run_stage(stage: Stage | str, params: Mapping[str, Any], inputs: Mapping[str
     store paths. The store's attrs carry ``config_json`` (the settings the stage read),
     ``sweep_json`` (the point) and ``settings_json`` (those settings as flat dotted keys).
     """
-    from homeoplastic.store import timed_write, write_point
+    from homeoplastic.store import timed_write, verify_store, write_point
 
     row = stage if isinstance(stage, Stage) else STAGE_TABLE.get(stage)
     if row is None:
@@ -515,6 +515,8 @@ def run_stage(stage: Stage | str, params: Mapping[str, Any], inputs: Mapping[str
     missing = [name for name, _ in row.inputs if not inputs.get(name)]
     if missing:
         raise ValueError(f"the {row.name} stage needs the input(s) {missing}")
+    for name, source in row.inputs:  # damaged or another stage's stores are refused by name
+        verify_store(inputs[name], stage=STAGE_TABLE[source].stage_attr)
     own = stage_config(settings, row.name, point.m)  # a stage reads only its own keys
     cfg = reduced_settings(own)
     sweep = {**values, **dataclasses.asdict(point)}
