@@ -59,6 +59,15 @@ def test_a_store_of_another_run_is_refused(chain, tmp_path):
         _spontaneous(tmp_path, chain["train2"], seed=1)
 
 
+def test_a_store_of_other_network_settings_is_refused(chain, tmp_path):
+    section = {**_section(), "network": {"connectivity": {"size_scaling": "mean_input"},
+                                         "istdp": {"target_rate_hz": 5.0}}}
+    run = run_settings(section, sweep_point(200, "voltage", 1.0, 1))
+    with pytest.raises(StoreError, match=r"other network settings.*network.istdp.target_rate_hz"):
+        run_stage("spontaneous_recurrent", stage_params(run, "spontaneous_recurrent"),
+                  {"previous": str(chain["train1"])}, str(tmp_path / "spontaneous.zarr"))
+
+
 def test_a_damaged_store_is_refused(chain, tmp_path):
     damaged = tmp_path / "train.zarr"
     shutil.copytree(chain["train1"], damaged)

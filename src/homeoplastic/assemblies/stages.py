@@ -36,13 +36,14 @@ from homeoplastic.assemblies.settings import Protocol, RecordSettings
 from homeoplastic.assemblies.sweep import AXES, sweep_points
 from homeoplastic.stage import Stage, StageOutcome, chain, declares, reads, table_index
 from homeoplastic.store import (
+    StoreError,
     open_store,
     provenance_attrs,
     verify_store,
     write_point,
     write_store,
 )
-from homeoplastic.sweep import Point, run_id_of
+from homeoplastic.sweep import Point, flatten, run_id_of
 
 _COMMON = ("warmup_s", "n_assemblies")  # the network itself depends on them (plasticity start, groups)
 _STIMULUS = ("stimulus_rate_hz", "stimulus_on_s", "stimulus_off_s")
@@ -414,6 +415,7 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
         source = sources.get(name)
         verify_store(path, stage=STAGES[source].stage_attr if source else None,
                      run_id=input_run_id(ctx.point, source) if source else None)
+        _same_network(path, ctx)
         status, reason = store_status(path)
         if status in STOPPED:
             because = reason or f"input {name} ended {status}"
@@ -428,6 +430,20 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
     _log(f"{stage} {ctx.point.run_id}: completed"
          + (f", E rate {_mean_rate(output):.2f} Hz" if rec is not None else ""))
     return StageOutcome("completed", str(output))
+
+
+def _same_network(path: str, ctx: StageContext) -> None:
+    """An input store must have been written with this run's network settings (every stage of a
+    run declares the whole network): a stale store of an edited config is refused by name."""
+    config = json.loads(open_store(path).attrs.get("config_json", "{}")).get("assemblies", {})
+    mine = json.loads(json.dumps(ctx.provenance["assemblies"]["network"], default=_plain))
+    theirs = config.get("network")
+    if theirs is not None and theirs != mine:
+        differ = sorted(k for k in set(flatten(mine)) | set(flatten(theirs))
+                        if flatten(mine).get(k) != flatten(theirs).get(k))
+        raise StoreError(f"{path} was written with other network settings than this run's "
+                         f"({', '.join('network.' + k for k in differ[:5])}); delete it and rerun "
+                         "the job that writes it")
 
 
 def input_run_id(point: Point, source: str) -> str:
