@@ -305,7 +305,7 @@ def save_sweep_summary(analysis_paths: list[str], out_png: str, panels: list[Map
     draw the configured panels, save."""
     from homeoplastic.store import open_sweep
 
-    ds = open_sweep(analysis_paths, scalars_only=True)
+    ds = open_sweep(analysis_paths, scalars_only=True).load()  # one number per run: small
     fig = sweep_summary(ds, panels)
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=DPI)

@@ -10,6 +10,7 @@ behind a point (n); points where a seed's run stopped early (``run_completed`` 0
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -141,8 +142,8 @@ def _draw(ax, ds: xr.Dataset, panel: Mapping[str, Any], col: str | None, col_val
                     ax.scatter(xs[bad], mean.values[bad], marker="x", s=80, color="tab:red",
                                zorder=5, label="a run stopped early")
     units = "%" if percent else ds[names[0]].attrs.get("units", "")
-    ylabel = " / ".join(n.replace("_", " ") for n in names)
-    ax.set_ylabel(ylabel + (f" [{units}]" if units else ""), fontsize=8)
+    ylabel = " / ".join(n.replace("_", " ") for n in names) + (f" [{units}]" if units else "")
+    ax.set_ylabel(textwrap.fill(ylabel, 42), fontsize=8)
     ax.set_xlabel(_label(ds, x))
     xs = sub[x].values
     if np.issubdtype(np.asarray(xs).dtype, np.number):
@@ -150,5 +151,7 @@ def _draw(ax, ds: xr.Dataset, panel: Mapping[str, Any], col: str | None, col_val
     if col:
         ax.set_title(f"{col.rsplit('.', 1)[-1].replace('_', ' ')} {_fmt(col_value)}", fontsize=9)
     if "change" in names[0]:
-        ax.axhline(0.0, color="0.6", lw=0.8)
+        ax.axhline(0.0, color="0.6", lw=0.8)  # no change
+    elif ax.get_ylim()[0] > 0:
+        ax.set_ylim(0.0, 1.15 * ax.get_ylim()[1])  # ratios and rates: differences to scale
     ax.legend(fontsize=6)

@@ -9,6 +9,8 @@ function, so a figure and a table never disagree on what a band means.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 from scipy import stats
@@ -36,8 +38,10 @@ def over_seeds(data: xr.DataArray | xr.Dataset, dim: str = "seed",
         data = data.expand_dims(dim)
     finite = np.isfinite(data)
     n = finite.sum(dim)
-    mean = data.where(finite).mean(dim, skipna=True)
-    sd = data.where(finite).std(dim, ddof=1, skipna=True)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN points and single seeds
+        mean = data.where(finite).mean(dim, skipna=True)
+        sd = data.where(finite).std(dim, ddof=1, skipna=True)
     dof = (n - 1).where(n >= 2)
     t = xr.apply_ufunc(lambda d: stats.t.ppf(0.5 + confidence / 2, d), dof.astype(float),
                        dask="allowed")
