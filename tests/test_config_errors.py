@@ -206,7 +206,7 @@ def test_snakemake_dry_run_stops_on_a_bad_type_before_any_job(tmp_path):
 
 
 def test_sweep_values_print_integers_without_a_decimal_point():
-    from homeoplastic.config import sweep_value
+    from homeoplastic.sweep import format_value as sweep_value
 
     assert [sweep_value(v) for v in (16, 16.0, 16.5, 0.001, 4.0, "voltage")] == \
         ["16", "16", "16.5", "0.001", "4", "voltage"]

@@ -23,14 +23,6 @@ class ConfigError(ValueError):
     """A config value is missing, unknown, of the wrong type or out of range."""
 
 
-def sweep_value(value: Any) -> str:
-    """A sweep value as run folder names spell it: integral numbers without ``.0`` (``n~16``, not
-    ``n~16.0``; ``learning_speed~4``), everything else as Python prints it (``eta~0.001``)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def table_value(value: Any) -> str:
     """A measured value as the results tables (``summary.csv``, ``balancing_summary.csv``) print
     it: text as it is, integers in full, other numbers to 4 significant digits, NaN as ``nan``."""

@@ -102,21 +102,12 @@ class Point:
                 return value
         raise KeyError(key)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
     def __contains__(self, key: str) -> bool:
         return any(name == key for name, _ in self.values)
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.values)
-
-    def default(self, key: str) -> Any:
-        return dict(self.defaults)[key]
 
     def at_default(self, key: str) -> bool:
         """True when a non-named axis holds the value the config would run anyway."""
@@ -319,20 +310,6 @@ def set_dotted(values: Mapping[str, Any], key: str, value: Any) -> dict[str, Any
         target[part] = copy.deepcopy(dict(child)) if isinstance(child, Mapping) else {}
         target = target[part]
     target[parts[-1]] = copy.deepcopy(value)
-    return out
-
-
-def with_point(section: Mapping[str, Any], point: Point | Mapping[str, Any],
-               settings_keys: Sequence[str] | None = None) -> dict[str, Any]:
-    """The section with a point's dotted-key axes set in it (named non-key axes left out).
-
-    ``settings_keys`` limits which axes are written (default: every dotted key of the point).
-    """
-    values = point.settings() if isinstance(point, Point) else dict(point)
-    out = copy.deepcopy(dict(section))
-    for key, value in values.items():
-        if "." in key and (settings_keys is None or key in settings_keys):
-            out = set_dotted(out, key, value)
     return out
 
 

@@ -1,8 +1,7 @@
 # Config validation and paths shared by every rule file. Runs before any job is scheduled.
-import os
 from pathlib import Path
 
-from homeoplastic.config import ConfigError, load_schema, sweep_value, validate
+from homeoplastic.config import load_schema, validate
 
 SCHEMA_DIR = Path(workflow.basedir) / "workflow" / "schemas"
 
