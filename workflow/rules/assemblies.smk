@@ -15,9 +15,8 @@ import json
 
 if ASM_RUNS:
     ALL_TARGETS.extend(
-        [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]
-        + [f"{RESULTS}/figures/assemblies/{run}.png" for run in ASM_RUNS]
-        + [f"{RESULTS}/figures/assemblies/{run}_probe.png" for run in asm_probe_runs()]
+        asm_analyses()
+        + asm_run_figures()
         + [f"{RESULTS}/figures/assemblies_sweep.png", f"{RESULTS}/summary.csv"]
         + [f"{RESULTS}/figures/assemblies_experiments.png"]
     )
@@ -36,6 +35,8 @@ localrules:
     assemblies_summary,
     assemblies_figure_rate_dependence,
     assemblies_figure_dt_check,
+    assemblies_figure_run_bundle,
+    assemblies_figure_probe_bundle,
 
 
 rule assemblies_simulate:
@@ -321,7 +322,7 @@ rule assemblies_figure_probe:
 
 rule assemblies_figure_sweep:
     input:
-        [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
+        asm_analyses(),
     output:
         report(
             f"{RESULTS}/figures/assemblies_sweep.png",
@@ -345,7 +346,7 @@ rule assemblies_figure_sweep:
 
 rule assemblies_figure_experiments:
     input:
-        [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS],
+        asm_analyses(),
     output:
         report(
             f"{RESULTS}/figures/assemblies_experiments.png",
@@ -458,3 +459,103 @@ rule assemblies_figure_dt_check:
         ASM_ENV
     script:
         "../scripts/assemblies_figure_dt_check.py"
+
+
+# ---- Bundled steps (large sweeps; assemblies.bundle): each job writes the stores of several
+# points in turn, exactly where the one-job-per-run rules above would, and a manifest that
+# Snakemake tracks. A member whose store is complete, with its settings and inputs, is kept.
+for _step in ASM_STAGE_TABLE:
+
+    rule:
+        name:
+            f"assemblies_{_step}_bundle"
+        wildcard_constraints:
+            bundle="[0-9a-f]+",
+        input:
+            asm_bundle_inputs(_step),
+        output:
+            f"{ASM_DIR}/bundles/{_step}/{{bundle}}.json",
+        log:
+            f"{ASM_LOGS}/bundles/{_step}/{{bundle}}.log",
+        params:
+            step=_step,
+            members=asm_bundle_members(_step),
+            settings=asm_bundle_digest(_step),
+        threads: 1
+        resources:
+            mem_mb=asm_bundle_resources(_step, "mem_mb"),
+            runtime=asm_bundle_resources(_step, "runtime"),
+        conda:
+            ASM_ENV
+        script:
+            "../scripts/assemblies_bundle.py"
+
+
+rule assemblies_analyze_bundle:
+    """Per-run statistics of a bundle of runs."""
+    wildcard_constraints:
+        bundle="[0-9a-f]+",
+    input:
+        asm_bundle_inputs("analyze"),
+    output:
+        f"{ASM_DIR}/bundles/analyze/{{bundle}}.json",
+    log:
+        f"{ASM_LOGS}/bundles/analyze/{{bundle}}.log",
+    params:
+        step="analyze",
+        members=asm_bundle_members("analyze"),
+        settings=asm_bundle_digest("analyze"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=asm_bundle_resources("analyze", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_bundle.py"
+
+
+rule assemblies_figure_run_bundle:
+    """The per-run figures of a bundle of runs."""
+    wildcard_constraints:
+        bundle="[0-9a-f]+",
+    input:
+        asm_bundle_inputs("figure_run"),
+    output:
+        f"{ASM_DIR}/bundles/figure_run/{{bundle}}.json",
+    log:
+        f"{ASM_LOGS}/bundles/figure_run/{{bundle}}.log",
+    params:
+        step="figure_run",
+        members=asm_bundle_members("figure_run"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=asm_bundle_resources("figure_run", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_bundle.py"
+
+
+rule assemblies_figure_probe_bundle:
+    """The probe figures of a bundle of runs."""
+    wildcard_constraints:
+        bundle="[0-9a-f]+",
+    input:
+        asm_bundle_inputs("figure_probe"),
+    output:
+        f"{ASM_DIR}/bundles/figure_probe/{{bundle}}.json",
+    log:
+        f"{ASM_LOGS}/bundles/figure_probe/{{bundle}}.log",
+    params:
+        step="figure_probe",
+        members=asm_bundle_members("figure_probe"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=asm_bundle_resources("figure_probe", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_bundle.py"

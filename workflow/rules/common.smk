@@ -1,5 +1,8 @@
 # Config validation and paths shared by every rule file. Runs before any job is scheduled.
+import json
 from pathlib import Path
+
+from snakemake.logging import logger
 
 from homeoplastic.config import load_schema, validate
 
@@ -47,7 +50,9 @@ from homeoplastic.assemblies.stages import (
     stage_stores,
     sweep_settings,
 )
+from homeoplastic.assemblies.bundles import members_digest, plan_bundles, stage_members
 from homeoplastic.assemblies.sweep import AXES as ASM_AXES
+from homeoplastic.bundle import BundlePolicy
 from homeoplastic.config import validate_sweep
 from homeoplastic.figures.panels import check_panels
 from homeoplastic.analysis.assemblies import is_analyze_quantity
@@ -70,10 +75,16 @@ if ASM.get("enabled", False):
                      "assemblies.figures.panels")
     except ValueError as err:
         raise WorkflowError(f"config: {err}")
+    # large sweeps run several points per job (assemblies.bundle; automatic above 500 runs)
+    _policy = BundlePolicy.from_config(ASM.get("bundle"))
+    ASM_BUNDLES = plan_bundles(ASM_SETTINGS, ASM_STORES, _policy)
+    if ASM_BUNDLES is not None:
+        logger.info(_policy.describe(len(ASM_SETTINGS), "assemblies"))
 else:
-    ASM_SETTINGS, ASM_STORES = {}, {}
+    ASM_SETTINGS, ASM_STORES, ASM_BUNDLES = {}, {}, None
 ASM_RUNS = list(ASM_SETTINGS)
-ASM_RUN_REGEX = id_regex(ASM_RUNS)  # wildcard constraint: any run of the sweep
+# wildcard constraint of the one-job-per-run rules: any run of the sweep, none when bundled
+ASM_RUN_REGEX = id_regex(ASM_RUNS if ASM_BUNDLES is None else ())
 
 
 def asm_store(run, stage):
@@ -82,8 +93,20 @@ def asm_store(run, stage):
 
 def asm_runs_with(stage):
     """Wildcard constraint: the store folders of ``stage`` (points that differ only in what the
-    stage does not read share one)."""
-    return id_regex(ASM_STORES.get(stage, {}))
+    stage does not read share one); none when the sweep is bundled."""
+    return id_regex(ASM_STORES.get(stage, {}) if ASM_BUNDLES is None else ())
+
+
+def asm_manifest(step, bundle):
+    return f"{ASM_DIR}/bundles/{step}/{bundle}.json"
+
+
+def asm_target(step, key):
+    """What Snakemake tracks for a stage store (``key`` its folder) or a run's analysis
+    (``key`` the run): the store, or the manifest of the bundle that writes it."""
+    if ASM_BUNDLES is None:
+        return asm_store(key, step)
+    return asm_manifest(step, ASM_BUNDLES.owner_of(step, key))
 
 
 def asm_stage_inputs(stage):
@@ -95,6 +118,90 @@ def asm_stage_inputs(stage):
         return {name: asm_store(run.store_id(source), source) for name, source in sources}
 
     return inputs
+
+
+def asm_analyses():
+    """Every run's analysis as Snakemake tracks it (stores, or bundle manifests)."""
+    if ASM_BUNDLES is None:
+        return [asm_store(run, "analyze") for run in ASM_RUNS]
+    return [asm_manifest("analyze", b) for b in ASM_BUNDLES.bundles["analyze"]]
+
+
+def asm_figure(run, step="figure_run"):
+    suffix = "_probe" if step == "figure_probe" else ""
+    return f"{RESULTS}/figures/assemblies/{run}{suffix}.png"
+
+
+def asm_run_figures():
+    """The per-run and probe figures (or, bundled, the manifests of their bundles)."""
+    if ASM_BUNDLES is not None:
+        return [asm_manifest(step, b) for step in ("figure_run", "figure_probe")
+                for b in ASM_BUNDLES.bundles[step]]
+    return ([asm_figure(run) for run in ASM_RUNS]
+            + [asm_figure(run, "figure_probe") for run in asm_probe_runs()])
+
+
+# ---- bundled steps: one job per bundle of points (see homeoplastic.assemblies.bundles)
+def _asm_bundle(step, wc):
+    return ASM_BUNDLES.bundles[step][wc.bundle]
+
+
+def asm_bundle_members(step):
+    """A bundle's members as JSON: each store's run, output and inputs."""
+
+    def members(wc):
+        found = stage_members(step, _asm_bundle(step, wc), ASM_STORES, ASM_SETTINGS, asm_store)
+        if step.startswith("figure"):
+            for member in found:
+                member["figure"] = asm_figure(member["run"], step)
+        return json.dumps(found, sort_keys=True)
+
+    return members
+
+
+def asm_bundle_digest(step):
+    """Fingerprint of the members' settings: an edit of any member reruns the bundle (which
+    recomputes only the members whose settings changed)."""
+
+    def params(wc):
+        return members_digest(step, json.loads(asm_bundle_members(step)(wc)), ASM_SETTINGS)
+
+    return params
+
+
+def asm_bundle_inputs(step):
+    """The manifests of the bundles that write a bundle's inputs."""
+
+    def inputs(wc):
+        needed = set()
+        for member in json.loads(asm_bundle_members(step)(wc)):
+            run = ASM_SETTINGS[member["run"]]
+            sources = ([source for _, source in ASM_STAGE_TABLE[step].inputs]
+                       if step in ASM_STAGE_TABLE else list(run.stages))
+            if step == "figure_probe":
+                sources = ["probe_before", "probe_after"]
+            needed.update(asm_target(s, run.store_id(s)) for s in sources)
+            if step in ("figure_run",):
+                needed.add(asm_target("analyze", run.run_id))
+        return sorted(needed)
+
+    return inputs
+
+
+def asm_bundle_resources(step, key):
+    """A bundle's memory is its largest member's, its runtime the sum of its members'."""
+
+    def get(wildcards, attempt):
+        members = _asm_bundle(step, wildcards)
+        if step not in ASM_STAGE_TABLE:
+            value = {"mem_mb": 4000, "runtime": 5 + len(members)}[key]
+        else:
+            each = [resources_for(ASM_STORES[step][m], step)[key] for m in members]
+            value = max(each) if key == "mem_mb" else sum(each)
+        return value * attempt if key == "runtime" else value
+
+    return get
+
 
 
 def asm_stage_params(stage):
@@ -131,7 +238,7 @@ def asm_probe_runs():
 
 def asm_summary_inputs(wildcards):
     """Every run's analysis, and the rate maps (Fig. 5a) and dt check when they are computed."""
-    inputs = {"analyses": [f"{ASM_DIR}/{run}/analyze.zarr" for run in ASM_RUNS]}
+    inputs = {"analyses": asm_analyses()}
     if ASM.get("rate_dependence", {}).get("enabled", False):
         inputs["rate_dependence"] = f"{ASM_DIR}/rate_dependence.zarr"
     if ASM.get("dt_check", {}).get("enabled", False):
@@ -144,4 +251,3 @@ def asm_section_params(*keys):
     import json
 
     return json.dumps({key: ASM.get(key, {}) for key in keys}, sort_keys=True)
-

@@ -19,6 +19,7 @@ from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
 from homeoplastic.assemblies.stages import STAGES, input_run_id, store_status
 from homeoplastic.assemblies.sweep import in_id_order
+from homeoplastic.bundle import record_inputs
 from homeoplastic.store import open_store, provenance_attrs, verify_store, write_point, write_store
 from homeoplastic.sweep import Point, flatten
 
@@ -397,6 +398,7 @@ def analyze_stage(params: str | Mapping[str, Any], stores: Mapping[str, str], ou
         run_status="completed" if not stopped else "aborted",
         run_stopped_because="; ".join(stopped), skipped_stages=skipped,
         settings_json=json.dumps(run_settings_flat(stores, settings), sort_keys=True)))
+    record_inputs(output, stores)  # a bundle keeps this store while these inputs are unchanged
 
 
 def run_settings_flat(stores: Mapping[str, str], settings: Mapping[str, Any]) -> dict[str, Any]:

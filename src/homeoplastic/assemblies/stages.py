@@ -34,6 +34,7 @@ from homeoplastic.assemblies.experiments.probe import ProbeSettings
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.settings import Protocol, RecordSettings
 from homeoplastic.assemblies.sweep import AXES, sweep_points
+from homeoplastic.bundle import record_inputs
 from homeoplastic.stage import Stage, StageOutcome, chain, declares, reads, table_index
 from homeoplastic.store import (
     StoreError,
@@ -221,9 +222,15 @@ def sweep_settings(section: Mapping[str, Any]) -> dict[str, RunSettings]:
 
     A point whose settings are invalid is an error naming the key and the point."""
     _check_parts(section)
+    return resolve_runs(section, sweep_points(section))
+
+
+def resolve_runs(section: Mapping[str, Any], points) -> dict[str, RunSettings]:
+    """:func:`run_settings` of each point, by run id (what a bundled job resolves of its
+    members)."""
     runs = {}
     resolved: dict[tuple[tuple[str, str], ...], RunSettings] = {}
-    for point in sweep_points(section):
+    for point in points:
         # points that differ only in their seed resolve to the same settings: resolve once
         # (10,000 points of a few settings plan in seconds, not minutes)
         key = _settings_key(point)
@@ -431,6 +438,15 @@ def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, 
     writes a store with ``status: skipped`` and the reason, so a stopped run says so everywhere.
     ``chunk_s`` and ``checkpoint_every_s`` change how it runs, not its store.
     """
+    outcome = _run_stage(stage, params, inputs, output, chunk_s=chunk_s,
+                         checkpoint_every_s=checkpoint_every_s)
+    record_inputs(output, inputs)  # a bundle keeps this store while these inputs are unchanged
+    return outcome
+
+
+def _run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, str],
+               output: str, *, chunk_s: float | None,
+               checkpoint_every_s: float | None) -> StageOutcome:
     if stage not in STAGES:
         raise ParameterError(f"stage = {stage!r} is unknown; allowed: {list(STAGES)}")
     ctx = StageContext.from_params(stage, params, store_stage=STAGES[stage].stage_attr,
