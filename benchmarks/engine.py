@@ -9,18 +9,17 @@
 
 Prints JSON lines. Plasticity is on for the whole timed window (it starts at t = 0 and a 0.5 s
 warm-up runs before timing); ``--rule`` picks the E->E rule (iSTDP and normalisation stay on).
-``compile_s`` is a cold Numba compile: the script points NUMBA_CACHE_DIR at an empty folder
-unless ``--warm-cache`` is given. ``--profile`` adds one line per phase of the kernel step,
-timed with the CPU's cycle counter (calibrated against the wall clock), in seconds per
-simulated second; ``recording`` is the time spent outside the kernel. ``--scaling`` prints one
-line per network size with the cost per synapse (``ns_per_synapse_per_sim_s``), for both size
-scalings: ``fixed_indegree`` (the default config's: K = 1000 inputs a cell at every N, so the
-synapses per cell are constant) and ``mean_input`` (the library default: K = 0.2 N below
-N = 5000, so a small network has fewer synapses a cell and its per-cell work weighs more);
-``--size-scaling`` picks one. Every line
-gives peak RSS, the bytes per synapse of the synapse arrays, those of the scratch copies that
-delivery reads frozen pathways from during the run, and, with ``--checkpoint-size``, the size of a
-checkpoint written at the end.
+``compile_s`` is a cold Numba compile: the script points NUMBA_CACHE_DIR at an empty folder unless
+``--warm-cache`` is given. ``--profile`` adds one line per phase of the kernel step, timed with the
+CPU's cycle counter (calibrated against the wall clock), in seconds per simulated second;
+``recording`` is the time spent outside the kernel. ``--scaling`` prints one line per network size
+with the cost per synapse (``ns_per_synapse_per_sim_s``) and per cell and step
+(``ns_per_cell_per_step``), for both size scalings: ``fixed_indegree`` (the default config's: K =
+1000 inputs a cell at every N, so the synapses per cell are constant) and ``mean_input`` (the
+library default: K = 0.2 N below N = 5000, so a small network has fewer synapses a cell and its
+per-cell work weighs more); ``--size-scaling`` picks one. Every line gives peak RSS, the bytes per
+synapse of the synapse arrays, those of the scratch copies that delivery reads frozen pathways from
+during the run, and, with ``--checkpoint-size``, the size of a checkpoint written at the end.
 """
 
 from __future__ import annotations
@@ -102,6 +101,8 @@ def run_one(args: argparse.Namespace, n_neurons: int, size_scaling: str) -> dict
         "sim_seconds": args.sim_seconds,
         "wall_s_per_sim_s": wall / args.sim_seconds,
         "ns_per_synapse_per_sim_s": wall / args.sim_seconds / n_syn * 1e9,
+        # the same time per cell and step: the cell updates and Poisson draws cost per cell
+        "ns_per_cell_per_step": wall / (n_steps * params.connectivity.n_neurons) * 1e9,
         "rate_e_hz": float(np.sum(cells < n_exc) / (n_exc * args.sim_seconds)),
         "rate_i_hz": float(np.sum(cells >= n_exc) / (params.connectivity.n_inh * args.sim_seconds)),
         "synaptic_events_per_wall_s": events / wall,
