@@ -5,17 +5,21 @@
     python benchmarks/engine.py --n-neurons 5000 --sim-seconds 5 --rule triplet   # or calcium
     python benchmarks/engine.py --n-neurons 5000 --sim-seconds 2 --profile   # time per phase
     python benchmarks/engine.py --scaling --sim-seconds 1                    # N = 1000..20000
+    python benchmarks/engine.py --n-neurons 1000 --size-scaling mean_input   # K = 0.2 N below 5000
 
 Prints JSON lines. Plasticity is on for the whole timed window (it starts at t = 0 and a 0.5 s
 warm-up runs before timing); ``--rule`` picks the E->E rule (iSTDP and normalisation stay on).
-``compile_s`` is a cold Numba compile: the script points NUMBA_CACHE_DIR at an empty folder
-unless ``--warm-cache`` is given. ``--profile`` adds one line per phase of the kernel step,
-timed with the CPU's cycle counter (calibrated against the wall clock), in seconds per
-simulated second; ``recording`` is the time spent outside the kernel. ``--scaling`` prints one
-line per network size with the cost per synapse (``ns_per_synapse_per_sim_s``). Every line
-gives peak RSS, the bytes per synapse of the synapse arrays, those of the scratch copies that
-delivery reads frozen pathways from during the run, and, with ``--checkpoint-size``, the size of a
-checkpoint written at the end.
+``compile_s`` is a cold Numba compile: the script points NUMBA_CACHE_DIR at an empty folder unless
+``--warm-cache`` is given. ``--profile`` adds one line per phase of the kernel step, timed with the
+CPU's cycle counter (calibrated against the wall clock), in seconds per simulated second;
+``recording`` is the time spent outside the kernel. ``--scaling`` prints one line per network size
+with the cost per synapse (``ns_per_synapse_per_sim_s``) and per cell and step
+(``ns_per_cell_per_step``), for both size scalings: ``fixed_indegree`` (the default config's: K =
+1000 inputs a cell at every N, so the synapses per cell are constant) and ``mean_input`` (the
+library default: K = 0.2 N below N = 5000, so a small network has fewer synapses a cell and its
+per-cell work weighs more); ``--size-scaling`` picks one. Every line gives peak RSS, the bytes per
+synapse of the synapse arrays, those of the scratch copies that delivery reads frozen pathways from
+during the run, and, with ``--checkpoint-size``, the size of a checkpoint written at the end.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
+def run_one(args: argparse.Namespace, n_neurons: int, size_scaling: str) -> dict:
     """Build, warm up and time one network; the result line (and phase lines when profiling)."""
     import numpy as np
 
@@ -51,7 +55,8 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
     else:
         plasticity.update(ee_rule=args.rule)
     params = NetworkParams.from_dict(
-        {"connectivity": {"n_neurons": n_neurons}, "plasticity": plasticity,
+        {"connectivity": {"n_neurons": n_neurons, "size_scaling": size_scaling},
+         "plasticity": plasticity,
          "guard": {"enabled": False}}
     )
     t0 = time.perf_counter()
@@ -89,11 +94,15 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
     result = {
         "benchmark": "engine",
         "n_neurons": n_neurons,
+        "size_scaling": size_scaling,
+        "synapses_per_cell": n_syn / n_neurons,
         "plastic": not args.static,
         "rule": "none" if args.static else args.rule,
         "sim_seconds": args.sim_seconds,
         "wall_s_per_sim_s": wall / args.sim_seconds,
         "ns_per_synapse_per_sim_s": wall / args.sim_seconds / n_syn * 1e9,
+        # the same time per cell and step: the cell updates and Poisson draws cost per cell
+        "ns_per_cell_per_step": wall / (n_steps * params.connectivity.n_neurons) * 1e9,
         "rate_e_hz": float(np.sum(cells < n_exc) / (n_exc * args.sim_seconds)),
         "rate_i_hz": float(np.sum(cells >= n_exc) / (params.connectivity.n_inh * args.sim_seconds)),
         "synaptic_events_per_wall_s": events / wall,
@@ -127,7 +136,7 @@ def run_one(args: argparse.Namespace, n_neurons: int) -> dict:
                       "s_per_sim_s": (wall - sim.kernel_seconds) / args.sim_seconds})
         for line in lines:
             print(json.dumps({"benchmark": "engine_profile", "n_neurons": n_neurons,
-                              "rule": result["rule"], **line}))
+                              "size_scaling": size_scaling, "rule": result["rule"], **line}))
     return result
 
 
@@ -142,6 +151,12 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="also print time per phase")
     parser.add_argument("--scaling", action="store_true",
                         help=f"one line per N in {SCALING_SIZES} (ignores --n-neurons)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="with --scaling: these N instead (e.g. --sizes 1000 2000 5000)")
+    parser.add_argument("--size-scaling", choices=("fixed_indegree", "mean_input", "none"),
+                        default=None,
+                        help="connectivity.size_scaling (default: fixed_indegree, the default "
+                             "config's; --scaling without it runs fixed_indegree and mean_input)")
     parser.add_argument("--checkpoint-size", action="store_true",
                         help="write a checkpoint at the end and print its size")
     parser.add_argument("--seed", type=int, default=1)
@@ -149,9 +164,14 @@ def main() -> int:
     args = parser.parse_args()
     if not args.warm_cache:
         os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="numba-bench-")
-    sizes = SCALING_SIZES if args.scaling else (args.n_neurons,)
-    for n in sizes:
-        print(json.dumps(run_one(args, n)), flush=True)
+    sizes = tuple(args.sizes or SCALING_SIZES) if args.scaling else (args.n_neurons,)
+    if args.size_scaling is not None:
+        scalings: tuple[str, ...] = (args.size_scaling,)
+    else:
+        scalings = ("fixed_indegree", "mean_input") if args.scaling else ("fixed_indegree",)
+    for scaling in scalings:
+        for n in sizes:
+            print(json.dumps(run_one(args, n, scaling)), flush=True)
     return 0
 
 
