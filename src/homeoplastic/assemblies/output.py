@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.assemblies.engine import RunRecord, Simulation, spike_arrays
+from homeoplastic.assemblies.storage import encode_spikes
 from homeoplastic.store import variable as _var
 
 
@@ -93,6 +94,7 @@ def spikes_dataset(rec: RunRecord) -> xr.Dataset:
 
     ``spike_step``/``spike_cell`` are exact (integers); ``t_s`` (seconds, ``step * dt``, the same
     clock as every other time axis) and ``i`` (cell index) are the names Brian2 users expect.
+    Stored compactly and losslessly (:func:`~homeoplastic.assemblies.storage.encode_spikes`).
     """
     steps, cells = spike_arrays(rec)
     ds = xr.Dataset(
@@ -105,7 +107,7 @@ def spikes_dataset(rec: RunRecord) -> xr.Dataset:
         }
     )
     ds.attrs["dt_ms"] = rec.dt_ms
-    return ds
+    return encode_spikes(ds, rec.dt_ms * 1e-3)
 
 
 def summarise(sim: Simulation, rec: RunRecord) -> dict[str, float | str]:

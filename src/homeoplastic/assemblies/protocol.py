@@ -30,6 +30,7 @@ from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams
 from homeoplastic.assemblies.runs import with_sweep_coords, write_run_store
 from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
+from homeoplastic.assemblies.storage import open_state
 from homeoplastic.parameters import from_mapping
 from homeoplastic.store import open_store
 
@@ -60,7 +61,7 @@ def remove_checkpoints(out_path) -> None:
 
 
 def _load(path: str | os.PathLike[str], params: NetworkParams | None = None) -> Simulation:
-    return Simulation.from_state_dataset(open_store(path, group="state").load(), params)
+    return Simulation.from_state_dataset(open_state(path).load(), params)
 
 
 def _run(ctx: StageContext, sim: Simulation, duration_s: float, schedule, out_path,
@@ -311,7 +312,7 @@ def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
     from homeoplastic.assemblies.experiments.probe import run_probe
     from homeoplastic.store import provenance_attrs, write_store
 
-    state = open_store(inputs["previous"], group="state").load()
+    state = open_state(inputs["previous"]).load()
     ckpt = _checkpoint_path(out_path)
     ds = run_probe(state, ctx.network, ctx.probe, ctx.point.seed, checkpoint_path=ckpt,
                    checkpoint_every_s=ctx.record.checkpoint_every_s or None)
