@@ -118,13 +118,24 @@ def _attrs(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return store_attrs_on_disk(path)
 
 
+RESUME_GROUPS = ("state",)
+"""Groups of a store that only let a later stage continue from it (the network state): a store
+that drops them keeps its content as far as its readers' results are concerned."""
+
+
 def input_digest(path: str | os.PathLike[str]) -> str:
-    """What identifies an input store's content: its array checksums and settings (read from its
-    metadata; nothing else is read)."""
+    """What identifies an input store's content: its array checksums (but those of
+    :data:`RESUME_GROUPS`) and its settings, read from its metadata; nothing else is read."""
     from homeoplastic.store import CHECKSUM_ATTR, SETTINGS_ATTR
 
     attrs = _attrs(path) or {}
-    text = f"{attrs.get(CHECKSUM_ATTR, '')}\n{attrs.get(SETTINGS_ATTR, '')}"
+    try:
+        sums = json.loads(attrs.get(CHECKSUM_ATTR, "{}"))
+    except ValueError:
+        sums = {}
+    kept = {name: value for name, value in sums.items()
+            if name.split("/", 1)[0] not in RESUME_GROUPS}
+    text = f"{json.dumps(kept, sort_keys=True)}\n{attrs.get(SETTINGS_ATTR, '')}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -15,6 +15,7 @@ import pytest
 import xarray as xr
 import yaml
 
+from homeoplastic.assemblies.storage import state_kept
 from homeoplastic.store import is_complete, open_store
 
 from .conftest import run_snakemake
@@ -42,6 +43,11 @@ def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
     for name in ("assemblies_experiments", "assemblies_rate_dependence", "assemblies_dt_check"):
         assert (micro_run / f"results/figures/{name}.png").stat().st_size > 10_000, name
     assert not list(base.glob(".checkpoints/*"))  # finished stages clean up their checkpoints
+    # the network state stays only where a later stage continues from it (storage policy)
+    kept = {stage for stage in ("simulate", "train", "spontaneous_recurrent",
+                                "spontaneous_nonrecurrent", "perturb_recurrent",
+                                "perturb_nonrecurrent", "remap") if state_kept(base / f"{stage}.zarr")}
+    assert kept == {"simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent"}
     # the remapping panel marks where the new set's presentations end: remap_after_s before the end
     remap = open_store(base / "remap.zarr").attrs
     after_s = yaml.safe_load((ROOT / ".test/config.yaml").read_text())["assemblies"]["protocol"][

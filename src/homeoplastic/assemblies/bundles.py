@@ -114,7 +114,7 @@ def run_step_bundle(step: str, section: Mapping[str, Any], members_json: str, ex
     plan saw (``expected``); else the config or code changed between planning and running.
     """
     from homeoplastic.analysis.assemblies import analyze_stage
-    from homeoplastic.assemblies.stages import run_stage
+    from homeoplastic.assemblies.stages import keeps_state, run_stage
     from homeoplastic.store import settings_fingerprint
 
     members = json.loads(members_json)
@@ -136,7 +136,8 @@ def run_step_bundle(step: str, section: Mapping[str, Any], members_json: str, ex
             analyze_stage(member.params, member.inputs, member.output)
             return StageOutcome("completed", member.output)
         return run_stage(step, member.params, member.inputs, member.output, chunk_s=chunk_s,
-                         checkpoint_every_s=checkpoint_every_s)
+                         checkpoint_every_s=checkpoint_every_s,
+                         keep_state=keeps_state(section, step, runs[member.label].point.rule))
 
     return run_bundle(jobs, run_one, manifest, step=step)
 

@@ -11,9 +11,9 @@ import xarray as xr
 
 from homeoplastic.assemblies.engine import RunRecord, Simulation
 from homeoplastic.assemblies.output import record_dataset, spikes_dataset
-from homeoplastic.assemblies.storage import open_state
+from homeoplastic.assemblies.storage import STATE_GROUP
 from homeoplastic.assemblies.sweep import axis_unit
-from homeoplastic.store import provenance_attrs, write_store
+from homeoplastic.store import open_store, provenance_attrs, write_store
 
 
 def write_run_store(
@@ -81,7 +81,7 @@ def assembly_members(path: str | os.PathLike[str]) -> list[np.ndarray]:
     (the ``state`` group's ``group_ptr``/``group_members`` layout is the engine's business and may
     change); groups beyond the assemblies (probe halves) are left out.
     """
-    state = open_state(path)
+    state = open_store(path, group=STATE_GROUP)  # kept when the state is dropped (MEMBERSHIP)
     ptr = state.group_ptr.values
     members = state.group_members.values
     return [members[ptr[a]:ptr[a + 1]] for a in range(int(state.attrs["n_assemblies"]))]

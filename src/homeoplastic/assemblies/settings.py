@@ -111,6 +111,10 @@ class RecordSettings:
                                       description="Simulated seconds between checkpoints of a running stage "
                                                   "(0: none).")
     keep_spikes: bool = param(True, description="Store every spike (needed for rasters and per-cell rates).")
+    keep_state: bool = param(False, description="Keep every stage store's network state (to continue a run "
+                                                 "by hand); by default only stores a later stage of the run "
+                                                 "continues from keep it (records, spikes and assembly "
+                                                 "membership are always kept).")
 
     def __post_init__(self) -> None:
         check_fields(self, "record")

@@ -33,6 +33,7 @@ from homeoplastic.assemblies.context import StageContext
 from homeoplastic.assemblies.experiments.probe import ProbeSettings
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.settings import Protocol, RecordSettings
+from homeoplastic.assemblies.storage import drop_state
 from homeoplastic.assemblies.sweep import AXES, sweep_points
 from homeoplastic.bundle import record_inputs
 from homeoplastic.stage import Stage, StageOutcome, chain, declares, reads, table_index
@@ -205,16 +206,31 @@ def run_settings(section: Mapping[str, Any], point: Point) -> RunSettings:
     if point.rule in short and point.rule in control:
         raise ParameterError(f"assemblies: rule {point.rule!r} is in both short_chain_rules and "
                              "control_chain_rules; allowed: at most one of them")
-    if point.rule in short:
-        stages = SHORT_CHAIN
-    elif point.rule in control:
-        stages = CONTROL_CHAIN
-    else:
-        stages = chain(STAGES, CHAIN_ENDS["full"] + (PROBE_ENDS if probe is not None else ()))
+    stages = chain_of(section, point.rule)
     analysis = {**section.get("analysis", {}), **conf.point_values(point, "analysis")}
     return RunSettings(point=point, network=network, protocol=protocol, record=record,
                        probe=probe, analysis=analysis,
                        resources=dict(section.get("resources", {})), stages=stages)
+
+
+def chain_of(section: Mapping[str, Any], rule: str) -> tuple[str, ...]:
+    """The stages a run of ``rule`` goes through (the config's short and control chain lists;
+    the probes when ``probe.enabled``)."""
+    if rule in section.get("short_chain_rules", ()):
+        return SHORT_CHAIN
+    if rule in section.get("control_chain_rules", ()):
+        return CONTROL_CHAIN
+    probes = PROBE_ENDS if section.get("probe", {}).get("enabled", False) else ()
+    return chain(STAGES, CHAIN_ENDS["full"] + probes)
+
+
+def keeps_state(section: Mapping[str, Any], stage: str, rule: str) -> bool:
+    """Whether a ``stage`` store of a ``rule`` run keeps its network state: where a later stage
+    of the run continues from it, or everywhere with ``record.keep_state``. (A run's chain
+    follows from its rule, which names every store, so a store's readers never change.)"""
+    if section.get("record", {}).get("keep_state", False):
+        return True
+    return any(("previous", stage) in STAGES[later].inputs for later in chain_of(section, rule))
 
 
 def sweep_settings(section: Mapping[str, Any]) -> dict[str, RunSettings]:
@@ -430,16 +446,24 @@ def _log(message: str) -> None:
 
 
 def run_stage(stage: str, params: str | Mapping[str, Any], inputs: Mapping[str, str], output: str,
-              *, chunk_s: float | None = None,
-              checkpoint_every_s: float | None = None) -> StageOutcome:
+              *, chunk_s: float | None = None, checkpoint_every_s: float | None = None,
+              keep_state: bool = True) -> StageOutcome:
     """Run one stage of one run and write its store; returns its status (and why).
 
     A stage whose input was stopped by the rate guard (or itself skipped) does not simulate: it
     writes a store with ``status: skipped`` and the reason, so a stopped run says so everywhere.
-    ``chunk_s`` and ``checkpoint_every_s`` change how it runs, not its store.
+    ``chunk_s`` and ``checkpoint_every_s`` change how it runs, not its store. Without
+    ``keep_state`` (:func:`keeps_state`: no later stage reads it) the store's network state is
+    dropped once written (:func:`~homeoplastic.assemblies.storage.drop_state`; its records,
+    spikes and assembly membership stay).
     """
     outcome = _run_stage(stage, params, inputs, output, chunk_s=chunk_s,
                          checkpoint_every_s=checkpoint_every_s)
+    if not keep_state:
+        freed = drop_state(output)
+        if freed:
+            _log(f"{stage}: network state not kept (no later stage reads it; "
+                 f"record.keep_state keeps it): {freed / 1e6:.1f} MB freed")
     record_inputs(output, inputs)  # a bundle keeps this store while these inputs are unchanged
     return outcome
 

@@ -40,6 +40,9 @@ from homeoplastic.store import (
 )
 
 STATE_GROUP = "state"
+MEMBERSHIP = ("group_ptr", "group_members")
+"""State arrays a store keeps when its state is dropped: which E cells form each assembly (a few
+kB; the run figure's rasters order cells by it)."""
 STATE_KEPT_ATTR = "state_kept"
 """Root attr that :func:`drop_state` sets to false; absent means the store has its state."""
 
@@ -103,8 +106,8 @@ def open_state(path: str | os.PathLike[str]) -> xr.Dataset:
 
 
 def drop_state(path: str | os.PathLike[str]) -> int:
-    """Remove the ``state`` group of a complete stage store; return the bytes freed (0 when the
-    store has none).
+    """Remove the ``state`` group of a complete stage store but its assembly membership
+    (:data:`MEMBERSHIP`); return the bytes freed (0 when the store has none).
 
     The store is verified first (:func:`homeoplastic.store.verify_store`: a damaged store is
     refused, not rewritten). Like :func:`homeoplastic.store.write_store`, the new store is
@@ -119,17 +122,22 @@ def drop_state(path: str | os.PathLike[str]) -> int:
 
     store = Path(path)
     verify_store(store)
-    if not (store / STATE_GROUP).is_dir():
+    if not (store / STATE_GROUP).is_dir() or not state_kept(store):
         return 0
-    freed = sum(f.stat().st_size for f in (store / STATE_GROUP).rglob("*") if f.is_file())
+    state = store / STATE_GROUP
+    dropped = [p for p in state.iterdir() if p.is_dir() and p.name not in MEMBERSHIP]
+    freed = sum(f.stat().st_size for d in dropped for f in d.rglob("*") if f.is_file())
     remove_leftovers(store)
     tmp = store.parent / f".{store.name}.tmp-{os.getpid()}"
     shutil.copytree(store, tmp, copy_function=_link_chunks_copy_metadata,
-                    ignore=lambda folder, _names: [STATE_GROUP] if Path(folder) == store else [])
+                    ignore=lambda folder, names: [n for n in names if n != "zarr.json"
+                                                  and n not in MEMBERSHIP]
+                    if Path(folder) == state else [])
     attrs = store_attrs_on_disk(tmp) or {}
     recorded = json.loads(attrs[CHECKSUM_ATTR])
     kept = {name: value for name, value in recorded.items()
-            if name != STATE_GROUP and not name.startswith(f"{STATE_GROUP}/")}
+            if not name.startswith(f"{STATE_GROUP}/")
+            or name.split("/", 1)[1] in MEMBERSHIP}
     root = zarr.open_group(tmp, mode="r+", zarr_format=3, use_consolidated=False)
     root.attrs.update({CHECKSUM_ATTR: json.dumps(kept, sort_keys=True), STATE_KEPT_ATTR: False,
                        "state_dropped_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
