@@ -71,8 +71,11 @@ def test_figure_and_table_jobs_import_no_kernel():
                                    "homeoplastic.figures.panels", "homeoplastic.figures.probe",
                                    "homeoplastic.figures.reduced", "homeoplastic.figures.rules",
                                    "homeoplastic.assemblies.runs",
+                                   "homeoplastic.assemblies.context",
                                    "homeoplastic.balancing.sweep_data"])
 def test_store_readers_import_no_kernel(module):
+    """Figures, and the settings the analysis reads (a stage's context: network, protocol, probe
+    settings), import without the engine; it loads where a simulation runs."""
     code = (f"import json, sys\nimport {module}\n"
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     assert _fresh(code) == []
