@@ -13,7 +13,10 @@ path:
 - ``snakemake_preamble`` (one line): the same for the preamble of a ``script:`` job alone (a real
   pickled ``snakemake`` object is loaded), paid by every job on top of its imports;
 - ``store_open`` (one line): opening and loading a tiny complete store after importing
-  :mod:`homeoplastic.store` (zarr's import is the bulk), paid by every job that reads a store.
+  :mod:`homeoplastic.store` (zarr's and dask's imports are the bulk), paid by every job that reads
+  a store;
+- ``kernel_load`` (one line, with the ``stage`` job): the first engine call of a fresh process,
+  timed inside it: numba loading the cached kernels, paid by every spiking stage job.
 
 Usage: python benchmarks/startup.py [--repeat N] [--root CHECKOUT] [JOB ...]   (JOB: see JOBS)
 Numbers are best-of-N wall times; on a shared machine compare checkouts in the same session.
@@ -135,6 +138,31 @@ def store_open_code(folder: Path, root: Path) -> str:
     return f"from homeoplastic.store import open_store\nopen_store({str(path)!r}).load()"
 
 
+KERNEL_LOAD = """
+import time
+from homeoplastic.assemblies.engine import RecordSpec, Simulation
+from homeoplastic.assemblies.params import NetworkParams
+params = NetworkParams.from_dict({"connectivity": {"n_neurons": 200}, "guard": {"enabled": False}})
+sim = Simulation.build(params, 0)
+start = time.perf_counter()
+sim.run(0.001, record=RecordSpec(chunk_s=0.001), progress=False)
+print(time.perf_counter() - start)
+"""
+"""A stage's first kernel call (1 ms of a 200-cell network): numba loading its cached kernels."""
+
+
+def kernel_load(repeat: int, root: Path) -> None:
+    """Print the ``kernel_load`` line: the first engine call's time in a fresh process (best of
+    ``repeat``; the first run in a fresh clone compiles instead, so it is run once unmeasured)."""
+    times = []
+    for _ in range(repeat + 1):
+        done = subprocess.run([sys.executable, "-c", KERNEL_LOAD], check=True, env=_env(root),
+                              cwd=root, capture_output=True, text=True)
+        times.append(float(done.stdout.strip().splitlines()[-1]))
+    print(json.dumps({"benchmark": "job_fixed_cost", "job": "kernel_load",
+                      "job_fixed_cost_s": round(min(times[1:]), 3), "repeat": repeat}), flush=True)
+
+
 def report(job: str, code: str, repeat: int, root: Path, **extra: object) -> None:
     """Measure ``code`` and print its JSON line."""
     top, kernels = import_profile(code, root)
@@ -155,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     report("snakemake_preamble", preamble_code(), args.repeat, root)
     with tempfile.TemporaryDirectory() as folder:
         report("store_open", store_open_code(Path(folder), root), args.repeat, root)
+    if not args.jobs or "stage" in args.jobs:
+        kernel_load(args.repeat, root)
     for job in args.jobs or JOBS:
         script = JOBS[job]
         report(job, script_imports(root / "workflow" / "scripts" / script), args.repeat, root,
