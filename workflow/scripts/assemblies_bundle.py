@@ -6,7 +6,7 @@ from homeoplastic.joblog import log_to
 
 log_to(snakemake.log[0])
 
-from homeoplastic.assemblies.bundles import run_step_bundle  # noqa: E402
+from homeoplastic.jobs.assemblies import run_step_bundle  # noqa: E402
 
 # Chunking and checkpoint cadence change how a stage runs, not its store: from the config.
 record = snakemake.config["assemblies"].get("record", {})

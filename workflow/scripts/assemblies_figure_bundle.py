@@ -5,6 +5,6 @@ from homeoplastic.joblog import log_to
 
 log_to(snakemake.log[0])
 
-from homeoplastic.assemblies.bundles import draw_figure_bundle  # noqa: E402
+from homeoplastic.jobs.assemblies import draw_figure_bundle  # noqa: E402
 
 draw_figure_bundle(snakemake.params.step, snakemake.params.members, snakemake.output[0])

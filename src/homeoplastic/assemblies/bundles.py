@@ -9,7 +9,6 @@ point's seeds share bundles (:func:`homeoplastic.bundle.plan`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +18,9 @@ from homeoplastic.assemblies.stages import (
     RunSettings,
     analysis_params,
     figure_params,
-    resolve_runs,
     stage_params,
 )
-from homeoplastic.assemblies.sweep import sweep_points
-from homeoplastic.bundle import BundlePolicy, Member, digest, owner, plan, run_bundle
-from homeoplastic.stage import StageOutcome
+from homeoplastic.bundle import BundlePolicy, digest, owner, plan
 
 RUN_STEPS = ("analyze", "figure_run", "figure_probe")
 """Per-run steps after the stages (one member per run)."""
@@ -102,66 +98,3 @@ def members_digest(step: str, members: Sequence[Mapping[str, Any]],
                    runs: Mapping[str, RunSettings]) -> str:
     """The rule's params fingerprint: any edit of a member's settings changes it."""
     return digest(f"{m['output']}\t{member_params(step, runs[m['run']])}" for m in members)
-
-
-# ------------------------------------------------------------------------ the job
-def run_step_bundle(step: str, section: Mapping[str, Any], members_json: str, expected: str,
-                    manifest: str, *, chunk_s: float | None = None,
-                    checkpoint_every_s: float | None = None) -> list[StageOutcome]:
-    """Write a bundle's stores (a stage's or the analysis), each as its unbundled job would.
-
-    The members' settings are resolved again from the config and must give the fingerprint the
-    plan saw (``expected``); else the config or code changed between planning and running.
-    """
-    from homeoplastic.analysis.assemblies import analyze_stage
-    from homeoplastic.assemblies.stages import keeps_state, run_stage
-    from homeoplastic.store import settings_fingerprint
-
-    members = json.loads(members_json)
-    wanted = {m["run"] for m in members}
-    runs = resolve_runs(section, [p for p in sweep_points(section) if p.run_id in wanted])
-    found = members_digest(step, members, runs)
-    if found != expected:
-        raise RuntimeError(f"{step} bundle {manifest}: its members' settings differ from those "
-                           "the workflow planned (the config or the code changed since); "
-                           "rerun snakemake")
-    jobs = []
-    for m in members:
-        params = member_params(step, runs[m["run"]])
-        jobs.append(Member(label=m["run"], output=m["output"], inputs=m["inputs"], params=params,
-                           fingerprint=settings_fingerprint({"assemblies": json.loads(params)})))
-
-    def run_one(member: Member) -> StageOutcome:
-        if step == "analyze":
-            analyze_stage(member.params, member.inputs, member.output)
-            return StageOutcome("completed", member.output)
-        return run_stage(step, member.params, member.inputs, member.output, chunk_s=chunk_s,
-                         checkpoint_every_s=checkpoint_every_s,
-                         keep_state=keeps_state(section, step, runs[member.label].point.rule))
-
-    return run_bundle(jobs, run_one, manifest, step=step)
-
-
-def draw_figure_bundle(step: str, members_json: str, manifest: str) -> None:
-    """Draw a bundle's per-run figures (``figure_run`` or ``figure_probe``), one per member
-    (figures take seconds: a rerun bundle draws all of its members again), then its manifest."""
-    members = json.loads(members_json)
-    if step == "figure_probe":
-        from homeoplastic.figures.probe import save_probe_figure
-
-        def draw(m: Mapping[str, Any]) -> None:
-            save_probe_figure(m["inputs"]["before"], m["inputs"]["after"], m["figure"])
-    else:
-        from homeoplastic.figures.assemblies import save_run_overview
-
-        def draw(m: Mapping[str, Any]) -> None:
-            save_run_overview(m["inputs"], m["output"], json.loads(m["settings"]), m["run"],
-                              m["figure"])
-
-    def run_one(member: Member) -> StageOutcome:
-        draw(by_label[member.label])
-        return StageOutcome("completed", member.output)
-
-    by_label = {m["run"]: m for m in members}
-    jobs = [Member(label=m["run"], output=m["figure"]) for m in members]
-    run_bundle(jobs, run_one, manifest, step=step, keep_current=False)

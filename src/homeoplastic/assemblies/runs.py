@@ -1,19 +1,23 @@
-"""One run of the network written to one Zarr store: the unit every stage and the CLI share."""
+"""One run of the network written to one Zarr store: the unit every stage and the CLI share.
+
+The engine, its kernels and the sweep's settings are imported where a function needs them, so a
+reader of stores (a figure calling :func:`assembly_members`) loads no simulation kernel.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
-from homeoplastic.assemblies.engine import RunRecord, Simulation
-from homeoplastic.assemblies.output import record_dataset, spikes_dataset
 from homeoplastic.assemblies.storage import STATE_GROUP
-from homeoplastic.assemblies.sweep import axis_unit
 from homeoplastic.store import open_store, provenance_attrs, write_store
+
+if TYPE_CHECKING:
+    from homeoplastic.assemblies.engine import RunRecord, Simulation
 
 
 def write_run_store(
@@ -28,6 +32,8 @@ def write_run_store(
     **attrs: Any,
 ) -> None:
     """Write the run's regular data, spikes and continuation state atomically to ``path``."""
+    from homeoplastic.assemblies.output import record_dataset, spikes_dataset
+
     root = with_sweep_coords(record_dataset(sim, rec), sweep or {})
     groups = {"state": state_group(sim)}
     if rec.spike_steps or rec.steps_done:
@@ -66,6 +72,8 @@ def state_group(sim: Simulation) -> xr.Dataset:
 def with_sweep_coords(ds: xr.Dataset, sweep: Mapping[str, Any]) -> xr.Dataset:
     """Attach a run's sweep values as scalar coordinates with the units their parameters declare
     (they align runs on combine)."""
+    from homeoplastic.assemblies.sweep import axis_unit
+
     for name, value in sweep.items():
         ds = ds.assign_coords({name: ",".join(map(str, value)) if isinstance(value, (list, tuple))
                                else value})

@@ -11,12 +11,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from homeoplastic.assemblies.engine import RecordSpec
 from homeoplastic.assemblies.params import NetworkParams, ParameterError, network_with
 from homeoplastic.parameters import check_fields, from_mapping, param
 from homeoplastic.sweep import Point, set_dotted
+
+if TYPE_CHECKING:  # the engine loads the kernels; reading settings needs none
+    from homeoplastic.assemblies.engine import RecordSpec
 
 RULE_VARIANTS: dict[str, dict[str, Any]] = {
     "voltage": {"ee_rule": "voltage"},
@@ -120,6 +122,8 @@ class RecordSettings:
         check_fields(self, "record")
 
     def spec(self) -> RecordSpec:
+        from homeoplastic.assemblies.engine import RecordSpec
+
         return RecordSpec(spikes=self.keep_spikes, rate_bin_ms=self.rate_bin_ms,
                           weight_interval_s=self.weight_interval_s, chunk_s=self.chunk_s)
 

@@ -20,14 +20,13 @@ import copy
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from homeoplastic.assemblies import protocol as proto
 from homeoplastic.assemblies import settings as conf
 from homeoplastic.assemblies.context import StageContext
 from homeoplastic.assemblies.experiments.probe import ProbeSettings
@@ -81,41 +80,55 @@ def _reads(*protocol_keys: str, record: bool = True, probe: bool = False) -> tup
             *(("probe",) if probe else ()))
 
 
+
+def _protocol(name: str) -> Callable[..., Any]:
+    """``protocol.<name>``, imported at the first call: the protocol loads the engine and its
+    kernels, which planning and the analysis (readers of this table) never run."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from homeoplastic.assemblies import protocol
+
+        return getattr(protocol, name)(*args, **kwargs)
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
 STAGE_TABLE: tuple[Stage, ...] = (
-    Stage("simulate", proto.stage_simulate, (), _reads(*_COMMON),
+    Stage("simulate", _protocol("stage_simulate"), (), _reads(*_COMMON),
           lambda run: run.protocol.warmup_s, "simulate",
           "build the network from the seed; warm-up without plasticity"),
-    Stage("train", proto.stage_train, (("previous", "simulate"),),
+    Stage("train", _protocol("stage_train"), (("previous", "simulate"),),
           _reads(*_COMMON, *_STIMULUS, "repetitions"),
           lambda run: _presentations(run.protocol, run.protocol.repetitions), "train",
           "present every assembly's stimulus with plasticity on"),
-    Stage("spontaneous_recurrent", proto.stage_spontaneous_recurrent, (("previous", "train"),),
+    Stage("spontaneous_recurrent", _protocol("stage_spontaneous_recurrent"), (("previous", "train"),),
           _reads(*_COMMON, "spontaneous_s"),
           lambda run: run.protocol.spontaneous_s, "spontaneous",
           "spontaneous activity of the intact network"),
-    Stage("spontaneous_nonrecurrent", proto.stage_spontaneous_nonrecurrent,
+    Stage("spontaneous_nonrecurrent", _protocol("stage_spontaneous_nonrecurrent"),
           (("previous", "train"), ("recurrent", "spontaneous_recurrent")),
           _reads(*_COMMON, "spontaneous_s", *_NONRECURRENT),
           lambda run: run.protocol.spontaneous_s + run.protocol.nonrecurrent_settle_s, "spontaneous",
           "the non-recurrent control (E EPSPs replaced by external drive)"),
-    Stage("perturb_recurrent", proto.stage_perturb_recurrent,
+    Stage("perturb_recurrent", _protocol("stage_perturb_recurrent"),
           (("previous", "spontaneous_recurrent"),), _reads(*_COMMON, *_PERTURB),
           lambda run: run.protocol.perturb_duration_s, "perturb",
           "weaken one assembly's within weights; follow recovery (intact)"),
-    Stage("perturb_nonrecurrent", proto.stage_perturb_nonrecurrent,
+    Stage("perturb_nonrecurrent", _protocol("stage_perturb_nonrecurrent"),
           (("previous", "spontaneous_nonrecurrent"),), _reads(*_COMMON, *_PERTURB),
           lambda run: run.protocol.perturb_duration_s, "perturb",
           "the same perturbation in the non-recurrent control"),
-    Stage("remap", proto.stage_remap, (("previous", "spontaneous_recurrent"),),
+    Stage("remap", _protocol("stage_remap"), (("previous", "spontaneous_recurrent"),),
           _reads(*_COMMON, *_STIMULUS, "remap_repetitions", "remap_after_s"),
           lambda run: (_presentations(run.protocol, run.protocol.remap_repetitions)
                        + run.protocol.remap_after_s), "remap",
           "train a new stimulus set; follow old and new assemblies"),
-    Stage("probe_before", proto.stage_probe, (("previous", "simulate"),),
+    Stage("probe_before", _protocol("stage_probe"), (("previous", "simulate"),),
           _reads(*_COMMON, record=False, probe=True),
           lambda run: _probe_seconds(run.protocol, run.probe), "probe",
           "probe statistics of the untrained network"),
-    Stage("probe_after", proto.stage_probe, (("previous", "train"),),
+    Stage("probe_after", _protocol("stage_probe"), (("previous", "train"),),
           _reads(*_COMMON, record=False, probe=True),
           lambda run: _probe_seconds(run.protocol, run.probe), "probe",
           "probe statistics of the trained network"),

@@ -15,7 +15,6 @@ from typing import Any
 
 import xarray as xr
 
-from homeoplastic.balancing.experiments import SweepPoint
 from homeoplastic.parameters import spec_of
 from homeoplastic.store import open_sweep
 
@@ -25,6 +24,10 @@ NAMED = ("n", "rank", "p", "seed")
 def axis_attrs(key: str) -> dict[str, str]:
     """``long_name`` and ``units`` of a solver axis (``sweep.tol``) from its declaration."""
     if key.startswith("sweep."):
+        # here, not at the top: the experiments load the solvers (numba, scipy), which a figure
+        # or table over the sweep's stores needs only when a solver setting is an axis
+        from homeoplastic.balancing.experiments import SweepPoint
+
         for f in dataclasses.fields(SweepPoint):
             if f.name == key.split(".", 1)[1] and spec_of(f) is not None:
                 spec = spec_of(f)

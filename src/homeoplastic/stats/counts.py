@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 _BIN_TOLERANCE = 1e-6
 """Times within this fraction of a bin below a bin edge count as on the edge (float rounding)."""
@@ -289,6 +288,8 @@ def roc_auc(counts_a: np.ndarray, counts_b: np.ndarray) -> np.ndarray:
     ``n_a * n_b`` with mid-ranks for ties. 0.5: indistinguishable; 1: every ``a`` exceeds every
     ``b``. Trailing dimensions (cells, times) must match and are handled independently.
     """
+    from scipy.stats import rankdata  # here: scipy.stats costs ~1 s to import, and only ROC needs it
+
     a = np.asarray(counts_a, dtype=float)
     b = np.asarray(counts_b, dtype=float)
     if a.shape[1:] != b.shape[1:] or a.shape[0] == 0 or b.shape[0] == 0:

@@ -29,13 +29,11 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
-from homeoplastic.assemblies.engine import RecordSpec, Simulation
-from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.stimulus import StimulusSchedule
 from homeoplastic.parameters import check_fields, from_mapping, param
@@ -50,6 +48,9 @@ from homeoplastic.stats.counts import (
     spike_counts,
 )
 from homeoplastic.store import variable as _var
+
+if TYPE_CHECKING:  # the engine loads the kernels: imported where a probe runs, not for its settings
+    from homeoplastic.assemblies.engine import Simulation
 
 EPOCHS = ("before", "during")
 COMPLETION_GROUPS = ("stimulated_half", "unstimulated_half", "nonmembers")
@@ -166,6 +167,8 @@ def run_probe(
     ``checkpoint_path`` the probe run saves itself every ``checkpoint_every_s`` simulated seconds
     and a rerun resumes from there, with the result of an uninterrupted probe.
     """
+    from homeoplastic.assemblies.engine import Simulation
+
     sim = Simulation.from_state_dataset(state, params)
     return probe_simulation(sim, settings, seed, checkpoint_path=checkpoint_path,
                             checkpoint_every_s=checkpoint_every_s)
@@ -176,6 +179,9 @@ def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int, *,
                      checkpoint_every_s: float | None = None) -> xr.Dataset:
     """Run the probe protocol on ``sim`` (advancing it) and return the analysed dataset
     (checkpointed as in :func:`run_probe`)."""
+    from homeoplastic.assemblies.engine import RecordSpec
+    from homeoplastic.assemblies.output import spike_arrays
+
     p = sim.params
     settings.validate(p.dt_ms)
     if settings.freeze_plasticity:
