@@ -164,12 +164,16 @@ def main() -> None:
     parser.add_argument("--rate-inh-hz", type=float, default=None,
                         help="paper scale: I rate (default: each stage's measured mean)")
     parser.add_argument("--codecs", action="store_true", help="also compare spike codecs")
+    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"),
+                        help="the config whose chains decide which stores keep their state")
     args = parser.parse_args()
 
     from homeoplastic.assemblies.storage import drop_state
     from homeoplastic.store import open_store
 
     stores = sorted(args.run_dir.glob("*.zarr"))
+    section = _section(args.config)
+    policy = {"default": 0, "paper": 0}  # the workflow's policy: state kept where a stage reads it
     totals: dict[tuple[str, str, bool], int] = {}
     paper: dict[bool, int] = {True: 0, False: 0}
     state_cache: dict[str, tuple[int, int]] = {}
@@ -188,6 +192,8 @@ def main() -> None:
             for (scale, spikes, kept), value in measured.items():
                 _emit(scale=scale, stage=stage, bytes=value, state_kept=kept, spikes=spikes)
                 totals[(scale, spikes, kept)] = totals.get((scale, spikes, kept), 0) + value
+            keeps = _keeps(section, store)
+            policy["default"] += measured[("default", "compressed", keeps)]
             # paper scale: state from the N = 5000 network, spikes from rates over the phase,
             # the records (rate bins, weight snapshots) by the phase's length
             other_meta = sum(f.stat().st_size for f in copy.rglob("zarr.json")
@@ -222,12 +228,21 @@ def main() -> None:
                 _emit(scale="paper", stage=stage, bytes=value, state_kept=kept,
                       spikes="compressed")
                 paper[kept] += value
+                if kept == keeps:
+                    policy["paper"] += value
     for (scale, spikes, kept), value in totals.items():
         _emit(scale=scale, stage="total", bytes=value, state_kept=kept, spikes=spikes)
     for kept, value in paper.items():
         _emit(scale="paper", stage="total", bytes=value, state_kept=kept, spikes="compressed")
         _emit(scale="paper", stage="sweep", sweep_runs=args.sweep_runs,
               bytes=value * args.sweep_runs, state_kept=kept, spikes="compressed")
+    # what the workflow keeps: each store's state only where a later stage of the run reads it
+    for scale, value in policy.items():
+        _emit(scale=scale, stage="total", bytes=value, state_kept="where_read",
+              spikes="compressed")
+    _emit(scale="paper", stage="sweep", sweep_runs=args.sweep_runs,
+          bytes=policy["paper"] * args.sweep_runs, state_kept="where_read", spikes="compressed")
+
     for stage, (raw, stored) in state_cache.items():
         _emit(scale="paper", stage=stage, part="state", bytes=stored, raw_bytes=raw,
               state_kept=True, spikes="none", n_neurons=args.paper_neurons)
@@ -235,6 +250,29 @@ def main() -> None:
         spiky = [s for s in stores if (s / "spikes").is_dir()]
         if spiky:
             _codec_table(max(spiky, key=lambda s: _bytes(s / "spikes")))
+
+
+def _section(config: Path) -> dict:
+    """The config's ``assemblies`` section, validated (its chain lists decide what keeps state)."""
+    import yaml
+
+    from homeoplastic.config import load_schema, validate
+
+    schema = load_schema(Path(__file__).resolve().parents[1]
+                         / "workflow/schemas/assemblies.schema.yaml")
+    return validate(yaml.safe_load(config.read_text()).get("assemblies", {}), schema,
+                    where="assemblies")
+
+
+def _keeps(section: dict, store: Path) -> bool:
+    """Whether the workflow keeps this store's state (a later stage of its run reads it)."""
+    from homeoplastic.assemblies.stages import STAGES, keeps_state
+    from homeoplastic.store import store_attrs_on_disk
+
+    attrs = store_attrs_on_disk(store) or {}
+    stage = store.name.removesuffix(".zarr")
+    rule = json.loads(attrs.get("sweep_json", "{}")).get("rule", "voltage")
+    return stage in STAGES and keeps_state(section, stage, rule)
 
 
 if __name__ == "__main__":

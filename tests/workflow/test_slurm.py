@@ -522,3 +522,61 @@ def test_slurm_profile_runs_micro_sweep(slurm_cluster: LocalSlurm, tmp_path: Pat
             print(f"--- {job_log.relative_to(slurm_logs)} ---\n{_read(job_log, 60)}")
         print(slurm_cluster.logs())
         raise
+
+
+def test_slurm_profile_runs_a_bundled_sweep_one_submission_per_bundle(
+        slurm_cluster: LocalSlurm, tmp_path: Path) -> None:
+    """Two runs of the micro sweep in bundles of two: each bundle is one SLURM job with its
+    bundle's resources (largest member's memory, members' summed runtime), and every member's
+    store is written where its own job would have written it."""
+    from homeoplastic.assemblies.bundles import bundle_resources, plan_bundles
+    from homeoplastic.assemblies.stages import STAGES, stage_stores, sweep_settings
+    from homeoplastic.bundle import BundlePolicy
+    from homeoplastic.store import is_complete
+
+    overlay = {"assemblies": {"bundle": {"points_per_job": 2}, "extra_sweeps": [],
+                              "rate_dependence": {"enabled": False},
+                              "dt_check": {"enabled": False}}}
+    overlay_file = tmp_path / "bundled.yaml"
+    overlay_file.write_text(yaml.safe_dump(overlay))
+    results, logs, slurm_logs = tmp_path / "results", tmp_path / "logs", tmp_path / "slurm_logs"
+    snakemake_log = tmp_path / "snakemake.log"
+    cmd = [sys.executable, "-m", "snakemake", "--workflow-profile", str(PROFILE.relative_to(ROOT)),
+           "--configfile", str(TEST_CONFIG.relative_to(ROOT)), str(overlay_file),
+           "--config", f"results_dir={results}", f"logs_dir={logs}", "--jobs", "4",
+           "--slurm-logdir", str(slurm_logs), "--slurm-keep-successful-logs"]
+    try:
+        assert _run_workflow(cmd, slurm_cluster.env(), snakemake_log) == 0
+        section = _assemblies_section()
+        section["bundle"], section["extra_sweeps"] = {"points_per_job": 2}, []
+        runs = sweep_settings(section)
+        stores = stage_stores(runs)
+        plan = plan_bundles(runs, stores, BundlePolicy.from_config(section["bundle"]))
+        assert plan is not None and len(runs) == 2
+        out = slurm_cluster.run("squeue", "-h", "-t", "all", "-o", "%i|%k|%m|%l|%T").stdout
+        submitted = {}
+        for line in out.splitlines():
+            job_id, comment, memory, limit, state = line.split("|")
+            stage = next((s for s in STAGES if comment.startswith(
+                f"rule_assemblies_{s}_bundle_wildcards_")), None)
+            if stage is None:
+                continue
+            bundle = comment.rsplit("_", 1)[-1]
+            expected = bundle_resources(stage, plan.bundles[stage][bundle], stores)
+            assert _megabytes(memory) == expected["mem_mb"], (stage, memory, expected)
+            assert _minutes(limit) in (expected["runtime"], 2 * expected["runtime"]), (stage, limit)
+            assert state == "COMPLETED", (stage, state)
+            submitted[(stage, bundle)] = job_id
+        # one SLURM job per bundle of each stage, none per run
+        assert set(submitted) == {(s, b) for s in STAGES for b in plan.bundles[s]}
+        assert all(len(plan.bundles[s][b]) == 2 for s, b in submitted)  # both runs, one job
+        for run, settings in runs.items():
+            for stage in settings.stages:
+                assert is_complete(results / "assemblies" / settings.store_id(stage)
+                                   / f"{stage}.zarr"), (run, stage)
+            assert is_complete(results / "assemblies" / run / "analyze.zarr")
+        assert (results / "figures" / "assemblies_sweep.png").is_file()
+    except BaseException:
+        print(f"--- snakemake ---\n{_read(snakemake_log, 300)}")
+        print(slurm_cluster.logs())
+        raise

@@ -507,7 +507,7 @@ rule assemblies_analyze_bundle:
         settings=asm_bundle_digest("analyze"),
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=asm_bundle_resources("analyze", "mem_mb"),
         runtime=asm_bundle_resources("analyze", "runtime"),
     conda:
         ASM_ENV
@@ -530,7 +530,7 @@ rule assemblies_figure_run_bundle:
         members=asm_bundle_members("figure_run"),
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=asm_bundle_resources("figure_run", "mem_mb"),
         runtime=asm_bundle_resources("figure_run", "runtime"),
     conda:
         ASM_ENV
@@ -553,7 +553,7 @@ rule assemblies_figure_probe_bundle:
         members=asm_bundle_members("figure_probe"),
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=asm_bundle_resources("figure_probe", "mem_mb"),
         runtime=asm_bundle_resources("figure_probe", "runtime"),
     conda:
         ASM_ENV

@@ -50,7 +50,12 @@ from homeoplastic.assemblies.stages import (
     stage_stores,
     sweep_settings,
 )
-from homeoplastic.assemblies.bundles import members_digest, plan_bundles, stage_members
+from homeoplastic.assemblies.bundles import (
+    bundle_resources,
+    members_digest,
+    plan_bundles,
+    stage_members,
+)
 from homeoplastic.assemblies.sweep import AXES as ASM_AXES
 from homeoplastic.bundle import BundlePolicy
 from homeoplastic.config import validate_sweep
@@ -192,12 +197,7 @@ def asm_bundle_resources(step, key):
     """A bundle's memory is its largest member's, its runtime the sum of its members'."""
 
     def get(wildcards, attempt):
-        members = _asm_bundle(step, wildcards)
-        if step not in ASM_STAGE_TABLE:
-            value = {"mem_mb": 4000, "runtime": 5 + len(members)}[key]
-        else:
-            each = [resources_for(ASM_STORES[step][m], step)[key] for m in members]
-            value = max(each) if key == "mem_mb" else sum(each)
+        value = bundle_resources(step, _asm_bundle(step, wildcards), ASM_STORES)[key]
         return value * attempt if key == "runtime" else value
 
     return get

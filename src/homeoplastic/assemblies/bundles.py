@@ -18,6 +18,7 @@ from homeoplastic.assemblies.stages import (
     RunSettings,
     analysis_params,
     figure_params,
+    resources_for,
     stage_params,
 )
 from homeoplastic.bundle import BundlePolicy, digest, owner, plan
@@ -98,3 +99,13 @@ def members_digest(step: str, members: Sequence[Mapping[str, Any]],
                    runs: Mapping[str, RunSettings]) -> str:
     """The rule's params fingerprint: any edit of a member's settings changes it."""
     return digest(f"{m['output']}\t{member_params(step, runs[m['run']])}" for m in members)
+
+
+def bundle_resources(step: str, members: Sequence[str],
+                     stores: Mapping[str, Mapping[str, RunSettings]]) -> dict[str, int]:
+    """A bundle's memory (MB: its largest member's) and runtime (min: its members' sum; per-run
+    steps after the stages take about a minute a member)."""
+    if step not in STAGES:
+        return {"mem_mb": 2000 if step == "analyze" else 4000, "runtime": 5 + len(members)}
+    each = [resources_for(stores[step][m], step) for m in members]
+    return {"mem_mb": max(r["mem_mb"] for r in each), "runtime": sum(r["runtime"] for r in each)}
