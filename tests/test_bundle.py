@@ -126,3 +126,33 @@ def test_a_failing_member_leaves_no_manifest_and_keeps_the_members_before_it(tmp
         run_bundle(members, run_one, tmp_path / "bundle.json", step="s")
     assert not (tmp_path / "bundle.json").exists()
     assert is_current(members[0].output, members[0].fingerprint, {})
+
+
+def test_a_large_spiking_sweep_is_bundled_automatically_to_at_most_500_jobs_a_step():
+    """2016 runs (7 sizes x 3 rules x 4 speeds x 24 seeds): every store of every step in exactly
+    one bundle, no step above 500 jobs, and a bundle's stores differ only in their seed."""
+    from homeoplastic.assemblies.bundles import plan_bundles
+    from homeoplastic.assemblies.stages import stage_stores, sweep_settings
+    from homeoplastic.config import load_schema, validate
+
+    root = Path(__file__).resolve().parents[1]
+    section = validate({"sweep": {"n_neurons": [1000, 1500, 2000, 2500, 3000, 4000, 5000],
+                                  "rule": ["voltage", "triplet", "calcium"],
+                                  "learning_speed": [1.0, 2.0, 4.0, 8.0],
+                                  "seed": list(range(24))}},
+                       load_schema(root / "workflow/schemas/assemblies.schema.yaml"),
+                       where="assemblies")
+    runs = sweep_settings(section)
+    stores = stage_stores(runs)
+    bundles = plan_bundles(runs, stores, BundlePolicy.from_config(section["bundle"]))
+    assert len(runs) == 2016 and bundles is not None and bundles.size == 5
+    for step, found in bundles.bundles.items():
+        keys = list(stores[step]) if step in stores else None
+        members = [m for b in found.values() for m in b]
+        assert len(members) == len(set(members))
+        if keys is not None:
+            assert sorted(members) == sorted(keys), step
+        assert 0 < len(found) <= 500, (step, len(found))
+        for group in found.values():
+            assert len({m.rsplit("_seed~", 1)[0] for m in group}) == 1, (step, group)
+    assert len(bundles.bundles["analyze"]) == 84 * 5  # 24 seeds: 4 bundles of 5 and one of 4
