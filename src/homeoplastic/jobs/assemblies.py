@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from homeoplastic.assemblies.bundles import member_params, members_digest
@@ -73,6 +74,7 @@ def draw_figure_bundle(step: str, members_json: str, manifest: str) -> None:
                               m["figure"])
 
     def run_one(member: Member) -> StageOutcome:
+        Path(member.output).parent.mkdir(parents=True, exist_ok=True)  # not a Snakemake output
         draw(by_label[member.label])
         return StageOutcome("completed", member.output)
 
