@@ -23,6 +23,7 @@ import socket
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ of the settings that made it (:func:`settings_fingerprint`)."""
 RUN_ID_ATTR = "run_id"
 """Root attr: the run that made the store; by default its sweep values as ``key~value`` joined
 by ``_`` in the sweep's order (the assemblies' run folder name)."""
+
+_READ_THREADS = 4
+"""Threads :func:`open_sweep` reads and verifies stores with (file-system waits overlap)."""
 
 
 class StoreError(ValueError):
@@ -475,12 +479,17 @@ def open_sweep(
     if compat is not None:
         warnings.warn("open_sweep: compat is ignored (runs are stacked, so none can conflict)",
                       DeprecationWarning, stacklevel=2)
-    metas = [root_metadata(p) for p in paths]
-    for path, meta in zip(paths, metas, strict=True):
+    def checked(path: Path) -> dict[str, Any] | None:
+        meta = root_metadata(path)
         if verify:  # a damaged store is refused by name instead of read as fill values
             verify_store(path, _attrs=_attrs_of(meta) if meta else None)
         elif meta is None or _attrs_of(meta).get(COMPLETE_ATTR) is not True:
             open_store(path)  # raises what opening a missing or incomplete store raises
+        return meta
+
+    # threads: reading and hashing thousands of small files waits on the file system, not Python
+    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
+        metas = list(pool.map(checked, paths))  # in order: the first bad store is named
     all_attrs = [_attrs_of(meta) for meta in metas]
     sweeps = [json.loads(attrs.get("sweep_json", "{}")) for attrs in all_attrs]
     if sweep_keys is not None:
@@ -509,8 +518,9 @@ def open_sweep(
             )
         seen[point] = path
     points = list(seen)
-    fast = [read_root(p, m, scalars_only=scalars_only) if m else None
-            for p, m in zip(paths, metas, strict=True)]
+    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
+        fast = list(pool.map(lambda p, m: read_root(p, m, scalars_only=scalars_only) if m
+                             else None, paths, metas))
     if all(run is not None for run in fast):
         combined = stack_runs(fast, all_attrs, sweeps, points, keys, names)
         if combined is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numcodecs import Zstd
 
 _NUMERIC = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float32", "float64"}
@@ -26,6 +27,9 @@ _CF_HANDLED = {"units", "long_name", "comment", "time_reference", "coordinates",
 """Variable attrs the fast path understands: plain labels, ``coordinates`` (which variables are
 coordinates) and a NaN ``_FillValue`` (nothing to mask). Any other attr (``scale_factor``,
 ``add_offset``, ``calendar``, ``dtype``, ...) may change decoded values, so xarray reads it."""
+
+_ZSTD = Zstd()
+"""zarr's own zstd codec (numcodecs, which zarr depends on); decoding needs no level."""
 
 
 @dataclass
@@ -126,16 +130,21 @@ def _readable(node: dict[str, Any]) -> bool:
 
 def _read_array(folder: Path, node: dict[str, Any]) -> np.ndarray:
     """Decode a regular-chunked, bytes(+zstd) array; a missing chunk is the fill value."""
-    from numcodecs import Zstd
-
     shape = tuple(node["shape"])
     chunk_shape = tuple(node["chunk_grid"]["configuration"]["chunk_shape"])
     endian = node["codecs"][0].get("configuration", {}).get("endian", "little")
     dtype = np.dtype(node["data_type"]).newbyteorder("<" if endian == "little" else ">")
     sep = node["chunk_key_encoding"].get("configuration", {}).get("separator", "/")
     zstd = len(node["codecs"]) == 2
-    out = np.full(shape, _fill_value(node), dtype=np.dtype(node["data_type"]))
     counts = [-(-s // c) for s, c in zip(shape, chunk_shape, strict=True)]
+    if chunk_shape == shape:  # one chunk (every array of an analyze store): no copying
+        try:
+            data = (folder / sep.join(["c", *("0" * len(shape))])).read_bytes()
+        except FileNotFoundError:
+            return np.full(shape, _fill_value(node), dtype=np.dtype(node["data_type"]))
+        data = _ZSTD.decode(data) if zstd else data
+        return np.frombuffer(data, dtype).reshape(shape).astype(node["data_type"])
+    out = np.full(shape, _fill_value(node), dtype=np.dtype(node["data_type"]))
     for index in itertools.product(*(range(n) for n in counts)):
         key = sep.join(["c", *map(str, index)])
         try:
@@ -143,7 +152,7 @@ def _read_array(folder: Path, node: dict[str, Any]) -> np.ndarray:
         except FileNotFoundError:
             continue
         if zstd:
-            data = Zstd().decode(data)
+            data = _ZSTD.decode(data)
         chunk = np.frombuffer(data, dtype).reshape(chunk_shape)
         where = tuple(slice(i * c, min((i + 1) * c, s))
                       for i, c, s in zip(index, chunk_shape, shape, strict=True))
