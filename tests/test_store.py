@@ -363,3 +363,25 @@ def test_writing_a_store_with_text_labels_warns_about_nothing(tmp_path):
         warnings.simplefilter("error")
         write_store(tmp_path / "labels.zarr", ds, groups={"g": ds})
     assert list(open_store(tmp_path / "labels.zarr").run.values) == ["plain", "balance"]
+
+
+@pytest.mark.parametrize("scalars_only", [True, False])
+def test_the_fast_path_gives_what_xarray_gives(sweep, monkeypatch, scalars_only):
+    """open_sweep reads small stores from their files and stacks them with NumPy (issue 27: 1000
+    stores in seconds); the result is identical to concatenating them with xarray, dtypes, attrs
+    and the NaN of short and stopped runs included."""
+    import homeoplastic.sweepstack
+
+    paths = [p["analyze"] for _, p in sweep]
+    stacked = []
+    real = homeoplastic.sweepstack.stack_runs
+    monkeypatch.setattr(homeoplastic.sweepstack, "stack_runs",
+                        lambda *args: stacked.append(real(*args)) or stacked[-1])
+    fast = _quiet_open_sweep(paths, sweep_keys=KEYS, scalars_only=scalars_only)
+    assert len(stacked) == 1 and stacked[0] is not None  # these stores took the fast path
+    monkeypatch.setattr(homeoplastic.sweepstack, "stack_runs", lambda *args: None)
+    slow = _quiet_open_sweep(paths, sweep_keys=KEYS, scalars_only=scalars_only)
+    assert fast.chunks and slow.chunks  # both lazy (dask)
+    xr.testing.assert_identical(fast.load(), slow.load())
+    assert {k: v.dtype for k, v in fast.variables.items()} == \
+        {k: v.dtype for k, v in slow.variables.items()}
