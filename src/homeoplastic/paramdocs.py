@@ -124,7 +124,7 @@ TABLES = [
     Table("balancing", (("balancing.schema.yaml", "", "", ("enabled", "extra_sweeps")),
                         *_sections("balancing.schema.yaml", (
                             "sweep", "two_neuron", "perturbation", "rnn", "xor", "figures",
-                            "summary", "resources")))),
+                            "summary", "bundle", "resources")))),
     Table("reduced", (("reduced.schema.yaml", "", "", None),)),
     Table("assemblies", (("assemblies.schema.yaml", "", "", (
         "enabled", "extra_sweeps", "short_chain_rules", "control_chain_rules",

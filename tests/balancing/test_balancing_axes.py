@@ -33,6 +33,7 @@ def _micro(tols: list[float] | None) -> dict:
     bal["sweep"].update(sizes=[10], ranks=[1, "full"], seeds=[0, 1, 2], flow_max_iter=2000)
     bal["perturbation"] = {"side": 5, "eps_sweep": [0.001, 0.01, 0.1]}
     bal["two_neuron"] = {"t_max": 0.5, "dt": 0.01}
+    bal["bundle"] = {"points_per_job": 1}  # one job per point: the plans count them by rule
     if tols is None:
         del bal["sweep"]["sweep.tol"]
         del bal["figures"]

@@ -100,7 +100,8 @@ MICRO = {  # the example at seconds per job
     "results_dir": None, "logs_dir": None,
     "reduced": {"sweep": {"w_inh": [0.2, 0.3]}, "rates_duration": 50, "train_duration": 200,
                 "train_bin": 20, "field_points": 5, "sampled_field_points": 2,
-                "sampled_field_duration": 100, "escape_samples": 5},
+                "sampled_field_duration": 100, "escape_samples": 5,
+                "bundle": {"points_per_job": 1}},  # one job per store: plans named by rule
 }
 SEEDS = (0, 1, 2)
 _JOB = re.compile(r"^(?:local)?rule (\w+):$")

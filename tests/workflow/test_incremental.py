@@ -96,7 +96,8 @@ REDUCED_ONLY = {  # the reduced model alone, tiny: seconds per job
     "assemblies": {"enabled": False},
     "reduced": {"enabled": True, "models": [2], "system_size": [16], "eta": [0.001], "seeds": [0],
                 "rates_duration": 50, "train_duration": 200, "field_points": 5,
-                "sampled_field_points": 3, "sampled_field_duration": 100, "escape_samples": 0},
+                "sampled_field_points": 3, "sampled_field_duration": 100, "escape_samples": 0,
+                "bundle": {"points_per_job": 1}},  # one job per store: plans named by rule
 }
 
 

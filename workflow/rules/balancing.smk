@@ -8,9 +8,14 @@
 # of any axis schedules only the new points plus the sweep-level reductions; an axis whose values
 # include today's setting keeps every finished run (homeoplastic.balancing.runs); a figure setting
 # reruns only figures. Each stage rule calls balancing.stages.run_stage(stage, params, inputs,
-# output) of the stage table.
+# output) of the stage table. Short per-point steps run several points per job by default
+# (balancing.bundle; homeoplastic.balancing.bundles): the bundle rules at the end; a step of one
+# point per job runs the one-job-per-point rule below, as before.
 import json
 
+from snakemake.logging import logger
+
+from homeoplastic.balancing.bundles import STEPS as BAL_STEPS, rule_bundles, step_keys, xor_params
 from homeoplastic.balancing.runs import (
     balance_params,
     figure_panels,
@@ -40,16 +45,19 @@ try:
     BAL_PANELS = figure_panels(BAL, list(BAL_SWEEP.values())) if BAL["enabled"] else []
 except ParameterError as err:
     raise WorkflowError(f"config: {err}")
-BAL_SWEEP_STORES = [f"{BAL_DIR}/sweep/{run}/balance.zarr" for run in BAL_SWEEP]
-BAL_RNN_DIRS = [f"{BAL_DIR}/rnn/{run}" for run in BAL_RNN]
+BAL_KEYS = step_keys(BAL if BAL["enabled"] else {"xor": {"enabled": False}}, BAL_SWEEP, BAL_RNN)
+BAL_BUNDLES, _notes = rule_bundles(BAL, BAL_DIR, BAL_KEYS)
+for _note in _notes:
+    logger.info(_note)
+# What Snakemake tracks of each step: its stores, or the manifests of their bundles (the
+# reductions read the stores behind them: homeoplastic.bundle.stores_of).
+BAL_SWEEP_TARGETS = BAL_BUNDLES.targets("balance", BAL_SWEEP)
+BAL_TRAIN_TARGETS = BAL_BUNDLES.targets("train_rnn", BAL_RNN)
+BAL_ROBUST_TARGETS = BAL_BUNDLES.targets("robustness", BAL_RNN)
 _side = side_id(BAL["perturbation"]["side"])
 BAL_PERTURB_STORE = f"{BAL_DIR}/perturb/{_side}/perturb.zarr"
 BAL_TWO_NEURON_STORE = f"{BAL_DIR}/two_neuron/two_neuron.zarr"
-_xor = BAL["xor"]
-BAL_XOR_STORES = (
-    [f"{BAL_DIR}/xor/seed~{s}/xor.zarr" for s in _xor["seeds"]] if _xor["enabled"] else []
-)
-BAL_XOR_SETTINGS = ("n", "spread", "sigma", "n_trials", "t_max")
+BAL_XOR_TARGETS = BAL_BUNDLES.targets("xor", BAL_KEYS["xor"])
 # Figure-only settings: the figure rules' params, nothing else reads them.
 # (the sweep panels are the sweep figure's own params, so a new panel redraws only that figure)
 BAL_FIGURE_SETTINGS = json.dumps(
@@ -106,7 +114,7 @@ rule balancing_balance:
     log:
         f"{BAL_LOGS}/sweep/{{run}}.log",
     wildcard_constraints:
-        run=id_regex(BAL_SWEEP),
+        run=BAL_BUNDLES.run_regex("balance", BAL_SWEEP),
     params:
         # the point and the settings it reads (n, rank, p, seed, solver, tol, flow_max_iter)
         settings=lambda wc: balance_params(BAL, BAL_SWEEP[wc.run]),
@@ -125,7 +133,7 @@ rule balancing_balance:
 
 rule balancing_analyze:
     input:
-        stores=BAL_SWEEP_STORES,
+        stores=BAL_SWEEP_TARGETS,
     output:
         store=directory(f"{BAL_DIR}/summary/sweep_summary.zarr"),
         table=f"{BAL_DIR}/summary/sweep_summary.tsv",
@@ -143,7 +151,7 @@ rule balancing_analyze:
 
 rule balancing_figure_sweep:
     input:
-        BAL_SWEEP_STORES,
+        BAL_SWEEP_TARGETS,
     output:
         panels=[
             report(
@@ -274,7 +282,7 @@ rule balancing_train_rnn:
     log:
         f"{BAL_LOGS}/rnn/{{run}}/train.log",
     wildcard_constraints:
-        run=id_regex(BAL_RNN),
+        run=BAL_BUNDLES.run_regex("train_rnn", BAL_RNN),
     params:
         # the run and only the rnn keys training reads (an evaluation setting does not retrain)
         settings=lambda wc: train_params(BAL, BAL_RNN[wc.run]),
@@ -292,13 +300,13 @@ rule balancing_train_rnn:
 
 rule balancing_robustness:
     input:
-        train=f"{BAL_DIR}/rnn/{{run}}/train.zarr",
+        train=lambda wc: BAL_BUNDLES.target("train_rnn", wc.run),
     output:
         directory(f"{BAL_DIR}/rnn/{{run}}/robust.zarr"),
     log:
         f"{BAL_LOGS}/rnn/{{run}}/robust.log",
     wildcard_constraints:
-        run=id_regex(BAL_RNN),
+        run=BAL_BUNDLES.run_regex("robustness", BAL_RNN),
     params:
         settings=lambda wc: robustness_params(BAL, BAL_RNN[wc.run]),
     group:
@@ -315,8 +323,8 @@ rule balancing_robustness:
 
 rule balancing_figure_rnn:
     input:
-        train=[f"{d}/train.zarr" for d in BAL_RNN_DIRS],
-        robust=[f"{d}/robust.zarr" for d in BAL_RNN_DIRS],
+        train=BAL_TRAIN_TARGETS,
+        robust=BAL_ROBUST_TARGETS,
     output:
         train=report(
             f"{RESULTS}/figures/balancing_rnn_training.png",
@@ -344,12 +352,12 @@ rule balancing_figure_rnn:
 
 rule balancing_summary:
     input:
-        sweep=BAL_SWEEP_STORES,
+        sweep=BAL_SWEEP_TARGETS,
         two_neuron=BAL_TWO_NEURON_STORE,
         perturb=BAL_PERTURB_STORE,
-        train=[f"{d}/train.zarr" for d in BAL_RNN_DIRS],
-        robust=[f"{d}/robust.zarr" for d in BAL_RNN_DIRS],
-        xor=BAL_XOR_STORES,
+        train=BAL_TRAIN_TARGETS,
+        robust=BAL_ROBUST_TARGETS,
+        xor=BAL_XOR_TARGETS,
     output:
         BAL_SUMMARY_CSV,
     log:
@@ -373,16 +381,9 @@ rule balancing_xor:
     log:
         f"{BAL_LOGS}/xor/seed~{{seed}}.log",
     wildcard_constraints:
-        seed=r"\d+",
+        seed="no-such-seed" if BAL_BUNDLES.bundled("xor") else r"\d+",
     params:
-        settings=lambda wc: json.dumps(
-            {
-                "point": {"seed": int(wc.seed)},
-                "run": {"seed": int(wc.seed)},
-                "settings": {k: _xor[k] for k in BAL_XOR_SETTINGS},
-            },
-            sort_keys=True,
-        ),
+        settings=lambda wc: xor_params(BAL, int(wc.seed)),
     group:
         "balancing_sweep"
     threads: 1
@@ -393,3 +394,33 @@ rule balancing_xor:
         runtime=BAL_RES["runtime_min"],
     script:
         "../scripts/balancing_xor.py"
+
+
+# ---- Bundled steps (balancing.bundle): each job writes the stores of several points in turn,
+# exactly where the rules above would, and a manifest that Snakemake tracks. A store that is
+# complete, with its settings and inputs, is kept.
+for _step in BAL_STEPS:
+
+    rule:
+        name:
+            f"balancing_{_step}_bundle"
+        wildcard_constraints:
+            bundle="[0-9a-f]+",
+        input:
+            BAL_BUNDLES.inputs(_step),
+        output:
+            f"{BAL_DIR}/bundles/{_step}/{{bundle}}.json",
+        log:
+            f"{BAL_LOGS}/bundles/{_step}/{{bundle}}.log",
+        params:
+            step=_step,
+            members=BAL_BUNDLES.members(_step),
+            settings=BAL_BUNDLES.digest(_step),
+        threads: 1
+        conda:
+            BAL_ENV
+        resources:
+            mem_mb=BAL_RES["mem_mb"],
+            runtime=BAL_BUNDLES.runtime(_step, BAL_RES["runtime_min"]),
+        script:
+            "../scripts/balancing_bundle.py"

@@ -5,9 +5,14 @@
 # run ids are m~M_n~N_eta~ETA_seed~SEED, then key~value for each other axis off its default. A
 # stage's store lives in the folder of the point restricted to what the stage reads (its row of
 # homeoplastic.reduced.experiments.STAGE_TABLE). Library code lives in src/homeoplastic/reduced.
+# By default a job writes up to 12 stores of one stage (reduced.bundle; homeoplastic.reduced.bundles):
+# the bundle rules at the end; with points_per_job: 1, one job per store and stage.
 import json
 
+from snakemake.logging import logger
+
 from homeoplastic.parameters import ParameterError
+from homeoplastic.reduced import bundles as red_bundles
 from homeoplastic.reduced import runs as red_runs
 
 RED = config["reduced"]
@@ -20,6 +25,10 @@ try:
 except ParameterError as err:
     raise WorkflowError(f"config: {err}")
 RED_MODELS = RED_SWEEP.models
+RED_BUNDLES = red_bundles.Bundles(RED_SWEEP)
+if RED["enabled"]:
+    for _note in RED_BUNDLES.notes():
+        logger.info(_note)
 # Today's figures draw the sweep over m, n, eta and seed (other axes at their defaults).
 RED_STORES = {
     (stage, m): RED_SWEEP.figure_stores(stage, m)
@@ -39,7 +48,7 @@ if RED_SWEEP.panels:
 
 if RED["enabled"]:
     ALL_TARGETS.extend(RED_FIGURES)
-    ALL_TARGETS.extend(RED_SWEEP.all_stores())  # every point's chain, drawn or not
+    ALL_TARGETS.extend(RED_BUNDLES.all_targets())  # every point's chain, drawn or not
 
 
 # Figures read finished stores in seconds: a cluster runs them on the submit host.
@@ -54,7 +63,7 @@ localrules:
 rule reduced_all:
     input:
         RED_FIGURES,
-        RED_SWEEP.all_stores(),
+        RED_BUNDLES.all_targets(),
 
 
 rule reduced_simulate:
@@ -63,7 +72,7 @@ rule reduced_simulate:
     log:
         f"{RED_LOGS}/{{run}}/simulate.log",
     wildcard_constraints:
-        run=RED_SWEEP.run_regex("simulate"),
+        run=RED_BUNDLES.stage_regex("simulate"),
     params:
         cfg=RED_SWEEP.params("simulate"),
         point=RED_SWEEP.params("simulate", "point"),
@@ -84,7 +93,7 @@ rule reduced_train:
     log:
         f"{RED_LOGS}/{{run}}/train.log",
     wildcard_constraints:
-        run=RED_SWEEP.run_regex("train"),
+        run=RED_BUNDLES.stage_regex("train"),
     params:
         cfg=RED_SWEEP.params("train"),
         point=RED_SWEEP.params("train", "point"),
@@ -107,7 +116,7 @@ rule reduced_analyze:
     log:
         f"{RED_LOGS}/{{run}}/analyze.log",
     wildcard_constraints:
-        run=RED_SWEEP.run_regex("analyze"),
+        run=RED_BUNDLES.stage_regex("analyze"),
     params:
         cfg=RED_SWEEP.params("analyze"),
         point=RED_SWEEP.params("analyze", "point"),
@@ -124,7 +133,7 @@ rule reduced_analyze:
 
 rule reduced_figure_rates:
     input:
-        lambda wc: RED_STORES.get(("simulate", int(wc.m)), []),
+        lambda wc: RED_BUNDLES.store_targets(RED_STORES.get(("simulate", int(wc.m)), [])),
     output:
         report(
             f"{RESULTS}/figures/reduced_rates_m{{m}}.png",
@@ -137,6 +146,7 @@ rule reduced_figure_rates:
         m=r"[24]",
     params:
         kind="rates",
+        **RED_BUNDLES.figure_params(lambda wc: RED_STORES.get(("simulate", int(wc.m)), [])),
     threads: 1
     conda:
         RED_ENV
@@ -149,7 +159,7 @@ rule reduced_figure_rates:
 
 rule reduced_figure_field:
     input:
-        lambda wc: RED_STORES.get(("analyze", int(wc.m)), []),
+        lambda wc: RED_BUNDLES.store_targets(RED_STORES.get(("analyze", int(wc.m)), [])),
     output:
         report(
             f"{RESULTS}/figures/reduced_field_m{{m}}.png",
@@ -162,6 +172,7 @@ rule reduced_figure_field:
         m=r"[24]",
     params:
         kind="field",
+        **RED_BUNDLES.figure_params(lambda wc: RED_STORES.get(("analyze", int(wc.m)), [])),
     threads: 1
     conda:
         RED_ENV
@@ -174,7 +185,7 @@ rule reduced_figure_field:
 
 rule reduced_figure_escape:
     input:
-        RED_STORES.get(("analyze", 2), []),
+        RED_BUNDLES.store_targets(RED_STORES.get(("analyze", 2), [])),
     output:
         report(
             f"{RESULTS}/figures/reduced_escape.png",
@@ -185,6 +196,7 @@ rule reduced_figure_escape:
         f"{RED_LOGS}/figures/escape.log",
     params:
         kind="escape",
+        **RED_BUNDLES.figure_params(lambda wc: RED_STORES.get(("analyze", 2), [])),
     threads: 1
     conda:
         RED_ENV
@@ -197,7 +209,7 @@ rule reduced_figure_escape:
 
 rule reduced_figure_sweep:
     input:
-        RED_SWEEP.sweep_stores(),
+        RED_BUNDLES.store_targets(RED_SWEEP.sweep_stores()),
     output:
         report(
             f"{RESULTS}/figures/reduced_sweep.png",
@@ -217,3 +229,33 @@ rule reduced_figure_sweep:
         runtime=RED["resources"]["runtime_min"],
     script:
         "../scripts/reduced_figure_sweep.py"
+
+
+# ---- Bundled stages (reduced.bundle): each job writes several stores of one stage in turn,
+# exactly where the rules above would, and a manifest that Snakemake tracks. A store that is
+# complete, with its settings and inputs, is kept.
+for _stage in ("simulate", "train", "analyze"):
+
+    rule:
+        name:
+            f"reduced_{_stage}_bundle"
+        wildcard_constraints:
+            bundle="[0-9a-f]+",
+        input:
+            RED_BUNDLES.inputs(_stage),
+        output:
+            f"{RED_DIR}/bundles/{_stage}/{{bundle}}.json",
+        log:
+            f"{RED_LOGS}/bundles/{_stage}/{{bundle}}.log",
+        params:
+            stage=_stage,
+            members=RED_BUNDLES.members(_stage),
+            settings=RED_BUNDLES.digest(_stage),
+        threads: 1
+        conda:
+            RED_ENV
+        resources:
+            mem_mb=RED["resources"]["mem_mb"],
+            runtime=RED_BUNDLES.runtime(_stage, RED["resources"]["runtime_min"]),
+        script:
+            "../scripts/reduced_bundle.py"

@@ -17,23 +17,24 @@ from homeoplastic.balancing.claims import (  # noqa: E402
     xor_rows,
 )
 from homeoplastic.balancing.sweep_data import at_settings, open_points  # noqa: E402
+from homeoplastic.bundle import stores_of  # noqa: E402
 from homeoplastic.store import open_store, open_sweep  # noqa: E402
 
 cfg = json.loads(snakemake.params.settings)
 inp = snakemake.input
 # the claims describe the runs at the config's settings of any extra axis (e.g. sweep.tol)
-sweep, _ = at_settings(open_points(inp.sweep), json.loads(snakemake.params.defaults))
+sweep, _ = at_settings(open_points(stores_of(inp.sweep)), json.loads(snakemake.params.defaults))
 rows = sweep_rows(sweep.load())
 rows += two_neuron_rows(open_store(inp.two_neuron).load())
 rows += perturbation_rows(open_store(inp.perturb).load(), open_store(inp.perturb, "neurons").load(),
                           open_store(inp.perturb, "synapses").load(),
                           open_store(inp.perturb, "modes").load())
 if inp.train:
-    rows += rnn_rows(open_sweep(inp.train, ["run", "seed"]).load(),
-                     open_sweep(inp.robust, ["run", "seed"]).load(),
+    rows += rnn_rows(open_sweep(stores_of(inp.train), ["run", "seed"]).load(),
+                     open_sweep(stores_of(inp.robust), ["run", "seed"]).load(),
                      cfg["r2_min"], cfg["sigma_max_normalised"])
 if inp.xor:
-    rows += xor_rows(open_sweep(inp.xor, ["seed"]).load())
+    rows += xor_rows(open_sweep(stores_of(inp.xor), ["seed"]).load())
 with open(snakemake.output[0], "w", newline="") as handle:
     writer = csv.DictWriter(handle, fieldnames=COLUMNS)
     writer.writeheader()

@@ -74,7 +74,7 @@ def stage_config(cfg: Mapping[str, Any], stage: str, n_pops: int) -> dict[str, A
 
 
 STRUCTURAL_KEYS = ("enabled", "models", "system_size", "eta", "seeds", "sweep", "extra_sweeps",
-                   "figures", "resources")
+                   "figures", "resources", "bundle")
 """``reduced`` keys that are the sweep and the workflow's, not a run's settings."""
 
 
