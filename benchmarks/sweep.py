@@ -120,7 +120,7 @@ def default_run_split(workdir: Path) -> dict:
         job = jobs.setdefault(str(record.get("job_hash") or meta.name), {
             "rule": record.get("rule", "?"), "wall": record["endtime"] - record["starttime"],
             "start": record["starttime"], "end": record["endtime"], "computing": 0.0})
-        job["computing"] += _computing(workdir / output)
+        job["computing"] += _computing(workdir / output, workdir)
     if not jobs:
         raise SystemExit(f"no finished jobs in {workdir}/.snakemake/metadata")
     by_rule: dict[str, dict] = defaultdict(lambda: {"jobs": 0, "wall_s": 0.0, "computing_s": 0.0})
@@ -139,7 +139,7 @@ def default_run_split(workdir: Path) -> dict:
                                for k, v in row.items()} for rule, row in sorted(by_rule.items())}}
 
 
-def _computing(output: Path) -> float:
+def _computing(output: Path, workdir: Path) -> float:
     """Seconds of computing a job's output records: a store's ``wall_seconds``, a manifest's
     members' (kept members count nothing: they were not computed by this job)."""
     from homeoplastic.store import store_attrs_on_disk
@@ -151,7 +151,7 @@ def _computing(output: Path) -> float:
             members = json.loads(output.read_text()).get("members", [])
         except (ValueError, AttributeError):
             return 0.0
-        return sum(_computing(Path(m["store"])) for m in members
+        return sum(_computing(workdir / m["store"], workdir) for m in members
                    if not str(m.get("reason", "")).startswith("kept")
                    and m["store"].endswith(".zarr"))
     return 0.0
