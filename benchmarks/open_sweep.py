@@ -13,6 +13,8 @@ prints one JSON line.
 Usage::
 
     python benchmarks/open_sweep.py [--n-stores 1000] [--template PATH] [--keep DIR]
+    (the template defaults to the default run's results/assemblies/n_neurons~2000_rule~voltage_
+    learning_speed~4_seed~1/analyze.zarr)
     python benchmarks/open_sweep.py --stores DIR   # time stores written before (no writing)
 """
 
@@ -29,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-TEMPLATE = Path("/work/final_wf/results/assemblies/"
-                "n_neurons~2000_rule~voltage_learning_speed~4_seed~1/analyze.zarr")
+TEMPLATE = (Path(__file__).resolve().parents[1] / "results/assemblies"
+            / "n_neurons~2000_rule~voltage_learning_speed~4_seed~1/analyze.zarr")
+"""The default run's analyze store of one run (run ``snakemake --cores 2`` first)."""
 SIZES = (1000, 1500, 2000, 2500, 3000)
 SPEEDS = (1.0, 2.0, 4.0, 8.0)
 SHORT_EVERY = 7
@@ -147,6 +150,9 @@ def main() -> None:
     if args.stores:
         print(json.dumps(measure(args.stores)))
         return
+    if not (args.template / "zarr.json").is_file():
+        raise SystemExit(f"{args.template}: no analyze store to copy; run the default workflow "
+                         "(snakemake --cores 2) first or pass --template PATH")
     with tempfile.TemporaryDirectory(prefix="open_sweep_") as tmp:
         folder = args.keep or Path(tmp)
         start = time.perf_counter()

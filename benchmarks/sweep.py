@@ -16,7 +16,8 @@ Prints JSON lines, one per figure:
 - ``bytes_per_run``: by stage and in total, default and paper scale (``benchmarks/storage.py``;
   needs ``--run-dir``, a finished default run's folder).
 - ``open_sweep_s_per_1000_stores``: :func:`homeoplastic.store.open_sweep` over synthetic analyze
-  stores (``benchmarks/open_sweep.py``).
+  stores copied from the default run's (``benchmarks/open_sweep.py``; writing 1000 takes minutes,
+  ``--stores-dir`` reuses stores it kept).
 - ``default_run_split``: with ``--finished DIR`` (the folder a finished ``snakemake`` ran in), the
   jobs' wall time (Snakemake's metadata: start and end of each job) against the computing its
   stores record (``wall_seconds``), in total and by rule.
@@ -164,7 +165,10 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, help="a finished default run's folder (bytes)")
     parser.add_argument("--finished", type=Path,
                         help="the folder a finished snakemake ran in (wall time split)")
-    parser.add_argument("--stores", type=int, default=1000, help="synthetic analyze stores")
+    parser.add_argument("--stores", type=int, default=1000,
+                        help="synthetic analyze stores to write (minutes) and open")
+    parser.add_argument("--stores-dir", type=Path,
+                        help="open these stores (open_sweep.py --keep DIR wrote them) instead")
     parser.add_argument("--only", nargs="*", default=None,
                         choices=["plan", "startup", "bytes", "open_sweep", "split"])
     args = parser.parse_args()
@@ -178,7 +182,9 @@ def main() -> None:
         for record in _sibling("storage.py", "--run-dir", str(args.run_dir)):
             _emit(record)
     if "open_sweep" in wanted and (HERE / "open_sweep.py").exists():
-        for record in _sibling("open_sweep.py", "--n-stores", str(args.stores)):
+        how = (["--stores", str(args.stores_dir)] if args.stores_dir
+               else ["--n-stores", str(args.stores)])
+        for record in _sibling("open_sweep.py", *how):
             _emit(record)
     if "split" in wanted and args.finished is not None:
         _emit(default_run_split(args.finished))
