@@ -26,7 +26,7 @@ TINY = {
                 "balance_rates": [1.0], "seeds": [0], "n_trial_sets": 1,
                 "noise_sigmas": [0.0, 0.3], "n_permutations": 20},
         "xor": {"n": 8, "seeds": [0], "n_trials": 2, "t_max": 5.0},
-        "bundle": {"points_per_job": 1},  # one job per point: the jobs below are named by rule
+        "bundle": {"points_per_job": 1, "rnn_points_per_job": 1},  # one job per point: named by rule
     },
 }
 

@@ -477,10 +477,15 @@ def test_slurm_profile_runs_micro_sweep(slurm_cluster: LocalSlurm, tmp_path: Pat
 
     results, logs, slurm_logs = tmp_path / "results", tmp_path / "logs", tmp_path / "slurm_logs"
     snakemake_log = tmp_path / "snakemake.log"
+    # the sweep's runs, one job per run and stage; the sweep-level rate maps and dt check add
+    # nothing the cluster would treat differently (the local micro run draws them)
+    overlay = tmp_path / "runs_only.yaml"
+    overlay.write_text(yaml.safe_dump({"assemblies": {"rate_dependence": {"enabled": False},
+                                                      "dt_check": {"enabled": False}}}))
     cmd = [
         sys.executable, "-m", "snakemake",
         "--workflow-profile", str(PROFILE.relative_to(ROOT)),
-        "--configfile", str(TEST_CONFIG.relative_to(ROOT)),
+        "--configfile", str(TEST_CONFIG.relative_to(ROOT)), str(overlay),
         "--config", f"results_dir={results}", f"logs_dir={logs}",
         "--jobs", "4",
         # keep the plugin's per-job logs out of the repository and keep them for inspection
@@ -536,7 +541,7 @@ def test_slurm_profile_runs_a_bundled_sweep_one_submission_per_bundle(
 
     overlay = {"assemblies": {"bundle": {"points_per_job": 2}, "extra_sweeps": [],
                               "rate_dependence": {"enabled": False},
-                              "dt_check": {"enabled": False}}}
+                              "dt_check": {"enabled": False}, "probe": {"enabled": False}}}
     overlay_file = tmp_path / "bundled.yaml"
     overlay_file.write_text(yaml.safe_dump(overlay))
     results, logs, slurm_logs = tmp_path / "results", tmp_path / "logs", tmp_path / "slurm_logs"
@@ -549,6 +554,7 @@ def test_slurm_profile_runs_a_bundled_sweep_one_submission_per_bundle(
         assert _run_workflow(cmd, slurm_cluster.env(), snakemake_log) == 0
         section = _assemblies_section()
         section["bundle"], section["extra_sweeps"] = {"points_per_job": 2}, []
+        section["probe"]["enabled"] = False
         runs = sweep_settings(section)
         stores = stage_stores(runs)
         plan = plan_bundles(runs, stores, BundlePolicy.from_config(section["bundle"]))
