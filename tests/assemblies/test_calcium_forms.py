@@ -159,3 +159,58 @@ def test_calcium_plain_is_a_sweep_rule_without_cubic_term_noise_or_updown_map():
     clash = {**section, "network": {**section.get("network", {}), "calcium": {"noise": True}}}
     with pytest.raises(ParameterError, match=r"calcium\.noise.*calcium_plain"):
         network_params(clash, next(p for p in sweep_points(clash) if p.rule == "calcium_plain"))
+
+
+def _plain_reference(events, t_end, ca, rho0, inv_tau, h=1e-3):
+    """Independent fine-step RK4 of (c, rho) without the cubic term and noise; calcium jumps at
+    the event times (ms), coarse steps while calcium is far below theta_d (rho stands still)."""
+    def rhs(c, rho):
+        drho = (ca.gamma_p * (1 - rho) if c > ca.theta_p else 0.0) - (
+            ca.gamma_d * rho if c > ca.theta_d else 0.0)
+        return -c / ca.tau_ca_ms, drho * inv_tau
+
+    c, rho, t = 0.0, rho0, 0.0
+    for t_ev, jump in [*sorted(events), (t_end, 0.0)]:
+        while t < t_ev:
+            step_ms = min(h if c > 0.95 * ca.theta_d else 1.0, t_ev - t)
+            t += step_ms
+            k1 = rhs(c, rho)
+            k2 = rhs(c + 0.5 * step_ms * k1[0], rho + 0.5 * step_ms * k1[1])
+            k3 = rhs(c + 0.5 * step_ms * k2[0], rho + 0.5 * step_ms * k2[1])
+            k4 = rhs(c + step_ms * k3[0], rho + step_ms * k3[1])
+            c += step_ms / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+            rho += step_ms / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        t = t_ev
+        c += jump
+    return rho
+
+
+def test_the_engine_runs_the_plain_rule_on_the_whole_weight_range():
+    """A pre-post pattern through the engine (``calcium_plain``'s settings) against an
+    independent integration: rho on [J_min, J_max], no cubic drift in the 2 s after it."""
+    from homeoplastic.assemblies.network import calcium_weight_range
+
+    from .helpers import fire_schedule, quiet_sim, step
+    from .test_triplet import _pair
+
+    calcium = {k.split(".")[1]: v for k, v in RULE_VARIANTS["calcium_plain"].items() if "." in k}
+    sim = quiet_sim(plasticity={"ee_rule": "calcium", "learning_speed": 5.0}, calcium=calcium)
+    pre, post, syn = _pair(sim)
+    ca, dt = sim.params.calcium, sim.params.dt_ms
+    ee = sim.pathways["e_to_e"]
+    w_min, w_max = calcium_weight_range(sim.params)
+    c = sim.params.connectivity
+    assert (w_min, w_max) == (c.j_e_to_e_min_pf, c.j_e_to_e_max_pf)  # size scaling off
+    rho0 = (ee.weight_pf[syn] - w_min) / (w_max - w_min)
+    spikes = fire_schedule(sim, [(10, pre), (70, post), (120, post), (260, pre), (300, post)])
+    step(sim, 80)
+    last = fire_schedule(sim, [(int(sim.clock[0]) + 20000, post)])[0]
+    kinds = ["pre", "post", "post", "pre", "post"]
+    events = [((s * dt + ca.delay_ms) if kind == "pre" else s * dt,
+               ca.c_pre if kind == "pre" else ca.c_post) for s, kind in zip(spikes, kinds,
+                                                                          strict=True)]
+    inv_tau = 5.0 / (ca.tau_rho_s * 1000.0)
+    rho_ref = _plain_reference(events, last * dt, ca, rho0, inv_tau)
+    rho_engine = (ee.weight_pf[syn] - w_min) / (w_max - w_min)
+    assert abs(rho_ref - rho0) > 0.02  # the pattern moved rho far beyond the tolerance
+    assert rho_engine == pytest.approx(rho_ref, abs=2e-5), (rho0, rho_ref, rho_engine)
