@@ -229,10 +229,14 @@ class CalciumSTDPParams:
     ``delay_ms`` and ``c_post`` at a postsynaptic spike, decay ``tau_ca_ms``) and an efficacy
     rho in [0, 1] with
 
-        tau_rho d(rho)/dt = -rho (1 - rho)(rho_star - rho) + g_p (1 - rho) H(c - theta_p)
-                            - g_d rho H(c - theta_d) + noise * sigma sqrt(tau_rho) H(c - theta_d) eta(t)
+        tau_rho d(rho)/dt = -bistable * rho (1 - rho)(rho_star - rho) + g_p (1 - rho) H(c - theta_p)
+                            - g_d rho H(c - theta_d) + noise * sigma sqrt(tau_rho) N(c) eta(t)
 
-    where g_p = ``gamma_p * gamma_scale`` and g_d = ``gamma_d * gamma_scale``. Recovered: the
+    where g_p = ``gamma_p * gamma_scale``, g_d = ``gamma_d * gamma_scale`` and N(c) =
+    H(c - theta_d) (``noise_form: paper_2012``, GB's printed form) or
+    sqrt(H(c - theta_d) + H(c - theta_p)) (``corrected``, GB's published correction). ``bistable: false``
+    with ``noise: false`` is the rule in the form the LKD paper prints (only the calcium drive's
+    constants; the ``calcium_plain`` rule variant). Recovered: the
     paper's gamma_p = 7.25 and gamma_d = 3.31 (GB's cortical-slice 725.085 and 331.909 / 100, kept
     unrounded like the other constants) and its theta_p, theta_d, tau_Ca, C_pre and C_post (GB's,
     rounded). Chosen: tau_rho = GB's 346.3615 s / 100 = 3.463615 s, so that g / tau_rho, the rate
@@ -275,6 +279,25 @@ class CalciumSTDPParams:
     rho_star: float = param(0.5, unit="1", minimum=0, maximum=1,
                             description="unstable fixed point of the bistable cubic term (0..1)")
     noise: bool = param(True, description="noise term on or off")
+    noise_form: str = param("paper_2012", enum=("paper_2012", "corrected"),
+                            description="noise amplitude N(c) sigma sqrt(tau_rho): `paper_2012` has "
+                                        "N = H(c - theta_d) as Graupner & Brunel (2012, PNAS 109:3991) "
+                                        "print it; `corrected` has N = sqrt(H(c - theta_d) + "
+                                        "H(c - theta_p)), their published correction "
+                                        "(doi:10.1073/pnas.1220044110) as in Brian2's example "
+                                        "`examples/frompapers/Graupner_Brunel_2012.py`: sqrt(2) "
+                                        "times the paper's above theta_p, the same between the "
+                                        "thresholds")
+    bistable: bool = param(True, description="keep the bistable cubic term -rho (1 - rho)(rho_star - rho); "
+                                             "false drops it, so rho only follows the calcium-driven "
+                                             "gamma terms (and the noise, if on). rho then stays in "
+                                             "[0, 1] by the drift itself (gamma_p (1 - rho) and "
+                                             "gamma_d rho vanish at the ends: soft bounds, the drift "
+                                             "relaxes towards gamma_p / (gamma_p + gamma_d) or 0); "
+                                             "only a noise excursion is clipped to [0, 1] (the weight "
+                                             "to [W_DOWN, W_UP]) at each update, as with the cubic "
+                                             "term. Without the cubic term and the noise, rho does "
+                                             "not move while calcium is below theta_d")
     up_down_ratio: float = param(5.40988, unit="1", minimum=0,
                                  description="Graupner & Brunel's UP/DOWN weight ratio b: rho maps to "
                                              "W = W_DOWN + rho (W_UP - W_DOWN) with W_DOWN = J_min and "

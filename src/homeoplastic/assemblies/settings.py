@@ -28,8 +28,23 @@ RULE_VARIANTS: dict[str, dict[str, Any]] = {
     "static": {"ee_rule": "none", "istdp": False, "normalisation": False},
     "triplet": {"ee_rule": "triplet"},
     "calcium": {"ee_rule": "calcium"},
+    "calcium_plain": {"ee_rule": "calcium", "calcium.bistable": False, "calcium.noise": False,
+                      "calcium.up_down_ratio": 0.0},
 }
-"""Sweep values of ``rule``: an E->E rule plus which homeostatic mechanisms run (ablations)."""
+"""Sweep values of ``rule``: an E->E rule plus which homeostatic mechanisms run (ablations).
+
+A key without a dot is a ``plasticity`` setting; a dotted key names its network group.
+``calcium_plain`` is the calcium rule as the LKD paper prints it (only the calcium drive's
+constants): no bistable cubic term, no noise, rho mapped onto [J_min, J_max]
+(docs/models/assemblies.md, 7.2); a sweep can switch the noise back on as a ``network.calcium.*``
+axis (with ``noise_form: corrected``).
+"""
+
+
+def variant_overrides(rule: str) -> dict[str, Any]:
+    """The network settings of rule variant ``rule`` as dotted keys (``plasticity.ee_rule``, ...)."""
+    return {(key if "." in key else f"plasticity.{key}"): value
+            for key, value in RULE_VARIANTS[rule].items()}
 
 
 @dataclass(frozen=True)
@@ -190,7 +205,9 @@ def network_params(section: Mapping[str, Any], point: Point) -> NetworkParams:
         )
     _refuse_replaced(overrides, where, rule, point)
     overrides = copy.deepcopy(overrides)
-    overrides.setdefault("plasticity", {}).update(RULE_VARIANTS[rule])
+    overrides.setdefault("plasticity", {})
+    for key, value in variant_overrides(rule).items():
+        overrides = set_dotted(overrides, key, value)
     for key, value in point_values(point, "network").items():
         overrides = set_dotted(overrides, key, value)
     overrides["plasticity"].setdefault("start_s", protocol.warmup_s)  # else the warm-up
@@ -203,8 +220,8 @@ def _refuse_replaced(overrides: Mapping[str, Any], where: str, rule: str, point:
     replaced = {"connectivity.n_neurons": (point.n_neurons, "assemblies.sweep.n_neurons"),
                 "plasticity.learning_speed": (point.learning_speed,
                                               "assemblies.sweep.learning_speed")}
-    for key, value in RULE_VARIANTS[rule].items():
-        replaced[f"plasticity.{key}"] = (value, f"assemblies.sweep.rule = {rule}")
+    for key, value in variant_overrides(rule).items():
+        replaced[key] = (value, f"assemblies.sweep.rule = {rule}")
     for key, (value, by) in replaced.items():
         group, name = key.split(".")
         given = overrides.get(group, {}).get(name)

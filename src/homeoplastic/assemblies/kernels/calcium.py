@@ -79,11 +79,15 @@ def _rho_ou(rho, span_ms, gamma_p, gamma_d, sigma, inv_tau, z):  # pragma: no co
 
 
 @njit(cache=True, inline="always")
-def _rho_above(rho, span_ms, gamma_p, gamma_d, k, inv_tau, z):  # pragma: no cover - compiled
-    """Strang splitting over a stretch above threshold: cubic T/2, exact OU T, cubic T/2."""
-    rho = _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
-    rho = _rho_ou(rho, span_ms, gamma_p, gamma_d, k.ca_sigma, inv_tau, z)
-    return _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
+def _rho_above(rho, span_ms, gamma_p, gamma_d, sigma, k, inv_tau, z):  # pragma: no cover - compiled
+    """Strang splitting over a stretch above threshold: cubic T/2, exact OU T, cubic T/2 (the OU
+    step alone, exact, without the cubic term)."""
+    if k.ca_bistable:
+        rho = _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
+    rho = _rho_ou(rho, span_ms, gamma_p, gamma_d, sigma, inv_tau, z)
+    if k.ca_bistable:
+        rho = _rho_cubic(rho, 0.5 * span_ms, k.ca_rho_star, inv_tau)
+    return rho
 
 
 @njit(cache=True, inline="always")
@@ -107,7 +111,9 @@ def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compi
     [0, T_p) potentiation and depression drift act, over [T_p, T_d) depression only, each with the
     noise (exact Ornstein-Uhlenbeck steps, cubic term by Strang splitting); over [T_d, span) only
     the cubic term (RK4). The two normals of a Box-Muller pair at ``counter`` serve the two
-    noisy stretches.
+    noisy stretches. The corrected noise form scales the noise over [0, T_p) by sqrt(2)
+    (``ca_noise_p_factor``; exactly 1 in the paper's form); without bistability the cubic term is
+    skipped, and below theta_d rho stands still.
     """
     inv_tau = k.ca_inv_tau_rho_per_ms
     t_p, t_d = _ca_times_above(c0, span_ms, k)
@@ -123,10 +129,11 @@ def _rho_advance(rho, c0, span_ms, k, key, counter):  # pragma: no cover - compi
         if t_d > t_p:
             z2 = radius * math.sin(2.0 * math.pi * u2)
     if t_p > 0.0:
-        rho = _rho_above(rho, t_p, k.ca_gamma_p, k.ca_gamma_d, k, inv_tau, z1)
+        rho = _rho_above(rho, t_p, k.ca_gamma_p, k.ca_gamma_d, k.ca_sigma * k.ca_noise_p_factor,
+                         k, inv_tau, z1)
     if t_d > t_p:
-        rho = _rho_above(rho, t_d - t_p, 0.0, k.ca_gamma_d, k, inv_tau, z2)
-    if span_ms > t_d:
+        rho = _rho_above(rho, t_d - t_p, 0.0, k.ca_gamma_d, k.ca_sigma, k, inv_tau, z2)
+    if span_ms > t_d and k.ca_bistable:
         rho = _rho_cubic(rho, span_ms - t_d, k.ca_rho_star, inv_tau)
     return rho
 

@@ -116,6 +116,8 @@ class KernelConstants(NamedTuple):
     ca_inv_tau_rho_per_ms: float = 0.0
     ca_rho_star: float = 0.5
     ca_noise: bool = False
+    ca_noise_p_factor: float = 1.0  # noise amplitude above theta_p over that between the thresholds
+    ca_bistable: bool = True  # the cubic term on
     ca_w_up_pf: float = 0.0  # the weight at rho = 1 (size-scaled); rho = 0 is j_ee_min_pf
 
 
@@ -190,6 +192,8 @@ def rule_constants(params: NetworkParams) -> dict:
         ca_sigma=ca.sigma,
         ca_inv_tau_rho_per_ms=p.plasticity.learning_speed / (ca.tau_rho_s * 1000.0),
         ca_rho_star=ca.rho_star, ca_noise=bool(ca.noise),
+        ca_noise_p_factor=math.sqrt(2.0) if ca.noise_form == "corrected" else 1.0,
+        ca_bistable=bool(ca.bistable),
     )
 
 
