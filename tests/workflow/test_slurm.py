@@ -3,8 +3,9 @@
 The test needs root. It installs Debian's ``slurm-wlm`` and ``munge`` when they are absent, starts its
 own ``munged``, ``slurmctld`` and ``slurmd`` on localhost (own config, key, socket, ports, state, pid and
 log files, all in a pytest tmp dir), runs
-``snakemake --workflow-profile workflow/profiles/slurm`` on ``.test/config.yaml``, checks the stores
-and stops every process it started.
+``snakemake --workflow-profile workflow/profiles/slurm`` on ``.test/config.yaml`` two points per job
+(bundles of two and of one, so both a bundle's and a run's own resources reach sbatch), checks the
+stores and each job's allocation, and stops every process it started.
 """
 
 from __future__ import annotations
@@ -438,110 +439,52 @@ def _megabytes(memory: str) -> float:
     return float(memory[:-1]) * units[memory[-1]] if memory[-1] in units else float(memory)
 
 
-def _check_stage_allocations(cluster: LocalSlurm, section: Mapping[str, Any],
-                             runs: Sequence[str]) -> set[tuple[str, str]]:
-    """Every stage job got from SLURM the memory and time limit its rule derived for it.
+def _check_bundle_allocations(cluster: LocalSlurm, plan, stores) -> set[tuple[str, str]]:
+    """Every stage bundle went out as one SLURM job with the memory and time limit its rule
+    derived (the largest member's memory, the members' summed runtime; a retry doubles the
+    runtime). Returns the (stage, bundle) pairs whose job completed. MinJobAge keeps finished jobs
+    in squeue."""
+    from homeoplastic.assemblies.bundles import bundle_resources
+    from homeoplastic.assemblies.stages import STAGES
 
-    Returns the (run, stage) pairs whose SLURM job completed. MinJobAge keeps finished jobs in squeue.
-    """
-    from homeoplastic.assemblies.stages import STAGES, resources_for, sweep_settings
-
-    settings = sweep_settings(section)
     out = cluster.run("squeue", "-h", "-t", "all", "-o", "%i|%k|%m|%l|%T").stdout
     completed = set()
     for line in out.splitlines():
         job_id, comment, memory, limit, state = line.split("|")
-        # the plugin's comment: "rule_<rule>_wildcards_<run>"; one rule per stage
-        stage = next((s for s in STAGES if comment.startswith(f"rule_assemblies_{s}_wildcards_")), None)
+        # the plugin's comment: "rule_<rule>_wildcards_<bundle>"; one rule per stage
+        stage = next((s for s in STAGES
+                      if comment.startswith(f"rule_assemblies_{s}_bundle_wildcards_")), None)
         if stage is None:
             continue
-        run = comment[len(f"rule_assemblies_{stage}_wildcards_"):]
-        assert run in runs, f"SLURM job {job_id}: unexpected wildcards {run}"
-        expected = resources_for(settings[run], stage)
-        assert _megabytes(memory) == expected["mem_mb"], f"SLURM job {job_id} ({stage} {run}): mem {memory}"
-        # a retry asks for `attempt` times the runtime (workflow/rules/common.smk)
+        bundle = comment.rsplit("_", 1)[-1]
+        assert bundle in plan.bundles[stage], f"SLURM job {job_id}: unexpected bundle {bundle}"
+        expected = bundle_resources(stage, plan.bundles[stage][bundle], stores)
+        assert _megabytes(memory) == expected["mem_mb"], f"SLURM job {job_id} ({stage}): mem {memory}"
         assert _minutes(limit) in (expected["runtime"], 2 * expected["runtime"]), (
-            f"SLURM job {job_id} ({stage} {run}): time limit {limit}, rule derived {expected}"
-        )
+            f"SLURM job {job_id} ({stage}): time limit {limit}, rule derived {expected}")
         if state == "COMPLETED":
-            completed.add((run, stage))
+            completed.add((stage, bundle))
     return completed
 
 
-def test_slurm_profile_runs_micro_sweep(slurm_cluster: LocalSlurm, tmp_path: Path) -> None:
-    """The micro sweep goes through sbatch to completion and leaves complete stores."""
+def test_slurm_profile_runs_the_micro_sweep_one_submission_per_bundle(
+        slurm_cluster: LocalSlurm, tmp_path: Path) -> None:
+    """The micro sweep's three runs, two points per job, go through sbatch to completion: each
+    bundle is one SLURM job with its bundle's resources (the two full-chain runs share bundles,
+    the ablation's stages are bundles of one, whose resources are its run's own), and every
+    point's store is complete where its own job would have written it."""
     import xarray as xr
 
-    from homeoplastic.assemblies.sweep import sweep_points
-    from homeoplastic.store import CONSOLIDATED, ZARR_FORMAT, is_complete
-
-    results, logs, slurm_logs = tmp_path / "results", tmp_path / "logs", tmp_path / "slurm_logs"
-    snakemake_log = tmp_path / "snakemake.log"
-    # the sweep's runs, one job per run and stage; the sweep-level rate maps and dt check add
-    # nothing the cluster would treat differently (the local micro run draws them)
-    overlay = tmp_path / "runs_only.yaml"
-    overlay.write_text(yaml.safe_dump({"assemblies": {"rate_dependence": {"enabled": False},
-                                                      "dt_check": {"enabled": False}}}))
-    cmd = [
-        sys.executable, "-m", "snakemake",
-        "--workflow-profile", str(PROFILE.relative_to(ROOT)),
-        "--configfile", str(TEST_CONFIG.relative_to(ROOT)), str(overlay),
-        "--config", f"results_dir={results}", f"logs_dir={logs}",
-        "--jobs", "4",
-        # keep the plugin's per-job logs out of the repository and keep them for inspection
-        "--slurm-logdir", str(slurm_logs), "--slurm-keep-successful-logs",
-    ]
-    start = time.monotonic()
-    try:
-        returncode = _run_workflow(cmd, slurm_cluster.env(), snakemake_log)
-        print(f"snakemake through SLURM took {time.monotonic() - start:.0f} s")
-        assert returncode == 0, f"snakemake exited with {returncode}"
-
-        # every job went through sbatch: the plugin wrote one log per SLURM job
-        job_logs = list(slurm_logs.rglob("*.log"))
-        assert job_logs, f"no SLURM job logs under {slurm_logs}"
-
-        section = _assemblies_section()
-        runs = {point.run_id: point.as_dict() for point in sweep_points(section)}
-        assert len(runs) >= 2
-        slurm_completed = _check_stage_allocations(slurm_cluster, section, list(runs))
-        for run, point in runs.items():
-            run_dir = results / "assemblies" / run
-            stores = sorted(run_dir.glob("*.zarr"))
-            names = {store.name for store in stores}
-            assert {"simulate.zarr", "train.zarr", "analyze.zarr"} <= names, f"{run_dir}: {names}"
-            incomplete = [store.name for store in stores if not is_complete(store)]
-            assert not incomplete, f"{run}: incomplete stores {incomplete}"
-            # each stage store was written by a SLURM job that completed
-            stages = {(run, store.name.removesuffix(".zarr")) for store in stores} - {(run, "analyze")}
-            assert stages <= slurm_completed, f"no completed SLURM job for {sorted(stages - slurm_completed)}"
-            ds = xr.open_zarr(run_dir / "analyze.zarr", consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
-            for key, value in point.items():
-                assert key in ds.coords, f"{run}: analyze store lacks sweep coordinate {key}"
-                assert ds.coords[key].item() == value, f"{run}: {key}={ds.coords[key].item()} != {value}"
-            assert ds.data_vars, f"{run}: analyze store has no variables"
-        assert (results / "figures" / "assemblies_sweep.png").is_file()
-    except BaseException:
-        print(f"--- snakemake ---\n{_read(snakemake_log, 300)}")
-        for job_log in sorted(slurm_logs.rglob("*.log")):
-            print(f"--- {job_log.relative_to(slurm_logs)} ---\n{_read(job_log, 60)}")
-        print(slurm_cluster.logs())
-        raise
-
-
-def test_slurm_profile_runs_a_bundled_sweep_one_submission_per_bundle(
-        slurm_cluster: LocalSlurm, tmp_path: Path) -> None:
-    """Two runs of the micro sweep in bundles of two: each bundle is one SLURM job with its
-    bundle's resources (largest member's memory, members' summed runtime), and every member's
-    store is written where its own job would have written it."""
-    from homeoplastic.assemblies.bundles import bundle_resources, plan_bundles
+    from homeoplastic.assemblies.bundles import plan_bundles
     from homeoplastic.assemblies.stages import STAGES, stage_stores, sweep_settings
     from homeoplastic.bundle import BundlePolicy
-    from homeoplastic.store import is_complete
+    from homeoplastic.store import CONSOLIDATED, ZARR_FORMAT, is_complete
 
-    overlay = {"assemblies": {"bundle": {"points_per_job": 2}, "extra_sweeps": [],
+    # the sweep's runs; the sweep-level rate maps and dt check add nothing the cluster would
+    # treat differently (the local micro run draws them)
+    overlay = {"assemblies": {"bundle": {"points_per_job": 2},
                               "rate_dependence": {"enabled": False},
-                              "dt_check": {"enabled": False}, "probe": {"enabled": False}}}
+                              "dt_check": {"enabled": False}}}
     overlay_file = tmp_path / "bundled.yaml"
     overlay_file.write_text(yaml.safe_dump(overlay))
     results, logs, slurm_logs = tmp_path / "results", tmp_path / "logs", tmp_path / "slurm_logs"
@@ -549,40 +492,38 @@ def test_slurm_profile_runs_a_bundled_sweep_one_submission_per_bundle(
     cmd = [sys.executable, "-m", "snakemake", "--workflow-profile", str(PROFILE.relative_to(ROOT)),
            "--configfile", str(TEST_CONFIG.relative_to(ROOT)), str(overlay_file),
            "--config", f"results_dir={results}", f"logs_dir={logs}", "--jobs", "4",
+           # keep the plugin's per-job logs out of the repository and keep them for inspection
            "--slurm-logdir", str(slurm_logs), "--slurm-keep-successful-logs"]
+    start = time.monotonic()
     try:
-        assert _run_workflow(cmd, slurm_cluster.env(), snakemake_log) == 0
+        returncode = _run_workflow(cmd, slurm_cluster.env(), snakemake_log)
+        print(f"snakemake through SLURM took {time.monotonic() - start:.0f} s")
+        assert returncode == 0, f"snakemake exited with {returncode}"
+        assert list(slurm_logs.rglob("*.log")), f"no SLURM job logs under {slurm_logs}"
+
         section = _assemblies_section()
-        section["bundle"], section["extra_sweeps"] = {"points_per_job": 2}, []
-        section["probe"]["enabled"] = False
+        section["bundle"] = overlay["assemblies"]["bundle"]
         runs = sweep_settings(section)
         stores = stage_stores(runs)
         plan = plan_bundles(runs, stores, BundlePolicy.from_config(section["bundle"]))
-        assert plan is not None and len(runs) == 2
-        out = slurm_cluster.run("squeue", "-h", "-t", "all", "-o", "%i|%k|%m|%l|%T").stdout
-        submitted = {}
-        for line in out.splitlines():
-            job_id, comment, memory, limit, state = line.split("|")
-            stage = next((s for s in STAGES if comment.startswith(
-                f"rule_assemblies_{s}_bundle_wildcards_")), None)
-            if stage is None:
-                continue
-            bundle = comment.rsplit("_", 1)[-1]
-            expected = bundle_resources(stage, plan.bundles[stage][bundle], stores)
-            assert _megabytes(memory) == expected["mem_mb"], (stage, memory, expected)
-            assert _minutes(limit) in (expected["runtime"], 2 * expected["runtime"]), (stage, limit)
-            assert state == "COMPLETED", (stage, state)
-            submitted[(stage, bundle)] = job_id
-        # one SLURM job per bundle of each stage, none per run
-        assert set(submitted) == {(s, b) for s in STAGES for b in plan.bundles[s]}
-        assert all(len(plan.bundles[s][b]) == 2 for s, b in submitted)  # both runs, one job
+        assert plan is not None and len(runs) == 3
+        completed = _check_bundle_allocations(slurm_cluster, plan, stores)
+        # one completed SLURM job per bundle of each stage, none per run
+        assert completed == {(s, b) for s in STAGES for b in plan.bundles[s]}
+        assert {len(m) for s in STAGES for m in plan.bundles[s].values()} == {1, 2}
         for run, settings in runs.items():
             for stage in settings.stages:
                 assert is_complete(results / "assemblies" / settings.store_id(stage)
                                    / f"{stage}.zarr"), (run, stage)
-            assert is_complete(results / "assemblies" / run / "analyze.zarr")
+            ds = xr.open_zarr(results / "assemblies" / run / "analyze.zarr",
+                              consolidated=CONSOLIDATED, zarr_format=ZARR_FORMAT)
+            for key, value in settings.point.as_dict().items():
+                assert ds.coords[key].item() == value, f"{run}: {key}"
+            assert ds.data_vars, f"{run}: analyze store has no variables"
         assert (results / "figures" / "assemblies_sweep.png").is_file()
     except BaseException:
         print(f"--- snakemake ---\n{_read(snakemake_log, 300)}")
+        for job_log in sorted(slurm_logs.rglob("*.log")):
+            print(f"--- {job_log.relative_to(slurm_logs)} ---\n{_read(job_log, 60)}")
         print(slurm_cluster.logs())
         raise
