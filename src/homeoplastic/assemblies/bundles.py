@@ -22,6 +22,7 @@ from homeoplastic.assemblies.stages import (
     stage_params,
 )
 from homeoplastic.bundle import BundlePolicy, digest, owner, plan
+from homeoplastic.step_bundles import seedless
 
 RUN_STEPS = ("analyze", "figure_run", "figure_probe")
 """Per-run steps after the stages (one member per run)."""
@@ -40,10 +41,6 @@ class BundlePlan:
         return self.owners[step][key]
 
 
-def _group(point) -> tuple:
-    return tuple((k, repr(v)) for k, v in point.settings().items() if k != "seed")
-
-
 def plan_bundles(runs: Mapping[str, RunSettings], stores: Mapping[str, Mapping[str, RunSettings]],
                  policy: BundlePolicy) -> BundlePlan | None:
     """The sweep's bundles, or None when each run's steps are jobs of their own (size 1)."""
@@ -54,8 +51,8 @@ def plan_bundles(runs: Mapping[str, RunSettings], stores: Mapping[str, Mapping[s
     for stage in STAGES:
         reps = stores.get(stage, {})
         bundles[stage] = plan(list(reps), size,
-                              lambda sid, s=stage, r=reps: _group(r[sid].stage_point(s)))
-    by_run = lambda rid: _group(runs[rid].point)  # noqa: E731
+                              lambda sid, s=stage, r=reps: seedless(r[sid].stage_point(s).settings()))
+    by_run = lambda rid: seedless(runs[rid].point.settings())  # noqa: E731
     bundles["analyze"] = plan(list(runs), size, by_run)
     bundles["figure_run"] = bundles["analyze"]
     bundles["figure_probe"] = plan([rid for rid, run in runs.items() if "probe_after" in run.stages],
