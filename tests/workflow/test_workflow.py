@@ -70,7 +70,11 @@ def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
         rows = list(csv.DictReader(handle))
     from homeoplastic.analysis.summary import CLAIMS
 
-    intact = [r for r in rows if r["run"] == RUN]
+    point = RUN.rsplit("_seed~", 1)[0]  # one row per claim and sweep point; seeds are replicates
+    intact = [r for r in rows if r["run"] == point]
+    assert intact and {r["seeds"] for r in intact} == {"1"}
+    assert {r["agrees"] for r in intact if r["kind"] == "claim"} <= {
+        "too few seeds (n = 1)", "not measured"}  # one seed judges nothing
     expected = {c.quantity for c in CLAIMS if "voltage" in c.rules}
     assert {r["quantity"] for r in intact} >= expected
     assert all(r["paper"] for r in intact)
@@ -85,6 +89,26 @@ def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
     analysis = open_store(micro_run / "results/assemblies" / RUN / "analyze.zarr")
     assert measured["ratio_after_training"] == pytest.approx(
         float(analysis.ratio_after_training), rel=1e-3)
+
+
+def test_shuffled_null_uses_the_engines_own_assembly_rates(micro_run):
+    """With the real assemblies as groups, the null's rate computation from the stored spikes
+    gives the engine's recorded assembly rates: the shuffled groups are measured the same way."""
+    from homeoplastic.analysis.nulls import group_rates_hz
+    from homeoplastic.assemblies.runs import assembly_members
+
+    path = micro_run / "results/assemblies" / RUN / "spontaneous_recurrent.zarr"
+    ds, spikes = open_store(path), open_store(path, group="spikes")
+    dt_ms, bin_ms = float(ds.attrs["dt_ms"]), float(ds.attrs["rate_bin_ms"])
+    rates = group_rates_hz(spikes.spike_step.values, spikes.spike_cell.values,
+                           assembly_members(path), int(ds.attrs["n_neurons"]),
+                           round(float(ds.attrs["run_start_s"]) * 1e3 / dt_ms), ds.sizes["time"],
+                           round(bin_ms / dt_ms), dt_ms)
+    np.testing.assert_allclose(rates, ds.rate_assembly_hz.values, rtol=1e-12, atol=1e-9)
+    assert rates.max() > 0
+    analysis = open_store(micro_run / "results/assemblies" / RUN / "analyze.zarr")
+    assert np.isfinite(float(analysis.reactivations_shuffled_per_min))
+    assert float(analysis.ratio_before_training) > 0
 
 
 def test_users_open_stores_with_xarray_and_find_provenance(micro_run):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from homeoplastic.analysis.nulls import NULL_VARIABLES, null_scalars
 from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
 from homeoplastic.assemblies.stages import STAGES, input_run_id, store_status
@@ -166,7 +167,7 @@ ANALYZE_VARIABLES = (
     "w_ratio_nonrecurrent", "w_within_rel_nonrecurrent", "rate_exc_train_hz",
     "w_within_rel_recurrent", "reactivations_per_min", "rate_assembly_spontaneous_hz",
     "w_ratio_old_remap", "w_ratio_new_remap", "w_within_old_remap_pf", "w_within_new_remap_pf",
-    "run_completed",
+    "run_completed", *NULL_VARIABLES,
 )
 """The variables an analyze store may hold, besides the probe statistics (``probe_*``): what a
 sweep figure's panel may draw (checked before any job; a test checks the list against stores)."""
@@ -362,6 +363,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
         for name, value in numbers.items():
             units = "Hz" if "_hz_" in name else "1"
             scalar(f"probe_{name}", value, units, f"probe statistics: {name.replace('_', ' ')}")
+    for name, (value, units, long_name) in null_scalars(paths, analysis).items():
+        scalar(name, value, units, long_name)  # each effect's null, beside it
     ds = xr.Dataset(data, coords=coords)
     ds.attrs["stores_json"] = json.dumps({k: str(v) for k, v in paths.items()})
     return ds
