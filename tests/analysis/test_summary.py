@@ -383,3 +383,29 @@ def test_dominance_is_judged_only_without_istdp_against_its_sampling_null():
                     assembly_rate_max_over_mean_null_q95=[1.6, 1.6, 1.6])
     (row,) = [r for r in summary_rows(shared) if r["quantity"] == "assembly_rate_max_over_mean"]
     assert row["agrees"] == "" and row["kind"] == "descriptive"
+
+
+def test_claims_figure_and_markdown_table_come_from_the_rows(tmp_path):
+    """The figure draws one panel per judged claim with a value, and the Markdown table lists
+    exactly the rows of the kinds asked for with their CI and n (no number typed by hand)."""
+    from homeoplastic.analysis.tables import claims_markdown
+    from homeoplastic.figures.claims import plot_claims
+
+    runs = _seeds("voltage", ratio_after_training=[7.0, 6.5, 7.4], ratio_before_training=1.0,
+                  reactivations_per_min=[5.0, 4.0, 6.0], reactivations_shuffled_per_min=0.0)
+    rows = summary_rows(runs)
+    path = tmp_path / "summary.csv"
+    write_csv(rows, path)
+    with open(path) as handle:
+        back = list(csv.DictReader(handle))
+    fig = plot_claims(back)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+    assert len(titles) == 2 and any("reactivate" in t for t in titles)
+    table = claims_markdown(back)
+    lines = table.strip().splitlines()[2:]
+    judged = [r for r in back if r["kind"] == "claim"]
+    assert len(lines) == len(judged)
+    formed = next(line for line in lines if "training forms assemblies" in line)
+    row = next(r for r in back if r["quantity"] == "ratio_after_training")
+    assert f"{row['measured']} [{row['ci_low']}, {row['ci_high']}] (n = 3)" in formed
+    assert formed.endswith("| yes |")

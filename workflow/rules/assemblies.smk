@@ -17,7 +17,8 @@ if ASM_RUNS:
     ALL_TARGETS.extend(
         asm_analyses()
         + asm_run_figures()
-        + [f"{RESULTS}/figures/assemblies_sweep.png", f"{RESULTS}/summary.csv"]
+        + [f"{RESULTS}/figures/assemblies_sweep.png", f"{RESULTS}/summary.csv",
+           f"{RESULTS}/figures/claims.png"]
         + [f"{RESULTS}/figures/assemblies_experiments.png"]
     )
 if ASM.get("enabled", False) and ASM.get("rate_dependence", {}).get("enabled", False):
@@ -33,6 +34,7 @@ localrules:
     assemblies_figure_sweep,
     assemblies_figure_experiments,
     assemblies_summary,
+    assemblies_figure_claims,
     assemblies_figure_rate_dependence,
     assemblies_figure_dt_check,
     assemblies_figure_run_bundle,
@@ -381,6 +383,29 @@ rule assemblies_summary:
         ASM_ENV
     script:
         "../scripts/assemblies_summary.py"
+
+
+rule assemblies_figure_claims:
+    """Each judged claim's mean and 95 % CI over seeds beside its null, as summary.csv has them."""
+    input:
+        f"{RESULTS}/summary.csv",
+    output:
+        report(
+            f"{RESULTS}/figures/claims.png",
+            caption="../report/claims.rst",
+            category="Assemblies",
+            subcategory="Sweep",
+        ),
+    log:
+        f"{ASM_LOGS}/figure_claims.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_figure_claims.py"
 
 
 rule assemblies_rate_dependence:
