@@ -120,3 +120,14 @@ def test_potentiation_is_read_at_the_end_of_each_block_for_the_median_assembly()
     short = ds.isel(snapshot_time=slice(0, 20)).assign_attrs(run_end_s=40.0)  # stopped at 40 s
     assert "w_ratio_block1" in block_statistics(short)
     assert "w_ratio_block2" not in block_statistics(short)
+
+
+def test_synchrony_after_the_runaway_against_before():
+    rng = np.random.default_rng(6)
+    spikes = _spikes_with_runaway(rng)  # lockstep after the onset, Poisson before
+    e = spikes["spike_cell"] < 100
+    counts = np.bincount((spikes["spike_step"][e] - 20_000) // 100, minlength=400)[:400]
+    ds = _train(np.array([2.0, 6.0]), rate_exc_hz=(("time",), counts / (100 * 0.01)))
+    out = oscillation_statistics(ds, spikes)
+    assert out["synchrony_after_runaway"][0] > 0.5
+    assert abs(out["synchrony_before_runaway"][0]) < 0.05  # the I cells' lockstep is not counted

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from homeoplastic.stats.spectrum import binned_rate, spectral_peak
+from homeoplastic.stats.spectrum import binned_rate, pairwise_synchrony, spectral_peak
 
 DT_MS = 0.1
 N_CELLS = 1600
@@ -61,3 +61,29 @@ def test_binned_rate_counts_each_spike_once_in_hz_per_cell():
 def test_too_short_or_flat_windows_give_none():
     assert spectral_peak(np.ones(10_000), 2e-4) is None
     assert spectral_peak(np.random.default_rng(0).random(1000), 2e-4) is None  # 0.2 s: 1 segment
+
+
+def _regular_cells(phases_s: np.ndarray, freq_hz: float, seconds: float, rng) -> tuple:
+    ticks = np.arange(0.0, seconds, 1.0 / freq_hz)
+    steps = [np.round((ticks + p) * 1e4 + rng.normal(0, 1, ticks.size)).astype(np.int64)
+             for p in phases_s]
+    cells = [np.full(ticks.size, k) for k in range(phases_s.size)]
+    steps, cells = np.concatenate(steps), np.concatenate(cells)
+    keep = (steps >= 0) & (steps < seconds * 1e4)
+    return steps[keep], cells[keep]
+
+
+def test_synchrony_tells_lockstep_from_regular_cells_with_unrelated_phases():
+    """Both put a 460 Hz line into the population spectrum; only lockstep is synchrony."""
+    rng = np.random.default_rng(5)
+    lockstep = _regular_cells(np.zeros(30), 460.0, 1.0, rng)
+    scattered = _regular_cells(rng.uniform(0, 1 / 460.0, 30), 460.0, 1.0, rng)
+    for steps, _ in (lockstep, scattered):
+        order = np.sort(steps)
+        assert peak_of(order, 10_000).frequency_hz == pytest.approx(460.0, abs=5.0)
+    assert pairwise_synchrony(*lockstep, 100, DT_MS, 0, 10_000) > 0.5
+    assert abs(pairwise_synchrony(*scattered, 100, DT_MS, 0, 10_000)) < 0.05
+    steps = poisson_steps(np.full(10_000, 3.0 * DT_MS * 1e-3), rng)
+    cells = rng.integers(0, 100, steps.size)
+    assert abs(pairwise_synchrony(steps, cells, 100, DT_MS, 0, 10_000)) < 0.02
+    assert pairwise_synchrony(steps[:1], cells[:1], 100, DT_MS, 0, 10_000) is None

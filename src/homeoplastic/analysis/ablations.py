@@ -1,7 +1,9 @@
 """Per-run quantities of the homeostasis ablations (paper Figs. 1c, 3b, 3c), each with its null.
 
 - Fig. 1c: the E population rate's spectral peak after the runaway, against the same measure
-  in windows of the same length before it (same run, same training store).
+  in windows of the same length before it (same run, same training store), and the E cells'
+  pairwise synchrony in the same windows: a spectral line alone can be cells firing regularly
+  with unrelated phases, not a network oscillation.
 - Fig. 3b: inhibition onto an assembly against its size at the end of training, against the
   same slope when training starts (every I->E weight starts at J_IE: exactly 0).
 - Fig. 3c: potentiation after the first block of presentations (each assembly once), before any
@@ -23,7 +25,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from homeoplastic.stats.spectrum import BIN_MS, SpectralPeak, binned_rate, spectral_peak
+from homeoplastic.stats.spectrum import (
+    BIN_MS,
+    SpectralPeak,
+    binned_rate,
+    pairwise_synchrony,
+    spectral_peak,
+)
 from homeoplastic.store import open_store
 
 RUNAWAY_RATE_HZ = 10.0
@@ -41,7 +49,8 @@ Scalars = dict[str, tuple[float, str, str]]
 ABLATION_VARIABLES = (
     "runaway_onset_s", "oscillation_ratio_after_runaway", "oscillation_ratio_before_runaway",
     "oscillation_peak_hz_after_runaway", "oscillation_peak_hz_before_runaway",
-    "oscillation_window_s", "inh_size_elasticity_after_training",
+    "oscillation_window_s", "synchrony_after_runaway", "synchrony_before_runaway",
+    "inh_size_elasticity_after_training",
     "inh_size_elasticity_before_training", "w_ratio_block1", "w_ratio_block2",
     "w_within_gain_median_assembly_block1", "w_within_gain_median_assembly_block2",
     "rate_exc_max_block1_hz", "rate_exc_max_block2_hz",
@@ -94,6 +103,21 @@ def oscillation_statistics(train: xr.Dataset, spikes: Mapping[str, np.ndarray]) 
     nulls = [p for p in nulls if p is not None]
     if after is None or not nulls:
         return out
+
+    def synchrony(t0: float, t1: float) -> float:
+        value = pairwise_synchrony(steps, spikes["spike_cell"][exc], n_exc, dt_ms,
+                                   round(t0 * 1e3 / dt_ms), round(t1 * 1e3 / dt_ms))
+        return np.nan if value is None else value
+
+    sync_before = [synchrony(before_end - (k + 1) * width, before_end - k * width)
+                   for k in range(n_windows)]
+    sync_what = ("E cells' mean pairwise correlation of 1-ms counts (sd-weighted; 0 independent, "
+                 "1 lockstep)")
+    out["synchrony_after_runaway"] = (synchrony(onset + SETTLE_S, end), "1",
+                                      f"{sync_what}, after the runaway")
+    out["synchrony_before_runaway"] = (float(np.nanmedian(sync_before)) if np.isfinite(
+        sync_before).any() else np.nan, "1", f"{sync_what}, before the runaway (median over the "
+                                       "windows)")
     what = "E population rate: spectral power at its peak (20-1000 Hz) / median power over [f/2, 2f]"
     out["oscillation_ratio_after_runaway"] = (after.ratio, "1", f"{what}, after the runaway")
     out["oscillation_ratio_before_runaway"] = (
