@@ -47,7 +47,7 @@ MIN_WINDOW_S = 0.4
 Scalars = dict[str, tuple[float, str, str]]
 
 ABLATION_VARIABLES = (
-    "runaway_onset_s", "oscillation_ratio_after_runaway", "oscillation_ratio_before_runaway",
+    "runaway_onset_s", "oscillation_peak_db_after_runaway", "oscillation_peak_db_before_runaway",
     "oscillation_peak_hz_after_runaway", "oscillation_peak_hz_before_runaway",
     "oscillation_window_s", "synchrony_after_runaway", "synchrony_before_runaway",
     "inh_size_elasticity_after_training",
@@ -118,10 +118,12 @@ def oscillation_statistics(train: xr.Dataset, spikes: Mapping[str, np.ndarray]) 
     out["synchrony_before_runaway"] = (float(np.nanmedian(sync_before)) if np.isfinite(
         sync_before).any() else np.nan, "1", f"{sync_what}, before the runaway (median over the "
                                        "windows)")
-    what = "E population rate: spectral power at its peak (20-1000 Hz) / median power over [f/2, 2f]"
-    out["oscillation_ratio_after_runaway"] = (after.ratio, "1", f"{what}, after the runaway")
-    out["oscillation_ratio_before_runaway"] = (
-        float(np.median([p.ratio for p in nulls])), "1",
+    what = ("E population rate: spectral power at its peak (20-1000 Hz) over the median power "
+            "in [f/2, 2f], in dB (10 log10 of the ratio: ratios spread log-normally over seeds)")
+    out["oscillation_peak_db_after_runaway"] = (10 * np.log10(after.ratio), "dB",
+                                                f"{what}, after the runaway")
+    out["oscillation_peak_db_before_runaway"] = (
+        10 * np.log10(np.median([p.ratio for p in nulls])), "dB",
         f"{what}, before the runaway (median over windows of the same length)")
     out["oscillation_peak_hz_after_runaway"] = (after.frequency_hz, "Hz",
                                                 "frequency of that peak after the runaway")
