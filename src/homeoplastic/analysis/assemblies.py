@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from homeoplastic.analysis.ablations import ABLATION_VARIABLES, ablation_statistics
 from homeoplastic.analysis.nulls import NULL_VARIABLES, null_scalars
 from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
@@ -167,7 +168,7 @@ ANALYZE_VARIABLES = (
     "w_ratio_nonrecurrent", "w_within_rel_nonrecurrent", "rate_exc_train_hz",
     "w_within_rel_recurrent", "reactivations_per_min", "rate_assembly_spontaneous_hz",
     "w_ratio_old_remap", "w_ratio_new_remap", "w_within_old_remap_pf", "w_within_new_remap_pf",
-    "run_completed", *NULL_VARIABLES,
+    "run_completed", *NULL_VARIABLES, *ABLATION_VARIABLES,
 )
 """The variables an analyze store may hold, besides the probe statistics (``probe_*``): what a
 sweep figure's panel may draw (checked before any job; a test checks the list against stores)."""
@@ -358,6 +359,9 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             "time_remap", w_new, {"units": "pF", "long_name": "new assemblies: mean within weight"})
         scalar("remap_w_within_old_change", relative_change(w_old), "1",
                "relative change of the old assemblies' within weight during remapping")
+    if "train" in paths:  # Figs. 1c, 3b, 3c: each quantity with its null
+        for name, (value, units, long_name) in ablation_statistics(paths["train"]).items():
+            scalar(name, value, units, long_name)
     if "probe_before" in paths and "probe_after" in paths:
         numbers = probe_summary(open_store(paths["probe_before"]), open_store(paths["probe_after"]))
         for name, value in numbers.items():
