@@ -98,7 +98,8 @@ def test_each_rule_gets_its_claims_and_absent_quantities_are_not_measured():
                          **_seeds("voltage_no_homeostasis", 1.0, rate_exc_train_max_hz=[60.0, 55.0, 70.0],
                                   rate_exc_baseline_hz=[1.4, 1.5, 1.3], train_status_ok=0.0)})
     runaway = {r["quantity"]: r for r in rows if "no_homeostasis" in r["run"]}
-    assert set(runaway) == {"rate_exc_train_max_hz", "train_status_ok"}
+    assert set(runaway) == {"rate_exc_train_max_hz", "train_status_ok",
+                            "oscillation_peak_db_after_runaway", "synchrony_after_runaway"}
     assert runaway["rate_exc_train_max_hz"]["agrees"] == "yes"
     assert runaway["train_status_ok"]["agrees"] == "yes"  # stopped in every seed, null 1
     voltage = [r for r in rows if r["rule"] == "voltage"]
@@ -409,3 +410,18 @@ def test_claims_figure_and_markdown_table_come_from_the_rows(tmp_path):
     row = next(r for r in back if r["quantity"] == "ratio_after_training")
     assert f"{row['measured']} [{row['ci_low']}, {row['ci_high']}] (n = 3)" in formed
     assert formed.endswith("| yes |")
+
+
+def test_a_null_from_another_rule_pairs_the_same_point_and_seed():
+    """Fig. 3c: the ablation's gain against the voltage rule's at the same size, speed and seed;
+    a voltage run at another speed or a missing seed does not count."""
+    ablation = _seeds("voltage_no_istdp", 1.0, w_within_gain_median_assembly_block2=[0.76, 0.73, 0.75])
+    voltage = _seeds("voltage", 1.0, w_within_gain_median_assembly_block2=[1.77, 1.69, 1.67])
+    faster = _seeds("voltage", 4.0, w_within_gain_median_assembly_block2=[0.1, 0.1, 0.1])
+    claim = "without iSTDP stimulated assemblies potentiate less (equal presentations)"
+    row = _by_claim(summary_rows({**ablation, **voltage, **faster}))[claim]
+    assert row["agrees"] == "yes" and float(row["null_value"]) == pytest.approx(1.71, abs=1e-3)
+    assert row["null_quantity"] == "w_within_gain_median_assembly_block2 (rule voltage)"
+    assert _by_claim(summary_rows({**ablation, **faster}))[claim]["agrees"] == "no null measured"
+    swapped = _seeds("voltage", 1.0, w_within_gain_median_assembly_block2=[0.5, 0.55, 0.52])
+    assert _by_claim(summary_rows({**ablation, **swapped}))[claim]["agrees"] == "no"

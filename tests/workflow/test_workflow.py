@@ -79,7 +79,8 @@ def test_summary_table_lists_each_claim_per_run_next_to_the_paper(micro_run):
     assert {r["quantity"] for r in intact} >= expected
     assert all(r["paper"] for r in intact)
     ablation = [r for r in rows if "no_homeostasis" in r["run"]]
-    assert {r["quantity"] for r in ablation} == {"rate_exc_train_max_hz", "train_status_ok"}
+    assert {r["quantity"] for r in ablation} == {c.quantity for c in CLAIMS
+                                                 if "voltage_no_homeostasis" in c.rules}
     dt_rows = [r for r in rows if r["run"] == "dt_check"]
     assert len(dt_rows) == 2 and all(r["measured"] != "nan" for r in dt_rows)
     maps = [r for r in rows if r["figure"] == "5a"]

@@ -51,8 +51,9 @@ KINDS = ("claim", "descriptive", "method", "rule")
 class Claim:
     """One claim: the quantity, its null, the paper's direction and what the paper says.
 
-    The null is a per-run quantity (``null_quantity``, paired seed by seed) or a constant
-    (``null_constant``) with ``null`` saying what it is. ``direction`` (greater/less than the
+    The null is a per-run quantity (``null_quantity``, paired seed by seed; of another rule's
+    runs at the same point with ``null_rule``) or a constant (``null_constant``) with ``null``
+    saying what it is. ``direction`` (greater/less than the
     null) None makes the row descriptive; ``band`` makes it a method check (the CI inside the
     band). ``threshold`` checks the paper's magnitude on the mean.
     """
@@ -65,6 +66,9 @@ class Claim:
     null: str
     null_quantity: str | None = None
     null_constant: float | None = None
+    null_rule: str | None = None
+    """The null is ``null_quantity`` (default: the quantity itself) in the runs of this rule at
+    the same point and seed (e.g. the voltage rule with iSTDP for the ablation without it)."""
     direction: str | None = None
     threshold: Callable[[float], bool] | None = None
     band: tuple[float, float] | None = None
@@ -95,6 +99,38 @@ CLAIMS: tuple[Claim, ...] = (
           "no runaway (< 10 Hz); not judged: a network without plasticity stays low too, the "
           "ablation's runaway row carries the check", _FORMING,
           "the E rate before training (warm-up)", "rate_exc_baseline_hz"),
+    Claim("1c", "after the runaway the E rate oscillates (spectral peak)",
+          "oscillation_peak_db_after_runaway",
+          "'high-frequency oscillations' after the runaway (Fig. 1c); check: the E rate's "
+          "spectral peak over its local floor above the same run's before the runaway",
+          ("voltage_no_homeostasis", "voltage_no_istdp"),
+          "the same run's spectral peak before the runaway", "oscillation_peak_db_before_runaway",
+          direction="greater"),
+    Claim("1c", "after the runaway the cells fire together (synchrony)", "synchrony_after_runaway",
+          "a network oscillation: cells fire in step (Fig. 1c); check: mean pairwise 1-ms count "
+          "correlation above the same run's before the runaway and > 0.1",
+          ("voltage_no_homeostasis", "voltage_no_istdp"),
+          "the same run's synchrony before the runaway", "synchrony_before_runaway",
+          direction="greater", threshold=lambda v: v > 0.1),
+    Claim("3b", "inhibition onto an assembly grows with its size",
+          "inh_size_elasticity_after_training",
+          "iSTDP's inhibition onto an assembly against its size (Fig. 3b); check: elasticity of "
+          "the I->E weight onto members with respect to assembly size above the untrained 0",
+          _FORMING, "the same before training", "inh_size_elasticity_before_training",
+          direction="greater"),
+    Claim("3c", "without iSTDP stimulated assemblies potentiate less (equal presentations)",
+          "w_within_gain_median_assembly_block2",
+          "less potentiation for stimulated assemblies without iSTDP (Fig. 3c); the median "
+          "assembly's within-weight gain after the second block of presentations (past the "
+          "runaway); check: below the voltage rule's at the same speed, presentations and seed",
+          ("voltage_no_istdp",), "the voltage rule with iSTDP, same point and seed",
+          null_rule="voltage", direction="less"),
+    Claim("3c", "without iSTDP stimulated assemblies potentiate less (before the runaway)",
+          "w_within_gain_median_assembly_block1",
+          "the same after the first block of presentations, before the runaway; check: below the "
+          "voltage rule's at the same speed, presentations and seed", ("voltage_no_istdp",),
+          "the voltage rule with iSTDP, same point and seed", null_rule="voltage",
+          direction="less"),
     Claim("2", "training forms assemblies", "ratio_after_training",
           "within weights near J_max, between near J_min (Fig. 2; third-party triplet run at paper "
           "scale: 5.7); check: CI above the structure before training and mean > 3", _FORMING,
@@ -282,6 +318,27 @@ def _status(runs: Mapping[object, xr.Dataset]) -> str:
     return f"stopped: {len(stopped)} of {len(runs)} seeds ({why})"
 
 
+def _null_values(claim: Claim, runs: Mapping[object, xr.Dataset], seeds: list,
+                 groups: Mapping[str, Mapping[object, xr.Dataset]]) -> np.ndarray | float:
+    """The claim's null per seed (NaN where a seed has none), or its constant."""
+    if claim.null_rule is not None:
+        from homeoplastic.assemblies.sweep import in_id_order
+        from homeoplastic.sweep import run_id_of
+
+        point = {k: v for k, v in _sweep(runs[seeds[0]]).items() if k != "seed"}
+        other = groups.get(run_id_of(in_id_order({**point, "rule": claim.null_rule})), {})
+        name = claim.null_quantity or claim.quantity
+        return np.array([_value(other[s], name) if s in other else math.nan for s in seeds])
+    if claim.null_quantity:
+        return np.array([_value(runs[s], claim.null_quantity) for s in seeds])
+    return float(claim.null_constant)
+
+
+def _null_name(claim: Claim) -> str:
+    name = claim.null_quantity or (claim.quantity if claim.null_rule else "")
+    return f"{name} (rule {claim.null_rule})" if claim.null_rule else name
+
+
 def verdict_row(claim: Claim, effect: np.ndarray, null: np.ndarray | float,
                 threshold: Callable[[float], bool] | None) -> dict[str, object]:
     """The statistics columns of one row (effect over seeds, null, verdict)."""
@@ -307,7 +364,8 @@ def summary_rows(analyses: Mapping[str, xr.Dataset],
     quantity, measured, units and paper.
     """
     rows: list[dict[str, object]] = []
-    for group, runs in group_runs(analyses).items():
+    groups = group_runs(analyses)
+    for group, runs in groups.items():
         seeds = sorted(runs, key=str)
         first = runs[seeds[0]]
         base = {"run": group, **{k: _coord(first, k) for k in ("n_neurons", "rule",
@@ -323,8 +381,7 @@ def summary_rows(analyses: Mapping[str, xr.Dataset],
             if base["rule"] not in claim.rules:
                 continue
             effect = np.array([_value(runs[s], claim.quantity) for s in seeds])
-            null = (np.array([_value(runs[s], claim.null_quantity) for s in seeds])
-                    if claim.null_quantity else float(claim.null_constant))
+            null = _null_values(claim, runs, seeds, groups)
             paper_text, threshold = claim.paper, claim.threshold
             if at_paper_scale and claim.paper_scale is not None:
                 paper_text, threshold = claim.paper_scale
@@ -336,7 +393,7 @@ def summary_rows(analyses: Mapping[str, xr.Dataset],
                           if claim.quantity in runs[s]), "1")
             rows.append({**base, **stats, "kind": claim.kind, "figure": claim.figure,
                          "claim": claim.claim, "quantity": claim.quantity, "units": units,
-                         "null": claim.null, "null_quantity": claim.null_quantity or "",
+                         "null": claim.null, "null_quantity": _null_name(claim),
                          "paper": paper_text,
                          "per_seed": "; ".join(f"{s}: {_fmt(e)}"
                                                for s, e in zip(seeds, effect, strict=True))})
