@@ -53,6 +53,11 @@ def test_rate_over_intact_is_the_mean_rate_ratio_per_quartile_of_the_intact_rate
     assert out["settle_rate_over_intact_q3"] == pytest.approx((5.0 * 0.5 + 6.0) / 11.0)
     assert out["settle_rate_over_intact_q4"] == pytest.approx(1.0)
     assert out["settle_rate_over_intact"] == pytest.approx(control.sum() / intact.sum())
+    members = np.array([True, True, False, False, False, False, False, True])
+    split = rate_over_intact(control, intact, members)
+    assert split["settle_rate_over_intact_members"] == pytest.approx((4 + 2 + 2.5) / (4 + 1 + 5))
+    assert split["settle_rate_over_intact_others"] == pytest.approx(1.0)
+    assert "settle_rate_over_intact_members" not in out
 
 
 def test_settle_segments_never_reset_the_targets_inside_the_final_quarter():

@@ -157,6 +157,7 @@ ANALYZE_VARIABLES = (
     "settle_rate_over_fixed_point", "settle_fixed_point_over_target", "settle_istdp_rho",
     "settle_rate_over_intact", "settle_rate_over_intact_q1", "settle_rate_over_intact_q2",
     "settle_rate_over_intact_q3", "settle_rate_over_intact_q4", "settle_target_over_intact",
+    "settle_rate_over_intact_members", "settle_rate_over_intact_others",
     "rate_exc_baseline_hz", "rate_inh_baseline_hz", "ratio_after_training",
     "w_within_after_training_pf", "w_assembly_to_outside_change_training",
     "training_gain_kept_min", "train_status_ok", "train_end_s", "rate_exc_train_max_hz",
@@ -178,12 +179,14 @@ def settle_rate_match(attrs: Mapping[str, Any]) -> dict[str, xr.Variable]:
     """The control's E rate over the intact one at the end of its settle, overall and per
     quartile of the intact per-cell rates (q1 the lowest), and its iSTDP targets over the intact
     rates: the paper compares the two networks "despite the same rates" (0.95-1.05 in every
-    quartile). Empty for stores written before these attrs existed."""
+    quartile); also over the assembly members and the other cells. Empty for stores written
+    before these attrs existed."""
     out = {}
-    names = ["settle_rate_over_intact"] + [f"settle_rate_over_intact_q{k}" for k in range(1, 5)]
-    for name in names:
+    parts = {"": "all E cells", "_members": "assembly members", "_others": "E cells in no assembly",
+             **{f"_q{k}": f"quartile {k} of the intact rates" for k in range(1, 5)}}
+    for suffix, part in parts.items():
+        name = f"settle_rate_over_intact{suffix}"
         if name in attrs:
-            part = "all E cells" if name == names[0] else f"quartile {name[-1]} of the intact rates"
             out[name] = xr.Variable((), float(attrs[name]), {
                 "units": "1", "long_name": f"control's E rate at the end of its settle / the intact "
                                            f"network's ({part})"})

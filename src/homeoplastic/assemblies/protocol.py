@@ -155,13 +155,15 @@ def stage_spontaneous_nonrecurrent(ctx: StageContext, inputs: Mapping[str, str],
     from training, or over all of it when that is 0) set its iSTDP targets: those rates
     themselves (``nonrecurrent_targets: intact_rates``), or targets whose iSTDP fixed point they
     are (``rate_matched``, :mod:`.rate_match`). It first settles for ``nonrecurrent_settle_s``
-    with E->E plasticity frozen, then runs as long as the intact phase with all plasticity on.
-    The settle is not checkpointed: a resumed stage settles again, the same way bit for bit,
-    and then resumes its main run from the checkpoint.
+    with E->E plasticity frozen (and iSTDP ``nonrecurrent_settle_istdp_speed`` times faster),
+    then runs as long as the intact phase with all plasticity on. The settle is not
+    checkpointed: a resumed stage settles again, the same way bit for bit, and then resumes its
+    main run from the checkpoint.
     """
     protocol = ctx.protocol
     params = nonrecurrent_params(ctx.network, protocol)
-    settle = params.replace(**{"plasticity.ee_rule": "none"})
+    settle = params.replace(**{"plasticity.ee_rule": "none", "istdp.eta_pf": params.istdp.eta_pf
+                               * protocol.nonrecurrent_settle_istdp_speed})
     sim = _load(inputs["previous"], settle)
     n_exc = params.connectivity.n_exc
     intact_hz = per_cell_rates(inputs["recurrent"], n_exc, protocol.nonrecurrent_rate_window_s)
@@ -173,7 +175,8 @@ def stage_spontaneous_nonrecurrent(ctx: StageContext, inputs: Mapping[str, str],
             interval_s=protocol.nonrecurrent_match_interval_s, tau_y_ms=params.istdp.tau_y_ms,
             label=_label(ctx, "settle"))
         groups["settle"], attrs = settle_summary(srec, targets_hz, sim.pathways["i_to_e"],
-                                                 params.istdp.tau_y_ms, intact_hz=intact_hz)
+                                                 params.istdp.tau_y_ms, intact_hz=intact_hz,
+                                                 members=assembly_mask(sim))
         attrs.update(settle_targets=protocol.nonrecurrent_targets, settle_target_resets=resets,
                      settle_target_over_intact=float(targets_hz.sum()
                                                      / max(intact_hz.sum(), 1e-12)))
@@ -185,7 +188,7 @@ def stage_spontaneous_nonrecurrent(ctx: StageContext, inputs: Mapping[str, str],
 
 def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | None = None,
                    tau_y_ms: float | None = None, *, intact_hz: np.ndarray | None = None,
-                   ) -> tuple[xr.Dataset, dict[str, float]]:
+                   members: np.ndarray | None = None) -> tuple[xr.Dataset, dict[str, float]]:
     """How close the control's E cells came to their iSTDP targets while it settled.
 
     Returns the settle's E rate per bin (time from the settle's start) and attrs over its final
@@ -195,7 +198,8 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | Non
     that window (:mod:`.experiments.istdp_fixed_point`): the mean input correlations kappa and
     rho, and the E rate over the fixed point and the fixed point over the target, both as sums
     over the cells where the fixed point is defined. Given the intact rates, also the E rate over
-    them, overall and per quartile of the intact rates (:func:`.rate_match.rate_over_intact`).
+    them, overall, per quartile of the intact rates and, given the assembly members' mask, over
+    members and the other E cells (:func:`.rate_match.rate_over_intact`).
     """
     n_exc = targets_hz.size
     dt_s = rec.dt_ms * 1e-3
@@ -226,7 +230,7 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | Non
         "settle_cell_rate_error": float(np.abs(cell_hz - targets_hz).mean() / max(mean_target, 1e-12)),
     }
     if intact_hz is not None:
-        attrs.update(rate_over_intact(cell_hz, intact_hz))
+        attrs.update(rate_over_intact(cell_hz, intact_hz, members))
     if i_to_e is not None and tau_y_ms is not None and window_s > 5 * tau_y_ms * 1e-3:
         fp = istdp_fixed_point(steps, cells, n_exc, i_to_e, targets_hz, dt_ms=rec.dt_ms,
                                tau_y_ms=tau_y_ms, start_step=rec.start_step + edges[-1 - last],
@@ -242,6 +246,14 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | Non
                                                         / max(targets_hz[ok].sum(), 1e-12)),
             })
     return trace, attrs
+
+
+def assembly_mask(sim: Simulation) -> np.ndarray:
+    """True for the E cells that belong to any tracked assembly."""
+    members = np.zeros(sim.params.connectivity.n_exc, dtype=bool)
+    for a in range(sim.n_assemblies):
+        members[sim.assembly_members(a)] = True
+    return members
 
 
 def within_synapses(sim: Simulation, assembly: int) -> np.ndarray:

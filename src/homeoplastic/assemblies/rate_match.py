@@ -53,19 +53,22 @@ def rate_matched_targets(intact_hz: np.ndarray, kappa: np.ndarray, rho: np.ndarr
     return intact * factor[quartile]
 
 
-def rate_over_intact(cell_hz: np.ndarray, intact_hz: np.ndarray) -> dict[str, float]:
+def rate_over_intact(cell_hz: np.ndarray, intact_hz: np.ndarray,
+                     members: np.ndarray | None = None) -> dict[str, float]:
     """The control's E rate over the intact one, over all cells and per quartile of the intact
     rates (``settle_rate_over_intact``, ``..._q1`` the lowest to ``..._q4``): sums over cells, so
-    the ratio of the mean rates."""
+    the ratio of the mean rates. Given a mask of the assembly members, also over the members and
+    over the other E cells (``..._members``, ``..._others``): the members carry the weights the
+    comparison is about, and training left them more inhibition than the control needs."""
     cell = np.asarray(cell_hz, float)
     intact = np.asarray(intact_hz, float)
-    out = {"settle_rate_over_intact": float(cell.sum() / max(intact.sum(), 1e-12))}
+    groups = {"": np.ones(cell.size, bool)}
     quartile = quartile_of(intact)
-    for k in range(N_QUARTILES):
-        sel = quartile == k
-        out[f"settle_rate_over_intact_q{k + 1}"] = float(cell[sel].sum()
-                                                         / max(intact[sel].sum(), 1e-12))
-    return out
+    groups.update({f"_q{k + 1}": quartile == k for k in range(N_QUARTILES)})
+    if members is not None:
+        groups.update({"_members": np.asarray(members, bool), "_others": ~np.asarray(members, bool)})
+    return {f"settle_rate_over_intact{name}": float(cell[sel].sum() / max(intact[sel].sum(), 1e-12))
+            for name, sel in groups.items()}
 
 
 def settle_segments(n_bins: int, interval_bins: int) -> list[int]:

@@ -96,6 +96,14 @@ class Protocol:
                                                  description="rate_matched: the targets are re-set "
                                                              "after every this many seconds of the "
                                                              "settle (rounded to whole seconds).")
+    nonrecurrent_settle_istdp_speed: float = param(1.0, unit="1", exclusive_minimum=0,
+                                                   description="iSTDP's rate during the control's "
+                                                               "settle, times its rate afterwards: "
+                                                               "the settle's fixed point does not "
+                                                               "depend on it, only how fast the "
+                                                               "cells reach it (training leaves "
+                                                               "assembly members more inhibition "
+                                                               "than the control needs).")
     nonrecurrent_block_e_to_i: bool = param(True,
                                             description="The control blocks E->I EPSPs as well as E->E "
                                                         "(paper: \"excitatory spikes did not cause EPSPs in "
