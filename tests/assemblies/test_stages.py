@@ -167,6 +167,11 @@ def test_the_control_stores_its_settle_against_the_targets_without_istdp_bounds(
                  "settle_istdp_rho"):
         assert float(ds[name]) == pytest.approx(control.attrs[name]) and np.isfinite(ds[name])
     assert 0.0 < control.attrs["settle_istdp_kappa"] < 3.0
+    # the rate match against the intact network, overall and per quartile of its rates
+    for name in ("settle_rate_over_intact", *(f"settle_rate_over_intact_q{k}" for k in range(1, 5)),
+                 "settle_target_over_intact", "settle_rate_over_intact_members",
+                 "settle_rate_over_intact_others"):
+        assert float(ds[name]) == control.attrs[name] and ds[name].attrs["units"] == "1"
 
 
 def test_rule_protocol_changes_only_that_rules_runs():
@@ -311,6 +316,76 @@ def test_a_perturbation_resumed_from_its_checkpoint_reports_the_same_recovery(tm
                 "recovery_fraction"):
         assert a[key] == b[key], key
     assert a["w_perturbed_final_pf"] != a["w_perturbed_after_pf"]  # plasticity moved the cut
+
+
+def test_the_rate_matched_control_is_deterministic_and_resumes_exactly(tmp_path, monkeypatch):
+    """The rate-matched settle re-sets the targets from its own spikes; the settle is not
+    checkpointed, so a control killed in its main run settles again and must reach the same
+    targets and state bit for bit, or the main run's checkpoint would not match (or, worse, a
+    resumed run would differ from an uninterrupted one)."""
+    run = run_settings(_section(nonrecurrent_settle_s=3.0, nonrecurrent_match_interval_s=1.0,
+                                spontaneous_s=0.5), sweep_point(200, "voltage", 1.0, 1))
+    assert run.protocol.nonrecurrent_targets == "rate_matched"  # the default
+    stores = {}
+    for stage in ("simulate", "train", "spontaneous_recurrent"):
+        inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
+        stores[stage] = str(tmp_path / f"{stage}.zarr")
+        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]).status == "completed"
+    inputs = {name: stores[source] for name, source in STAGES["spontaneous_nonrecurrent"].inputs}
+    params = stage_params(run, "spontaneous_nonrecurrent")
+    outs = {}
+    for name in ("whole", "again", "resumed"):
+        outs[name] = tmp_path / name / "spontaneous_nonrecurrent.zarr"
+        outs[name].parent.mkdir()
+    for name in ("whole", "again"):
+        assert run_stage("spontaneous_nonrecurrent", params, inputs, str(outs[name]),
+                         checkpoint_every_s=0.1).status == "completed"
+    _kill_at_checkpoint(monkeypatch, 2, lambda: run_stage(
+        "spontaneous_nonrecurrent", params, inputs, str(outs["resumed"]), checkpoint_every_s=0.1))
+    assert run_stage("spontaneous_nonrecurrent", params, inputs, str(outs["resumed"]),
+                     checkpoint_every_s=0.1).status == "completed"
+    whole = open_store(str(outs["whole"]))
+    assert whole.attrs["settle_targets"] == "rate_matched" and whole.attrs["settle_target_resets"] == 2
+    assert whole.attrs["settle_target_over_intact"] != 1.0  # the targets moved off the intact rates
+    for name in ("again", "resumed"):
+        other = open_store(str(outs[name]))
+        for key, value in whole.attrs.items():
+            if key.startswith("settle_"):
+                assert other.attrs[key] == value, (name, key)
+        np.testing.assert_array_equal(other.w_within_pf.values, whole.w_within_pf.values)
+        a, b = (open_store(str(outs[n]), group="state") for n in (name, "whole"))
+        for var in ("istdp_alpha", "i_to_e_weight_pf", "e_to_e_weight_pf"):
+            np.testing.assert_array_equal(a[var].values, b[var].values)
+    # the micro network (77 Hz intact) says nothing about the match; the quantities are there
+    assert all(np.isfinite(whole.attrs[f"settle_rate_over_intact_q{k}"]) for k in range(1, 5))
+
+
+def test_a_faster_settle_istdp_moves_the_inhibition_faster_in_the_settle_only(tmp_path):
+    """nonrecurrent_settle_istdp_speed scales iSTDP's rate in the settle: the settle's I->E
+    weights move further from the trained ones, and the control's own phase (and its store's
+    parameters) keeps the base rate."""
+    stores = {}
+    run = run_settings(_section(nonrecurrent_settle_s=0.5, spontaneous_s=0.1),
+                       sweep_point(200, "voltage", 1.0, 1))
+    for stage in ("simulate", "train", "spontaneous_recurrent"):
+        inputs = {name: stores[source] for name, source in STAGES[stage].inputs}
+        stores[stage] = str(tmp_path / f"{stage}.zarr")
+        assert run_stage(stage, stage_params(run, stage), inputs, stores[stage]).status == "completed"
+    inputs = {name: stores[source] for name, source in STAGES["spontaneous_nonrecurrent"].inputs}
+    trained = open_store(stores["train"], group="state").i_to_e_weight_pf.values
+    moved = {}
+    for speed in (1.0, 8.0):
+        fast = run_settings(_section(nonrecurrent_settle_s=0.5, spontaneous_s=0.1,
+                                     nonrecurrent_settle_istdp_speed=speed),
+                            sweep_point(200, "voltage", 1.0, 1))
+        out = str(tmp_path / f"control_{speed}.zarr")
+        assert run_stage("spontaneous_nonrecurrent", stage_params(fast, "spontaneous_nonrecurrent"),
+                         inputs, out).status == "completed"
+        state = open_store(out, group="state")
+        assert NetworkParams.from_dict(json.loads(state.attrs["params_json"])).istdp.eta_pf == \
+            run.network.istdp.eta_pf
+        moved[speed] = float(np.abs(state.i_to_e_weight_pf.values - trained).mean())
+    assert moved[8.0] > 2.0 * moved[1.0] > 0.0  # ignoring the speed would give ~1x
 
 
 def test_a_probe_resumed_from_its_checkpoint_stores_what_an_uninterrupted_one_does(

@@ -157,6 +157,9 @@ ANALYZE_VARIABLES = (
     "ratio_end_nonrecurrent", "ratio_change_nonrecurrent", "w_within_change_nonrecurrent",
     "settle_rate_exc_hz", "settle_rate_over_target", "settle_cell_rate_error",
     "settle_rate_over_fixed_point", "settle_fixed_point_over_target", "settle_istdp_rho",
+    "settle_rate_over_intact", "settle_rate_over_intact_q1", "settle_rate_over_intact_q2",
+    "settle_rate_over_intact_q3", "settle_rate_over_intact_q4", "settle_target_over_intact",
+    "settle_rate_over_intact_members", "settle_rate_over_intact_others",
     "rate_exc_baseline_hz", "rate_inh_baseline_hz", "ratio_after_training",
     "w_within_after_training_pf", "w_assembly_to_outside_change_training",
     "training_gain_kept_min", "train_status_ok", "train_end_s", "rate_exc_train_max_hz",
@@ -172,6 +175,29 @@ ANALYZE_VARIABLES = (
 )
 """The variables an analyze store may hold, besides the probe statistics (``probe_*``): what a
 sweep figure's panel may draw (checked before any job; a test checks the list against stores)."""
+
+
+def settle_rate_match(attrs: Mapping[str, Any]) -> dict[str, xr.Variable]:
+    """The control's E rate over the intact one at the end of its settle, overall and per
+    quartile of the intact per-cell rates (q1 the lowest), and its iSTDP targets over the intact
+    rates: the paper compares the two networks "despite the same rates" (0.95-1.05 in every
+    quartile); also over the assembly members and the other cells. Empty for stores written
+    before these attrs existed."""
+    out = {}
+    parts = {"": "all E cells", "_members": "assembly members", "_others": "E cells in no assembly",
+             **{f"_q{k}": f"quartile {k} of the intact rates" for k in range(1, 5)}}
+    for suffix, part in parts.items():
+        name = f"settle_rate_over_intact{suffix}"
+        if name in attrs:
+            out[name] = xr.Variable((), float(attrs[name]), {
+                "units": "1", "long_name": f"control's E rate at the end of its settle / the intact "
+                                           f"network's ({part})"})
+    if "settle_target_over_intact" in attrs:
+        out["settle_target_over_intact"] = xr.Variable(
+            (), float(attrs["settle_target_over_intact"]),
+            {"units": "1", "long_name": f"control's final iSTDP targets / the intact rates "
+                                        f"({attrs.get('settle_targets', 'intact_rates')})"})
+    return out
 
 
 def is_analyze_quantity(name: str) -> bool:
@@ -240,6 +266,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
                    "1", "iSTDP's fixed point / the iSTDP targets (1 without correlations)")
             scalar("settle_istdp_rho", settle["settle_istdp_rho"], "1",
                    "I trace at E spikes / its mean (1 without correlations)")
+        data.update(settle_rate_match(settle))
     if "simulate" in paths:
         base = open_store(paths["simulate"])
         half = base.time.size // 2

@@ -24,10 +24,11 @@ import xarray as xr
 
 from homeoplastic.assemblies.connectivity import Pathway
 from homeoplastic.assemblies.context import StageContext
-from homeoplastic.assemblies.engine import RecordSpec, RunRecord, Simulation
+from homeoplastic.assemblies.engine import RunRecord, Simulation
 from homeoplastic.assemblies.experiments.istdp_fixed_point import istdp_fixed_point
 from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams
+from homeoplastic.assemblies.rate_match import rate_over_intact, run_settle
 from homeoplastic.assemblies.runs import with_sweep_coords, write_run_store
 from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
 from homeoplastic.assemblies.storage import open_state
@@ -148,27 +149,37 @@ def stage_spontaneous_nonrecurrent(ctx: StageContext, inputs: Mapping[str, str],
                                    out_path) -> RunRecord:
     """The non-recurrent control: no stimulus, plasticity on, E EPSPs replaced by external drive.
 
-    The control blocks E->E transmission, adds external drive and sets each E cell's iSTDP
-    target to its rate measured in the intact spontaneous phase (``inputs["recurrent"]``; over its
-    final ``nonrecurrent_rate_window_s``, so the targets are the rates after the intact network's
-    inhibition has relaxed from training, or over all of it when that is 0); it first settles for
-    ``nonrecurrent_settle_s`` with E->E plasticity frozen, then runs as long as the intact phase
-    with all plasticity on.
+    The control blocks E->E transmission and adds external drive. Its E cells' rates in the
+    intact spontaneous phase (``inputs["recurrent"]``; over its final
+    ``nonrecurrent_rate_window_s``, so the rates after the intact network's inhibition has relaxed
+    from training, or over all of it when that is 0) set its iSTDP targets: those rates
+    themselves (``nonrecurrent_targets: intact_rates``), or targets whose iSTDP fixed point they
+    are (``rate_matched``, :mod:`.rate_match`). It first settles for ``nonrecurrent_settle_s``
+    with E->E plasticity frozen (and iSTDP ``nonrecurrent_settle_istdp_speed`` times faster),
+    then runs as long as the intact phase with all plasticity on. The settle is not
+    checkpointed: a resumed stage settles again, the same way bit for bit, and then resumes its
+    main run from the checkpoint.
     """
     protocol = ctx.protocol
     params = nonrecurrent_params(ctx.network, protocol)
-    settle = params.replace(**{"plasticity.ee_rule": "none"})
+    settle = params.replace(**{"plasticity.ee_rule": "none", "istdp.eta_pf": params.istdp.eta_pf
+                               * protocol.nonrecurrent_settle_istdp_speed})
     sim = _load(inputs["previous"], settle)
     n_exc = params.connectivity.n_exc
-    targets_hz = per_cell_rates(inputs["recurrent"], n_exc, protocol.nonrecurrent_rate_window_s)
-    sim.set_istdp_target_rates(targets_hz)
+    intact_hz = per_cell_rates(inputs["recurrent"], n_exc, protocol.nonrecurrent_rate_window_s)
+    sim.set_istdp_target_rates(intact_hz)
     groups, attrs = {}, {}
     if protocol.nonrecurrent_settle_s > 0:
-        srec = sim.run(protocol.nonrecurrent_settle_s, None,
-                       RecordSpec(spikes=True, rate_bin_ms=1000.0, weight_interval_s=0.0),
-                       progress=None, label=_label(ctx, "settle"))
+        srec, targets_hz, resets = run_settle(
+            sim, intact_hz, protocol.nonrecurrent_settle_s, mode=protocol.nonrecurrent_targets,
+            interval_s=protocol.nonrecurrent_match_interval_s, tau_y_ms=params.istdp.tau_y_ms,
+            label=_label(ctx, "settle"))
         groups["settle"], attrs = settle_summary(srec, targets_hz, sim.pathways["i_to_e"],
-                                                 params.istdp.tau_y_ms)
+                                                 params.istdp.tau_y_ms, intact_hz=intact_hz,
+                                                 members=assembly_mask(sim))
+        attrs.update(settle_targets=protocol.nonrecurrent_targets, settle_target_resets=resets,
+                     settle_target_over_intact=float(targets_hz.sum()
+                                                     / max(intact_hz.sum(), 1e-12)))
     sim.set_params(params)
     rec = _run(ctx, sim, protocol.spontaneous_s, None, out_path,
                _label(ctx, "spontaneous-nonrecurrent"))
@@ -176,7 +187,8 @@ def stage_spontaneous_nonrecurrent(ctx: StageContext, inputs: Mapping[str, str],
 
 
 def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | None = None,
-                   tau_y_ms: float | None = None) -> tuple[xr.Dataset, dict[str, float]]:
+                   tau_y_ms: float | None = None, *, intact_hz: np.ndarray | None = None,
+                   members: np.ndarray | None = None) -> tuple[xr.Dataset, dict[str, float]]:
     """How close the control's E cells came to their iSTDP targets while it settled.
 
     Returns the settle's E rate per bin (time from the settle's start) and attrs over its final
@@ -185,7 +197,9 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | Non
     Given the I->E pathway (its weights at the end) and tau_y, also iSTDP's own fixed point over
     that window (:mod:`.experiments.istdp_fixed_point`): the mean input correlations kappa and
     rho, and the E rate over the fixed point and the fixed point over the target, both as sums
-    over the cells where the fixed point is defined.
+    over the cells where the fixed point is defined. Given the intact rates, also the E rate over
+    them, overall, per quartile of the intact rates and, given the assembly members' mask, over
+    members and the other E cells (:func:`.rate_match.rate_over_intact`).
     """
     n_exc = targets_hz.size
     dt_s = rec.dt_ms * 1e-3
@@ -215,6 +229,8 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | Non
         "settle_target_rate_exc_hz": mean_target,
         "settle_cell_rate_error": float(np.abs(cell_hz - targets_hz).mean() / max(mean_target, 1e-12)),
     }
+    if intact_hz is not None:
+        attrs.update(rate_over_intact(cell_hz, intact_hz, members))
     if i_to_e is not None and tau_y_ms is not None and window_s > 5 * tau_y_ms * 1e-3:
         fp = istdp_fixed_point(steps, cells, n_exc, i_to_e, targets_hz, dt_ms=rec.dt_ms,
                                tau_y_ms=tau_y_ms, start_step=rec.start_step + edges[-1 - last],
@@ -230,6 +246,14 @@ def settle_summary(rec: RunRecord, targets_hz: np.ndarray, i_to_e: Pathway | Non
                                                         / max(targets_hz[ok].sum(), 1e-12)),
             })
     return trace, attrs
+
+
+def assembly_mask(sim: Simulation) -> np.ndarray:
+    """True for the E cells that belong to any tracked assembly."""
+    members = np.zeros(sim.params.connectivity.n_exc, dtype=bool)
+    for a in range(sim.n_assemblies):
+        members[sim.assembly_members(a)] = True
+    return members
 
 
 def within_synapses(sim: Simulation, assembly: int) -> np.ndarray:

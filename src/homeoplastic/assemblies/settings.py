@@ -83,6 +83,27 @@ class Protocol:
                                                           "rate over this final part of the intact "
                                                           "spontaneous phase, after the inhibition built up "
                                                           "in training has relaxed; 0 = the whole phase.")
+    nonrecurrent_targets: str = param("rate_matched", enum=("rate_matched", "intact_rates"),
+                                      description="The control's iSTDP targets: rate_matched sets "
+                                                  "r0 = intact rate x (kappa + rho) / 2, iSTDP's "
+                                                  "fixed point measured in the settle and re-set "
+                                                  "every nonrecurrent_match_interval_s before its "
+                                                  "final quarter, so the control settles at the "
+                                                  "intact rates; intact_rates sets the intact rates "
+                                                  "themselves (the control then settles ~15 % "
+                                                  "above them).")
+    nonrecurrent_match_interval_s: float = param(5.0, unit="s", minimum=1,
+                                                 description="rate_matched: the targets are re-set "
+                                                             "after every this many seconds of the "
+                                                             "settle (rounded to whole seconds).")
+    nonrecurrent_settle_istdp_speed: float = param(1.0, unit="1", exclusive_minimum=0,
+                                                   description="iSTDP's rate during the control's "
+                                                               "settle, times its rate afterwards: "
+                                                               "the settle's fixed point does not "
+                                                               "depend on it, only how fast the "
+                                                               "cells reach it (training leaves "
+                                                               "assembly members more inhibition "
+                                                               "than the control needs).")
     nonrecurrent_block_e_to_i: bool = param(True,
                                             description="The control blocks E->I EPSPs as well as E->E "
                                                         "(paper: \"excitatory spikes did not cause EPSPs in "

@@ -50,7 +50,8 @@ _COMMON = ("warmup_s", "n_assemblies")  # the network itself depends on them (pl
 _STIMULUS = ("stimulus_rate_hz", "stimulus_on_s", "stimulus_off_s")
 _NONRECURRENT = ("nonrecurrent_extra_rate_to_e_hz", "nonrecurrent_extra_rate_to_i_hz",
                  "nonrecurrent_settle_s", "nonrecurrent_rate_window_s", "nonrecurrent_block_e_to_i",
-                 "nonrecurrent_istdp_bounds")
+                 "nonrecurrent_istdp_bounds", "nonrecurrent_targets", "nonrecurrent_match_interval_s",
+                 "nonrecurrent_settle_istdp_speed")
 _PERTURB = ("perturb_assembly", "perturb_fraction", "perturb_at_s", "perturb_duration_s")
 RECORD_KEYS = ("rate_bin_ms", "weight_interval_s", "keep_spikes")
 """Record settings that change a stage's store (``chunk_s`` and ``checkpoint_every_s`` change how
