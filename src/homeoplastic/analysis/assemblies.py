@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from homeoplastic.analysis.ablations import ABLATION_VARIABLES, ablation_statistics
+from homeoplastic.analysis.gains import GAIN_VARIABLES, gain_scalars
 from homeoplastic.analysis.nulls import NULL_VARIABLES, null_scalars
 from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.runs import with_sweep_coords
@@ -171,7 +172,7 @@ ANALYZE_VARIABLES = (
     "w_ratio_nonrecurrent", "w_within_rel_nonrecurrent", "rate_exc_train_hz",
     "w_within_rel_recurrent", "reactivations_per_min", "rate_assembly_spontaneous_hz",
     "w_ratio_old_remap", "w_ratio_new_remap", "w_within_old_remap_pf", "w_within_new_remap_pf",
-    "run_completed", *NULL_VARIABLES, *ABLATION_VARIABLES,
+    "run_completed", *NULL_VARIABLES, *ABLATION_VARIABLES, *GAIN_VARIABLES,
 )
 """The variables an analyze store may hold, besides the probe statistics (``probe_*``): what a
 sweep figure's panel may draw (checked before any job; a test checks the list against stores)."""
@@ -318,6 +319,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
                    "gain to the end of the spontaneous phase")
             scalar("assemblies_growing_fraction", grew, "1",
                    "fraction of assemblies whose within weight grows in spontaneous activity")
+            for name, value_units_name in gain_scalars(train_groups, spont.w_assembly_pf.values).items():
+                scalar(name, *value_units_name)
         scalar("rate_exc_post_training_hz", rate, "Hz", "E rate in spontaneous activity after training")
         scalar("rate_inh_post_training_hz", spont.rate_inh_hz.mean(), "Hz", "I rate after training")
         scalar("ratio_end_recurrent", spont.w_ratio[-1], "1",

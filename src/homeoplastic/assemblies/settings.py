@@ -29,7 +29,7 @@ RULE_VARIANTS: dict[str, dict[str, Any]] = {
     "triplet": {"ee_rule": "triplet"},
     "calcium": {"ee_rule": "calcium"},
     "calcium_plain": {"ee_rule": "calcium", "calcium.bistable": False, "calcium.noise": False,
-                      "calcium.up_down_ratio": 0.0},
+                      "calcium.up_down_ratio": 0.0, "calcium.tau_rho_s": 28.0},
 }
 """Sweep values of ``rule``: an E->E rule plus which homeostatic mechanisms run (ablations).
 
@@ -37,7 +37,11 @@ A key without a dot is a ``plasticity`` setting; a dotted key names its network 
 ``calcium_plain`` is the calcium rule as the LKD paper prints it (only the calcium drive's
 constants): no bistable cubic term, no noise, rho mapped onto [J_min, J_max]
 (docs/models/assemblies.md, 7.2); a sweep can switch the noise back on as a ``network.calcium.*``
-axis (with ``noise_form: corrected``).
+axis (with ``noise_form: corrected``). Its tau_rho, 28 s (8.1x the bistable rule's 3.46 s), is
+calibrated on the rate map (paper Fig. 5a, ``experiments.rate_dependence``): at the training rates
+(pre and post 50 Hz, independent Poisson) and the weight training starts from (J^0 = 2.86 pF) it
+gives the voltage rule's dW/dt, 3.40 pF/s at learning speed 1 (measured 3.39 and the voltage
+rule's 3.35-3.46 over seeds 1-3; with the bistable rule's tau_rho it was 24.5 pF/s, 7.2x).
 """
 
 

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from homeoplastic.figures import DPI, subplots
 
 RULE_TITLES = {"voltage": "voltage (Clopath)", "triplet": "triplet (Pfister-Gerstner)",
-               "calcium": "calcium (Graupner-Brunel)"}
+               "calcium": "calcium (Graupner-Brunel)",
+               "calcium_plain": "calcium, plain (no cubic term, no noise)"}
 
 
 def _edges(values: np.ndarray) -> np.ndarray:

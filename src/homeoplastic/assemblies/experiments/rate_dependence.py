@@ -47,9 +47,13 @@ from homeoplastic.assemblies.network import (
 )
 from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams, ParameterError, steps_of_seconds
+from homeoplastic.assemblies.settings import variant_overrides
 from homeoplastic.parameters import check_fields, param
 
-RULES = ("voltage", "triplet", "calcium")
+RULES = ("voltage", "triplet", "calcium", "calcium_plain")
+"""Rules mapped: E->E rules and ``calcium_plain``, the rule variant (:data:`RULE_VARIANTS
+<homeoplastic.assemblies.settings.RULE_VARIANTS>`) whose calcium settings replace those of
+``params`` (no cubic term, no noise, rho on [J_min, J_max], its own tau_rho)."""
 DEFAULT_RATES_HZ = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 70.0, 100.0)
 
 
@@ -171,7 +175,7 @@ def _poisson_map(rule, params, rates, settings, w0_pf, seed):
     r = len(rates)
     n_rep = settings.n_replicas
     n_side = r * n_rep
-    params = params.replace(**{"plasticity.ee_rule": rule, "plasticity.start_s": 0.0})
+    params = params.replace(**{**variant_overrides(rule), "plasticity.start_s": 0.0})
     sim = _bipartite_sim(params, n_side, w0_pf, seed)
     dt = params.dt_ms
     warm = steps_of_seconds(settings.warmup_s, dt, "warmup_s")
@@ -186,7 +190,8 @@ def _poisson_map(rule, params, rates, settings, w0_pf, seed):
     dw_sum = np.zeros(ee.weight_pf.size)
     counts = np.zeros(rate_hz.size, dtype=np.int64)
     key = seed_streams(seed)["engine"].generate_state(1, dtype=np.uint64)[0]
-    kernels.poisson_rule_drift(kernels.RULE_CODES[rule], k, ee, sim.rule_state, rate_hz, key,
+    code = kernels.RULE_CODES[params.plasticity.ee_rule]  # calcium_plain runs the calcium code
+    kernels.poisson_rule_drift(code, k, ee, sim.rule_state, rate_hz, key,
                                warm, window, n_windows, float(w0_pf), dw_sum, counts)
     seconds = n_windows * window * dt * 1e-3
     return _grid(dw_sum / seconds, ee, n_side, r, n_rep), _by_rate(counts / seconds, n_side, r,
