@@ -425,3 +425,15 @@ def test_a_null_from_another_rule_pairs_the_same_point_and_seed():
     assert _by_claim(summary_rows({**ablation, **faster}))[claim]["agrees"] == "no null measured"
     swapped = _seeds("voltage", 1.0, w_within_gain_median_assembly_block2=[0.5, 0.55, 0.52])
     assert _by_claim(summary_rows({**ablation, **swapped}))[claim]["agrees"] == "no"
+
+
+def test_a_generated_table_replaces_only_the_text_between_its_markers():
+    from homeoplastic.analysis.tables import replace_between_markers
+
+    text = ("intro\n<!-- BEGIN GENERATED claims old -->\n| stale | 1 |\n"
+            "<!-- END GENERATED claims -->\nafter\n")
+    out = replace_between_markers(text, "claims", "| new | 2 |\n", "results/summary.csv")
+    assert out.startswith("intro\n<!-- BEGIN GENERATED claims from results/summary.csv")
+    assert "| new | 2 |\n<!-- END GENERATED claims -->\nafter\n" in out and "stale" not in out
+    with pytest.raises(ValueError, match="markers for 'paper'"):
+        replace_between_markers(text, "paper", "", "x")
