@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from homeoplastic.analysis.probe import probe_summary
+from homeoplastic.analysis.probe import probe_variables
 from homeoplastic.assemblies.runs import with_sweep_coords
 from homeoplastic.assemblies.stages import STAGES, input_run_id, store_status
 from homeoplastic.assemblies.sweep import in_id_order
@@ -181,7 +181,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     """Statistics of one run from its stage stores.
 
     ``paths`` maps stage names (simulate, train, spontaneous_recurrent, spontaneous_nonrecurrent,
-    perturb_recurrent, perturb_nonrecurrent, remap) to stores; absent stages, and stages whose
+    perturb_recurrent, perturb_nonrecurrent, remap, the probes) to stores; absent stages, and stages whose
     store says ``status: skipped`` (an earlier stage was stopped by the rate guard), are left out.
     """
     paths = {stage: path for stage, path in paths.items() if store_status(str(path))[0] != "skipped"}
@@ -357,11 +357,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             "time_remap", w_new, {"units": "pF", "long_name": "new assemblies: mean within weight"})
         scalar("remap_w_within_old_change", relative_change(w_old), "1",
                "relative change of the old assemblies' within weight during remapping")
-    if "probe_before" in paths and "probe_after" in paths:
-        numbers = probe_summary(open_store(paths["probe_before"]), open_store(paths["probe_after"]))
-        for name, value in numbers.items():
-            units = "Hz" if "_hz_" in name else "1"
-            scalar(f"probe_{name}", value, units, f"probe statistics: {name.replace('_', ' ')}")
+    data.update(probe_variables(paths, "probe_before", "probe_after", "probe"))
+    data.update(probe_variables(paths, "probe_remap_before", "probe_remap_after", "probe_remap"))
     ds = xr.Dataset(data, coords=coords)
     ds.attrs["stores_json"] = json.dumps({k: str(v) for k, v in paths.items()})
     return ds
