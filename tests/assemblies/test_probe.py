@@ -15,6 +15,7 @@ from homeoplastic.assemblies.experiments.probe import (
     probe_dataset,
     probe_simulation,
     run_probe,
+    stimulated_pair_correlations,
     trial_table,
 )
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
@@ -224,3 +225,34 @@ def test_probing_given_cell_sets_stimulates_those_sets_not_the_assemblies(state)
         driven = np.unique(groups[(kinds == "probe") & (stims == a)])
         assert driven.size == 1 and driven[0] >= len(original)
         np.testing.assert_array_equal(sim.assembly_members(int(driven[0])), sets[a])
+
+
+def test_stimulated_pair_correlations_see_a_shared_baseline_fluctuation_and_its_suppression():
+    """Members of the stimulated assembly share a trial-to-trial fluctuation in the baseline and
+    fire independently during the stimulus (Fig. 9c's suppression): the baseline epoch's mean
+    correlation is high, the stimulus epoch's near 0, and the pairs are C(m, 2) times the windows
+    tiling each epoch (pre_s / window_s before; (on_s - window_s) / window_s during)."""
+    s = ProbeSettings(n_stimuli=1, n_trials=40, on_s=0.4, pre_s=0.3, post_s=0.1, gap_s=0.5,
+                      window_s=0.1, gain_n_trials=0, completion_n_trials=0)
+    rng = np.random.default_rng(5)
+    m, n_exc, n_trials = 8, 12, 40
+    onset = 1.0 + np.arange(n_trials) * s.period_s
+    times, cells = [], []
+    for t0 in onset:
+        for w in range(3):  # baseline windows: one shared count for every member
+            shared = rng.poisson(3.0)
+            for c in range(m):
+                times.append(t0 - s.pre_s + w * 0.1 + rng.uniform(0.01, 0.09, shared))
+                cells.append(np.full(shared, c))
+        for c in range(n_exc):  # stimulus: independent Poisson counts
+            k = rng.poisson(0.4 * 30.0)
+            times.append(t0 + rng.uniform(0.0, 0.4, k))
+            cells.append(np.full(k, c))
+    times, cells = np.concatenate(times), np.concatenate(cells)
+    membership = np.zeros((n_exc, 1), bool)
+    membership[:m, 0] = True
+    corr, n_pairs = stimulated_pair_correlations(
+        times, cells, n_exc, onset, [np.arange(n_trials)], np.arange(1), membership,
+        np.arange(n_exc), s)
+    assert corr[0, 0] > 0.99 and abs(corr[0, 1]) < 0.1
+    assert list(n_pairs[0]) == [28 * 3, 28 * 3]

@@ -37,8 +37,10 @@ def probe_summary(before: xr.Dataset, after: xr.Dataset) -> dict[str, float]:
     changes from baseline (``completion_evoked_index``).
 
     Paper Fig. 9c ("correlations ... suppressed when the assembly was stimulated"):
-    ``corr_same_stim_minus_spont`` (and ``corr_all_...`` for every pair), during the stimulus minus
-    the baseline; the untrained network's value is its null. What the means rest on: the pairs
+    ``corr_stimulated_stim_minus_spont``, pairs within the stimulated assembly, during the
+    stimulus minus the baseline (several windows each, pooled over stimuli by pairs); the
+    untrained network's value is its null. ``corr_same_stim_minus_spont`` (pairs sharing any
+    assembly) and ``corr_all_...`` (every pair) use one window per epoch. What the means rest on: the pairs
     that entered each mean (``n_same_pairs_spont``, ...; a pair with a silent cell is left out),
     the pairs the recorded cells allow (``n_same_pairs_possible``), the probe trials
     (``n_probe_trials``), the members' baseline rate and the time from a stimulus's end to the
@@ -73,6 +75,14 @@ def probe_summary(before: xr.Dataset, after: xr.Dataset) -> dict[str, float]:
             corr = ds[f"corr_{kind}"]
             out[f"corr_{kind}_stim_minus_spont_{tag}"] = (float(corr.sel(epoch="during"))
                                                           - float(corr.sel(epoch="before")))
+        if "corr_stimulated" in ds:  # pairs within the stimulated assembly, weighted by pairs
+            n = ds["corr_n_stimulated_pairs"].values.astype(float)
+            c = np.nan_to_num(ds["corr_stimulated"].values)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pooled = (c * n).sum(axis=0) / n.sum(axis=0)
+            out[f"corr_stimulated_spont_{tag}"], out[f"corr_stimulated_stim_{tag}"] = map(float, pooled)
+            out[f"corr_stimulated_stim_minus_spont_{tag}"] = float(pooled[1] - pooled[0])
+            out[f"n_stimulated_pairs_spont_{tag}"] = float(n[:, 0].sum())
         for kind in ("same", "different"):
             for epoch, name in (("before", "spont"), ("during", "stim")):
                 out[f"n_{kind}_pairs_{name}_{tag}"] = float(ds[f"corr_n_{kind}_pairs"].sel(epoch=epoch))

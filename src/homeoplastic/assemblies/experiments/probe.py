@@ -414,6 +414,12 @@ def probe_dataset(
         corr = CorrelationResult(nan, nan, nan, np.zeros(len(EPOCHS), np.int64),
                                  np.zeros(len(EPOCHS), np.int64))
 
+    # pairs within the stimulated assembly only (Fig. 9c: "suppressed when the assembly was
+    # stimulated"), per stimulus from its probe trials, averaged over the non-overlapping windows
+    # of the baseline and of the stimulus after its first window (the onset transient)
+    corr_stim, n_stim_pairs = stimulated_pair_correlations(
+        times_s, cells, n_exc, onset, probe, stimuli, rec_member, recorded, s)
+
     # gain curves and pattern completion use every E cell: one window per trial
     resp = spike_counts(times_s, cells, n_exc, onset, s.on_s, s.on_s, duration_s=s.on_s)[:, :, 0]
     pre = spike_counts(times_s, cells, n_exc, onset - s.pre_s, s.pre_s, s.pre_s,
@@ -505,6 +511,13 @@ def probe_dataset(
                                       "same-assembly pairs in the mean"),
             "corr_n_different_pairs": _var("epoch", corr.n_different, "pairs",
                                            "different-assembly pairs in the mean"),
+            "corr_stimulated": _var(("stimulus", "epoch"), corr_stim, "1",
+                                    "noise correlation, pairs within the stimulated assembly "
+                                    "(baseline / stimulus after its first window, "
+                                    "non-overlapping windows pooled)"),
+            "corr_n_stimulated_pairs": _var(("stimulus", "epoch"), n_stim_pairs, "pairs",
+                                            "pairs x windows within the stimulated assembly in "
+                                            "the mean"),
             "gain_rate_members_hz": _var("strength", g_in, "Hz",
                                          "rate of stimulated-assembly members during stimulus"),
             "gain_rate_nonmembers_hz": _var("strength", g_out, "Hz",
@@ -551,6 +564,48 @@ def probe_dataset(
     if np.isfinite(clear_s):  # one trial: no stimulus before its baseline
         ds.attrs["baseline_clear_s"] = clear_s
     return ds
+
+
+def stimulated_pair_correlations(
+    times_s: np.ndarray,
+    cells: np.ndarray,
+    n_exc: int,
+    onset: np.ndarray,
+    probe: list[np.ndarray],
+    stimuli: np.ndarray,
+    rec_member: np.ndarray,
+    recorded: np.ndarray,
+    s: ProbeSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(stimulus, epoch) mean noise correlation of pairs within the stimulated assembly, and the
+    pairs in it (summed over windows).
+
+    Epoch ``before``: the ``window_s`` windows tiling the baseline [-pre_s, 0); ``during``: those
+    tiling [window_s, on_s) (the onset window's transient left out). Each window's correlation is
+    taken across that stimulus's probe trials; windows are pooled weighted by their pairs (a pair
+    with a silent cell enters no mean). Several windows per trial give the estimate several
+    times the samples of one window at no extra simulated time.
+    """
+    n_before = int(round(s.pre_s / s.window_s + 1e-9))
+    n_during = int(round((s.on_s - s.window_s) / s.window_s + 1e-9))
+    corr = np.full((stimuli.size, len(EPOCHS)), np.nan)
+    n_pairs = np.zeros((stimuli.size, len(EPOCHS)), np.int64)
+    for k, a in enumerate(stimuli):
+        t = probe[k]
+        if t.size < 2:
+            continue
+        for e, (start, n_win) in enumerate(((-n_before * s.window_s, n_before),
+                                            (s.window_s, n_during))):
+            if n_win < 1:
+                continue
+            x = spike_counts(times_s, cells, n_exc, onset[t] + start, s.window_s, s.window_s,
+                             duration_s=n_win * s.window_s, cells=recorded)
+            res = count_correlations(x, rec_member[:, a])
+            n = res.n_same.astype(float)
+            if n.sum() > 0:
+                corr[k, e] = float(np.nansum(res.same * n) / n.sum())
+            n_pairs[k, e] = int(n.sum())
+    return corr, n_pairs
 
 
 def baseline_clearance(onset_s: np.ndarray, pre_s: float, on_s: float) -> float:
