@@ -406,3 +406,19 @@ def test_the_remap_probes_probe_the_remap_stages_new_set_before_and_after_its_tr
     assert float(ds["probe_remap_n_same_pairs_possible_before"]) == np.triu(shared, k=1).sum()
     assert ds["probe_remap_n_same_pairs_possible_before"].attrs["units"] == "pairs"
     assert float(ds["probe_remap_n_probe_trials_after"]) == 2 * 3
+
+
+def test_probe_remap_false_leaves_the_remap_probes_out_without_changing_any_stage():
+    """``probe.remap: false`` drops the two remap probes from a full-chain run; no other stage's
+    params change (the switch chooses stages, not how a probe runs), and remap keeps its state
+    only while a remap probe reads it."""
+    from homeoplastic.assemblies.stages import keeps_state
+
+    probe = {"enabled": True, "n_trials": 2, "on_s": 0.1, "pre_s": 0.2}
+    point = sweep_point(200, "voltage", 1.0, 1)
+    with_remap = validate({**_section(), "probe": probe}, SCHEMA, where="assemblies")
+    without = validate({**_section(), "probe": {**probe, "remap": False}}, SCHEMA, where="assemblies")
+    a, b = run_settings(with_remap, point), run_settings(without, point)
+    assert set(a.stages) - set(b.stages) == {"probe_remap_before", "probe_remap_after"}
+    assert all(stage_params(a, s) == stage_params(b, s) for s in b.stages)
+    assert keeps_state(with_remap, "remap", "voltage") and not keeps_state(without, "remap", "voltage")

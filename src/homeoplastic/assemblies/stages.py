@@ -238,12 +238,14 @@ def run_settings(section: Mapping[str, Any], point: Point) -> RunSettings:
 
 def chain_of(section: Mapping[str, Any], rule: str) -> tuple[str, ...]:
     """The stages a run of ``rule`` goes through (the config's short and control chain lists;
-    the probes when ``probe.enabled``)."""
+    the probes when ``probe.enabled``, those of the remap set unless ``probe.remap`` is false)."""
     if rule in section.get("short_chain_rules", ()):
         return SHORT_CHAIN
     if rule in section.get("control_chain_rules", ()):
         return CONTROL_CHAIN
-    probes = PROBE_ENDS if section.get("probe", {}).get("enabled", False) else ()
+    probe = section.get("probe", {})
+    probes = tuple(s for s in PROBE_ENDS if probe.get("remap", True) or "remap" not in s) \
+        if probe.get("enabled", False) else ()
     return chain(STAGES, CHAIN_ENDS["full"] + probes)
 
 
