@@ -10,9 +10,13 @@ from homeoplastic.analysis.probe import probe_summary
 from homeoplastic.assemblies.engine import Simulation
 from homeoplastic.assemblies.experiments.probe import (
     ProbeSettings,
+    baseline_clearance,
     frozen_params,
+    probe_dataset,
     probe_simulation,
     run_probe,
+    stimulated_pair_correlations,
+    trial_table,
 )
 from homeoplastic.assemblies.params import NetworkParams, ParameterError
 
@@ -21,9 +25,11 @@ PARAMS = NetworkParams.from_dict({
     "assemblies": {"n_assemblies": 3, "p_member": 0.1},
     "plasticity": {"start_s": 0.0},
 })
+# gap_s = 0 (the default before 0.5 s): this small network's members fire at ~10 Hz, where 1 kHz
+# adds ~0.1 Hz; the gain curve's test below was written for these numbers
 SETTINGS = ProbeSettings(n_stimuli=2, n_trials=6, rate_hz=4000.0, on_s=0.2, pre_s=0.2, post_s=0.1,
-                         gain_rates_hz=(1000.0, 8000.0), gain_n_trials=1, completion_n_trials=2,
-                         step_s=0.05, max_record_cells=300)
+                         gap_s=0.0, gain_rates_hz=(1000.0, 8000.0), gain_n_trials=1,
+                         completion_n_trials=2, step_s=0.05, max_record_cells=300)
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +149,110 @@ def test_figure_is_written(probed, tmp_path):
     assert (tmp_path / "probe.png").stat().st_size > 10_000
     for ax in fig.axes:
         assert "[" in ax.get_ylabel()
+
+
+def test_baselines_lie_clear_of_the_previous_stimulus_and_an_overlap_is_refused(probed):
+    """Every baseline starts post_s + gap_s after the previous stimulus ended (what the store
+    states); a trial table whose baseline reaches into the previous stimulus is refused, since its
+    "spontaneous" windows would count evoked spikes."""
+    ds, _, _ = probed
+    assert ds.attrs["baseline_clear_s"] == pytest.approx(SETTINGS.post_s + SETTINGS.gap_s)
+    onsets = np.array([1.0, 1.0 + SETTINGS.on_s + SETTINGS.pre_s])  # baseline touches the offset
+    assert baseline_clearance(onsets, SETTINGS.pre_s, SETTINGS.on_s) == pytest.approx(0.0)
+    assert baseline_clearance(onsets - [0.0, 0.05], SETTINGS.pre_s, SETTINGS.on_s) \
+        == pytest.approx(-0.05)
+    assert baseline_clearance(onsets[:1], SETTINGS.pre_s, SETTINGS.on_s) == np.inf
+    n = 4
+    table = {"kind": np.array(["probe"] * n), "stimulus": np.array([0, 1, 0, 1]),
+             "group": np.array([0, 1, 0, 1]), "strength_hz": np.full(n, SETTINGS.rate_hz),
+             "onset_s": 1.0 + np.arange(n) * (SETTINGS.on_s + SETTINGS.pre_s - 0.05)}
+    membership = np.zeros((20, 2), bool)
+    membership[:5, 0] = membership[5:10, 1] = True
+    with pytest.raises(ValueError, match="baseline"):
+        probe_dataset(np.array([1.05]), np.array([0]), table=table, membership=membership,
+                      halves=np.zeros((20, 2), bool), stimuli=np.arange(2),
+                      recorded=np.arange(20), settings=SETTINGS, rng=np.random.default_rng(0))
+
+
+def test_pair_counts_are_the_closed_form_of_a_known_membership():
+    """Disjoint assemblies of 4, 5 and 6 recorded cells and 5 cells in none: C(4,2) + C(5,2) +
+    C(6,2) = 31 same-assembly pairs and 4*5 + 4*6 + 5*6 = 74 different-assembly pairs, all of
+    them in the means when no cell is silent; the trials used are stated."""
+    sizes, n_out, n_per = (4, 5, 6), 5, 10
+    n_exc = sum(sizes) + n_out
+    membership = np.zeros((n_exc, len(sizes)), bool)
+    start = 0
+    for a, m in enumerate(sizes):
+        membership[start:start + m, a] = True
+        start += m
+    s = ProbeSettings(n_stimuli=3, n_trials=n_per, on_s=0.2, pre_s=0.2, post_s=0.1, gap_s=0.0,
+                      gain_n_trials=0, completion_n_trials=0, step_s=0.05)
+    rng = np.random.default_rng(3)
+    table = trial_table(s, np.arange(3), np.zeros(3, np.int64), rng, 0.1)
+    # every cell fires at 200 Hz throughout: no silent cell in any window
+    end = table["onset_s"].max() + s.on_s + s.post_s
+    counts = [rng.poisson(200 * end) for _ in range(n_exc)]
+    times = np.concatenate([np.sort(rng.uniform(0, end, c)) for c in counts])
+    cells = np.repeat(np.arange(n_exc), counts)
+    ds = probe_dataset(times, cells, table=table, membership=membership,
+                       halves=np.zeros((n_exc, 3), bool), stimuli=np.arange(3),
+                       recorded=np.arange(n_exc), settings=s, rng=rng)
+    assert ds.attrs["n_same_pairs_possible"] == 6 + 10 + 15
+    assert ds.attrs["n_different_pairs_possible"] == 20 + 24 + 30
+    assert list(ds["corr_n_same_pairs"].values) == [31, 31]
+    assert list(ds["corr_n_different_pairs"].values) == [74, 74]
+    assert ds.attrs["n_probe_trials"] == 3 * n_per and ds.attrs["n_probe_trials_per_stimulus"] == n_per
+    summary = probe_summary(ds, ds)
+    assert summary["n_same_pairs_spont_after"] == 31 and summary["n_probe_trials_before"] == 30
+    assert summary["corr_same_stim_minus_spont_after"] == pytest.approx(
+        summary["corr_same_stim_after"] - summary["corr_same_spont_after"])
+
+
+def test_probing_given_cell_sets_stimulates_those_sets_not_the_assemblies(state):
+    """The remap probes pass the new stimulus set: the stored membership is that set and the
+    probe trials drive engine groups holding exactly its cells."""
+    sim = Simulation.from_state_dataset(state, PARAMS)
+    rng = np.random.default_rng(11)
+    n_exc = PARAMS.connectivity.n_exc
+    sets = [np.sort(rng.choice(n_exc, 30, replace=False)) for _ in range(3)]
+    original = [sim.assembly_members(a) for a in range(sim.n_assemblies)]
+    ds = probe_simulation(sim, SETTINGS, seed=1, assemblies=sets)
+    for a, cells in enumerate(sets):
+        np.testing.assert_array_equal(np.flatnonzero(ds["membership"].values[:, a]), cells)
+        assert not np.array_equal(cells, original[a])
+    kinds, stims, groups = (ds[k].values for k in ("trial_kind", "trial_stimulus", "trial_group"))
+    for a in range(SETTINGS.n_stimuli):
+        driven = np.unique(groups[(kinds == "probe") & (stims == a)])
+        assert driven.size == 1 and driven[0] >= len(original)
+        np.testing.assert_array_equal(sim.assembly_members(int(driven[0])), sets[a])
+
+
+def test_stimulated_pair_correlations_see_a_shared_baseline_fluctuation_and_its_suppression():
+    """Members of the stimulated assembly share a trial-to-trial fluctuation in the baseline and
+    fire independently during the stimulus (Fig. 9c's suppression): the baseline epoch's mean
+    correlation is high, the stimulus epoch's near 0, and the pairs are C(m, 2) times the windows
+    tiling each epoch (pre_s / window_s before; (on_s - window_s) / window_s during)."""
+    s = ProbeSettings(n_stimuli=1, n_trials=40, on_s=0.4, pre_s=0.3, post_s=0.1, gap_s=0.5,
+                      window_s=0.1, gain_n_trials=0, completion_n_trials=0)
+    rng = np.random.default_rng(5)
+    m, n_exc, n_trials = 8, 12, 40
+    onset = 1.0 + np.arange(n_trials) * s.period_s
+    times, cells = [], []
+    for t0 in onset:
+        for w in range(3):  # baseline windows: one shared count for every member
+            shared = rng.poisson(3.0)
+            for c in range(m):
+                times.append(t0 - s.pre_s + w * 0.1 + rng.uniform(0.01, 0.09, shared))
+                cells.append(np.full(shared, c))
+        for c in range(n_exc):  # stimulus: independent Poisson counts
+            k = rng.poisson(0.4 * 30.0)
+            times.append(t0 + rng.uniform(0.0, 0.4, k))
+            cells.append(np.full(k, c))
+    times, cells = np.concatenate(times), np.concatenate(cells)
+    membership = np.zeros((n_exc, 1), bool)
+    membership[:m, 0] = True
+    corr, n_pairs = stimulated_pair_correlations(
+        times, cells, n_exc, onset, [np.arange(n_trials)], np.arange(1), membership,
+        np.arange(n_exc), s)
+    assert corr[0, 0] > 0.99 and abs(corr[0, 1]) < 0.1
+    assert list(n_pairs[0]) == [28 * 3, 28 * 3]

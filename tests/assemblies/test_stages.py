@@ -13,6 +13,7 @@ from homeoplastic.assemblies.params import NetworkParams, ParameterError
 from homeoplastic.assemblies.stages import (
     CONTROL_CHAIN,
     FULL_CHAIN,
+    PROBE_ENDS,
     SHORT_CHAIN,
     STAGE_TABLE,
     STAGES,
@@ -80,7 +81,7 @@ def test_params_of_a_stage_change_exactly_with_its_own_settings():
     point = sweep_point(200, "voltage", 1.0, 1)
     base = run_settings(_section(), point)
     longer = run_settings(_section(spontaneous_s=0.4), point)
-    changed = {s for s in STAGES if s not in ("probe_before", "probe_after")
+    changed = {s for s in STAGES if s not in PROBE_ENDS
                if stage_params(base, s) != stage_params(longer, s)}
     assert changed == {"spontaneous_recurrent", "spontaneous_nonrecurrent"}
     other_seed = run_settings(_section(), sweep_point(200, "voltage", 1.0, 2))
@@ -426,3 +427,73 @@ def test_a_probe_resumed_from_its_checkpoint_stores_what_an_uninterrupted_one_do
     # the stores hold spikes, not zeros
     assert all(np.any(np.asarray(a[name]) != 0) for name in a.data_vars if "count" in name)
     assert any("count" in name for name in a.data_vars)
+
+
+def test_the_remap_probes_probe_the_remap_stages_new_set_before_and_after_its_training(tmp_path):
+    """As the paper (Figs. 8, 9: "the new set of stimulus patterns ... before and after training
+    on those patterns"): probe_remap_before (on spontaneous_recurrent's network) and
+    probe_remap_after (on remap's) stimulate exactly the cells the remap stage trained, not the
+    original assemblies; analyze stores their statistics as probe_remap_* with units."""
+    from homeoplastic.assemblies.stages import keeps_state
+    from homeoplastic.assemblies.storage import open_state
+
+    section = {**_section(), "probe": {"enabled": True, "n_stimuli": 2, "n_trials": 3,
+                                       "on_s": 0.1, "pre_s": 0.2, "post_s": 0.1, "gap_s": 0.0,
+                                       "gain_rates_hz": [1000.0], "gain_n_trials": 1,
+                                       "completion_n_trials": 1}}
+    # this 200-cell network fires at ~75 Hz: without the guard every probe trial runs
+    section["network"] = {**section["network"], "guard": {"enabled": False}}
+    section = validate(section, SCHEMA, where="assemblies")
+    run = run_settings(section, sweep_point(200, "voltage", 1.0, 1))
+    assert set(PROBE_ENDS) <= set(run.stages) and keeps_state(section, "remap", "voltage")
+    paths: dict[str, str] = {}
+    for stage in ("simulate", "train", "spontaneous_recurrent", "remap", "probe_after",
+                  "probe_remap_before", "probe_remap_after"):
+        paths[stage] = str(tmp_path / f"{stage}.zarr")
+        inputs = {name: paths[source] for name, source in STAGES[stage].inputs}
+        assert run_stage(stage, stage_params(run, stage), inputs, paths[stage]).status == "completed"
+    state = open_state(paths["remap"])
+    ptr, members = state["group_ptr"].values, state["group_members"].values
+    n_old = run.protocol.n_assemblies
+    trained = [np.sort(members[ptr[g]:ptr[g + 1]]) for g in range(n_old, 2 * n_old)]
+    original = [np.sort(members[ptr[g]:ptr[g + 1]]) for g in range(n_old)]
+    for stage in ("probe_remap_before", "probe_remap_after"):
+        ds = open_store(paths[stage])
+        assert ds.attrs["probed_set"] == "remap"
+        for a in range(n_old):
+            cells = np.flatnonzero(ds["membership"].values[:, a])
+            np.testing.assert_array_equal(cells, trained[a])
+            assert not np.array_equal(cells, original[a])
+    after = open_store(paths["probe_after"])
+    assert after.attrs["probed_set"] == "original"
+    np.testing.assert_array_equal(np.flatnonzero(after["membership"].values[:, 0]), original[0])
+    ds = analyze_run({**paths, "probe_before": paths["probe_after"]},
+                     {"reactivation_threshold_factor": 4.0, "reactivation_min_hz": 10.0,
+                      "train_rate_bin_s": 1.0})
+    # (this 200-cell network fires near saturation: its count correlations are NaN, no pair varies)
+    for name in ("probe_remap_corr_same_stim_minus_spont_after",
+                 "probe_corr_same_stim_minus_spont_after", "probe_remap_n_same_pairs_spont_before"):
+        assert name in ds, name
+    in_sets = np.zeros((run.network.connectivity.n_exc, n_old), bool)
+    for a, cells in enumerate(trained):
+        in_sets[cells, a] = True
+    shared = (in_sets.astype(int) @ in_sets.T.astype(int)) > 0
+    assert float(ds["probe_remap_n_same_pairs_possible_before"]) == np.triu(shared, k=1).sum()
+    assert ds["probe_remap_n_same_pairs_possible_before"].attrs["units"] == "pairs"
+    assert float(ds["probe_remap_n_probe_trials_after"]) == 2 * 3
+
+
+def test_probe_remap_false_leaves_the_remap_probes_out_without_changing_any_stage():
+    """``probe.remap: false`` drops the two remap probes from a full-chain run; no other stage's
+    params change (the switch chooses stages, not how a probe runs), and remap keeps its state
+    only while a remap probe reads it."""
+    from homeoplastic.assemblies.stages import keeps_state
+
+    probe = {"enabled": True, "n_trials": 2, "on_s": 0.1, "pre_s": 0.2}
+    point = sweep_point(200, "voltage", 1.0, 1)
+    with_remap = validate({**_section(), "probe": probe}, SCHEMA, where="assemblies")
+    without = validate({**_section(), "probe": {**probe, "remap": False}}, SCHEMA, where="assemblies")
+    a, b = run_settings(with_remap, point), run_settings(without, point)
+    assert set(a.stages) - set(b.stages) == {"probe_remap_before", "probe_remap_after"}
+    assert all(stage_params(a, s) == stage_params(b, s) for s in b.stages)
+    assert keeps_state(with_remap, "remap", "voltage") and not keeps_state(without, "remap", "voltage")

@@ -19,7 +19,8 @@ RUNS = {  # run id -> its stages, as the micro sweep has them
     "n_neurons~500_rule~voltage_no_homeostasis_learning_speed~1_seed~1": "short",
 }
 FULL = ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent",
-        "perturb_recurrent", "perturb_nonrecurrent", "remap", "probe_before", "probe_after")
+        "perturb_recurrent", "perturb_nonrecurrent", "remap", "probe_before", "probe_after",
+        "probe_remap_before", "probe_remap_after")
 SHORT = ("simulate", "train", "spontaneous_recurrent")
 PER_RUN_FULL = (*FULL, "analyze", "figure_run", "figure_probe")
 PER_RUN_SHORT = (*SHORT, "analyze", "figure_run")
@@ -68,7 +69,8 @@ def test_a_spontaneous_setting_reruns_the_spontaneous_stages_and_what_follows(mi
     protocol = {**MICRO["protocol"], "spontaneous_s": 0.5}
     planned = _plan(micro_run, tmp_path, {"assemblies": {"protocol": protocol}})
     after_full = ("spontaneous_recurrent", "spontaneous_nonrecurrent", "perturb_recurrent",
-                  "perturb_nonrecurrent", "remap", "analyze", "figure_run")
+                  "perturb_nonrecurrent", "remap", "probe_remap_before", "probe_remap_after",
+                  "analyze", "figure_run")
     expected = set(SWEEP_LEVEL)
     for run, chain in RUNS.items():
         expected |= _run_jobs(run, after_full if chain == "full"

@@ -35,7 +35,7 @@ def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
     base = micro_run / "results" / "assemblies" / RUN
     for stage in ("simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent",
                   "perturb_recurrent", "perturb_nonrecurrent", "remap", "probe_before",
-                  "probe_after", "analyze"):
+                  "probe_after", "probe_remap_before", "probe_remap_after", "analyze"):
         assert is_complete(base / f"{stage}.zarr"), stage
     assert (micro_run / "results/figures/assemblies_sweep.png").stat().st_size > 10_000
     assert (micro_run / f"results/figures/assemblies/{RUN}.png").stat().st_size > 10_000
@@ -47,7 +47,8 @@ def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
     kept = {stage for stage in ("simulate", "train", "spontaneous_recurrent",
                                 "spontaneous_nonrecurrent", "perturb_recurrent",
                                 "perturb_nonrecurrent", "remap") if state_kept(base / f"{stage}.zarr")}
-    assert kept == {"simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent"}
+    # (remap's: probe_remap_after continues from it)
+    assert kept == {"simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent", "remap"}
     # the remapping panel marks where the new set's presentations end: remap_after_s before the end
     remap = open_store(base / "remap.zarr").attrs
     after_s = yaml.safe_load((ROOT / ".test/config.yaml").read_text())["assemblies"]["protocol"][
@@ -59,7 +60,8 @@ def test_micro_sweep_produces_complete_stores_and_figures(micro_run):
 def test_ablations_run_the_short_chain(micro_run):
     base = micro_run / "results/assemblies" / RUN.replace("rule~voltage", "rule~voltage_no_homeostasis")
     assert is_complete(base / "spontaneous_recurrent.zarr") and is_complete(base / "analyze.zarr")
-    for stage in ("spontaneous_nonrecurrent", "perturb_recurrent", "remap", "probe_after"):
+    for stage in ("spontaneous_nonrecurrent", "perturb_recurrent", "remap", "probe_after",
+                  "probe_remap_after"):
         assert not (base / f"{stage}.zarr").exists(), stage
 
 
@@ -214,7 +216,8 @@ def test_rulegraph_draws_the_chain_stage_by_stage(tmp_path):
              ("spontaneous_recurrent", "spontaneous_nonrecurrent"),
              ("spontaneous_nonrecurrent", "perturb_nonrecurrent"),
              ("spontaneous_recurrent", "remap"), ("simulate", "probe_before"),
-             ("train", "probe_after"), ("perturb_recurrent", "analyze"), ("remap", "analyze")]
+             ("train", "probe_after"), ("spontaneous_recurrent", "probe_remap_before"),
+             ("remap", "probe_remap_after"), ("perturb_recurrent", "analyze"), ("remap", "analyze")]
     for a, b in chain:
         assert (f"assemblies_{a}", f"assemblies_{b}") in edges, (a, b)
     assert ("assemblies_simulate", "assemblies_spontaneous_recurrent") not in edges

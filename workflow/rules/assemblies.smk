@@ -4,6 +4,7 @@
 #                     |                        -> remap
 #                     -> spontaneous_nonrecurrent -> perturb_nonrecurrent
 #   probe_before (of simulate), probe_after (of train)           -> analyze -> figures, summary
+#   probe_remap_before (of spontaneous_recurrent), probe_remap_after (of remap): the new set
 #
 # Runs whose rule is in `short_chain_rules` stop after spontaneous_recurrent. The stage graph (what
 # each stage reads, which settings change it, what it costs) is one table in the library:
@@ -242,6 +243,52 @@ rule assemblies_probe_after:
     resources:
         mem_mb=asm_stage_resources("probe_after", "mem_mb"),
         runtime=asm_stage_resources("probe_after", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_probe_remap_before:
+    """Probe statistics of the remap stimulus set before its training (of spontaneous_recurrent)."""
+    wildcard_constraints:
+        run=asm_runs_with("probe_remap_before"),
+    input:
+        unpack(asm_stage_inputs("probe_remap_before")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/probe_remap_before.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/probe_remap_before.log",
+    params:
+        stage="probe_remap_before",
+        settings=asm_stage_params("probe_remap_before"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("probe_remap_before", "mem_mb"),
+        runtime=asm_stage_resources("probe_remap_before", "runtime"),
+    conda:
+        ASM_ENV
+    script:
+        "../scripts/assemblies_stage.py"
+
+
+rule assemblies_probe_remap_after:
+    """Probe statistics of the remap stimulus set after its training (of remap)."""
+    wildcard_constraints:
+        run=asm_runs_with("probe_remap_after"),
+    input:
+        unpack(asm_stage_inputs("probe_remap_after")),
+    output:
+        directory(f"{ASM_DIR}/{{run}}/probe_remap_after.zarr"),
+    log:
+        f"{ASM_LOGS}/{{run}}/probe_remap_after.log",
+    params:
+        stage="probe_remap_after",
+        settings=asm_stage_params("probe_remap_after"),
+    threads: 1
+    resources:
+        mem_mb=asm_stage_resources("probe_remap_after", "mem_mb"),
+        runtime=asm_stage_resources("probe_remap_after", "runtime"),
     conda:
         ASM_ENV
     script:

@@ -18,7 +18,7 @@ import xarray as xr
 from homeoplastic.analysis.ablations import ABLATION_VARIABLES, ablation_statistics
 from homeoplastic.analysis.gains import GAIN_VARIABLES, gain_scalars
 from homeoplastic.analysis.nulls import NULL_VARIABLES, null_scalars
-from homeoplastic.analysis.probe import probe_summary
+from homeoplastic.analysis.probe import probe_variables
 from homeoplastic.assemblies.runs import with_sweep_coords
 from homeoplastic.assemblies.stages import STAGES, input_run_id, store_status
 from homeoplastic.assemblies.sweep import in_id_order
@@ -210,7 +210,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     """Statistics of one run from its stage stores.
 
     ``paths`` maps stage names (simulate, train, spontaneous_recurrent, spontaneous_nonrecurrent,
-    perturb_recurrent, perturb_nonrecurrent, remap) to stores; absent stages, and stages whose
+    perturb_recurrent, perturb_nonrecurrent, remap, the probes) to stores; absent stages, and stages whose
     store says ``status: skipped`` (an earlier stage was stopped by the rate guard), are left out.
     """
     paths = {stage: path for stage, path in paths.items() if store_status(str(path))[0] != "skipped"}
@@ -392,11 +392,8 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
     if "train" in paths:  # Figs. 1c, 3b, 3c: each quantity with its null
         for name, (value, units, long_name) in ablation_statistics(paths["train"]).items():
             scalar(name, value, units, long_name)
-    if "probe_before" in paths and "probe_after" in paths:
-        numbers = probe_summary(open_store(paths["probe_before"]), open_store(paths["probe_after"]))
-        for name, value in numbers.items():
-            units = "Hz" if "_hz_" in name else "1"
-            scalar(f"probe_{name}", value, units, f"probe statistics: {name.replace('_', ' ')}")
+    data.update(probe_variables(paths, "probe_before", "probe_after", "probe"))
+    data.update(probe_variables(paths, "probe_remap_before", "probe_remap_after", "probe_remap"))
     for name, (value, units, long_name) in null_scalars(paths, analysis).items():
         scalar(name, value, units, long_name)  # each effect's null, beside it
     ds = xr.Dataset(data, coords=coords)

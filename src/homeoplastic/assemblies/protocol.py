@@ -314,10 +314,9 @@ def stage_remap(ctx: StageContext, inputs: Mapping[str, str], out_path) -> RunRe
     params = ctx.network
     sim = _load(inputs["previous"], params)
     n_old = protocol.n_assemblies
-    rng = np.random.default_rng([ctx.point.seed, 2])
-    n_exc = params.connectivity.n_exc
-    for _ in range(n_old):
-        sim.add_group(np.nonzero(rng.random(n_exc) < params.assemblies.p_member)[0])
+    members, rng = remap_members(ctx.point.seed, n_old, params)
+    for cells in members:
+        sim.add_group(cells)
     sim.track_groups(2 * n_old)
     base = training_schedule(n_old, protocol.remap_repetitions, on_s=protocol.stimulus_on_s,
                              off_s=protocol.stimulus_off_s, rate_hz=protocol.stimulus_rate_hz,
@@ -330,22 +329,46 @@ def stage_remap(ctx: StageContext, inputs: Mapping[str, str], out_path) -> RunRe
                    presentations_end_s=start_s + schedule.end_s)
 
 
-def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
+def remap_members(seed: int, n_new: int, params: NetworkParams
+                  ) -> tuple[list[np.ndarray], np.random.Generator]:
+    """The remap stage's new stimulus set (``n_new`` random E-cell sets drawn like the original
+    assemblies) and the generator the stage goes on with (its presentation order).
+
+    One function for the remap stage and the probes of the new set, so both use the same cells.
+    """
+    rng = np.random.default_rng([int(seed), 2])
+    n_exc = params.connectivity.n_exc
+    members = [np.nonzero(rng.random(n_exc) < params.assemblies.p_member)[0] for _ in range(n_new)]
+    return members, rng
+
+
+def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path,
+                assemblies: list[np.ndarray] | None = None) -> None:
     """Probe trials on a stage's saved network with plasticity frozen
-    (docs/models/assemblies.md, 6.6 and 9)."""
+    (docs/models/assemblies.md, 6.6 and 9); ``assemblies``: the cell sets to stimulate (default:
+    the network's own assemblies)."""
     from homeoplastic.assemblies.experiments.probe import run_probe
     from homeoplastic.store import provenance_attrs, write_store
 
     state = open_state(inputs["previous"]).load()
     ckpt = _checkpoint_path(out_path)
     ds = run_probe(state, ctx.network, ctx.probe, ctx.point.seed, checkpoint_path=ckpt,
-                   checkpoint_every_s=ctx.record.checkpoint_every_s or None)
+                   checkpoint_every_s=ctx.record.checkpoint_every_s or None, assemblies=assemblies)
     ds = with_sweep_coords(ds, ctx.point.as_dict())
     write_store(out_path, ds, attrs=provenance_attrs(
         stage="probe", config=ctx.provenance, seed=ctx.point.seed,
-        sweep=ctx.point.as_dict(), probed_store=str(inputs["previous"]), status="completed"))
+        sweep=ctx.point.as_dict(), probed_store=str(inputs["previous"]), status="completed",
+        probed_set="original" if assemblies is None else "remap"))
     remove_checkpoints(out_path)
     return None
+
+
+def stage_probe_remap(ctx: StageContext, inputs: Mapping[str, str], out_path) -> None:
+    """Probe trials of the remap stage's new stimulus set (paper Figs. 8, 9: "the new set of
+    stimulus patterns ... before and after training on those patterns"), on the network before
+    remapping (spontaneous_recurrent) or after it (remap)."""
+    members, _ = remap_members(ctx.point.seed, ctx.protocol.n_assemblies, ctx.network)
+    stage_probe(ctx, inputs, out_path, assemblies=members)
 
 
 def stage_rate_dependence(section: Mapping[str, Any], out_path) -> None:

@@ -258,10 +258,10 @@ def _refuse_replaced(overrides: Mapping[str, Any], where: str, rule: str, point:
 
 
 def probe_settings(section: Mapping[str, Any], point: Point | None = None):
-    """The probe protocol of the config (``assemblies.probe`` without ``enabled``), the point's
-    ``probe.*`` axes over it."""
+    """The probe protocol of the config (``assemblies.probe`` without the switches ``enabled`` and
+    ``remap``, which choose stages, not how a probe runs), the point's ``probe.*`` axes over it."""
     from homeoplastic.assemblies.experiments.probe import ProbeSettings
 
-    values = {k: v for k, v in section.get("probe", {}).items() if k != "enabled"}
+    values = {k: v for k, v in section.get("probe", {}).items() if k not in ("enabled", "remap")}
     return ProbeSettings.from_dict({**values, **point_values(point, "probe")},
                                    where="assemblies.probe")

@@ -133,6 +133,14 @@ STAGE_TABLE: tuple[Stage, ...] = (
           _reads(*_COMMON, record=False, probe=True),
           lambda run: _probe_seconds(run.protocol, run.probe), "probe",
           "probe statistics of the trained network"),
+    Stage("probe_remap_before", _protocol("stage_probe_remap"), (("previous", "spontaneous_recurrent"),),
+          _reads(*_COMMON, record=False, probe=True),
+          lambda run: _probe_seconds(run.protocol, run.probe), "probe",
+          "probe statistics of the remap stimulus set before its training (paper Figs. 8, 9)"),
+    Stage("probe_remap_after", _protocol("stage_probe_remap"), (("previous", "remap"),),
+          _reads(*_COMMON, record=False, probe=True),
+          lambda run: _probe_seconds(run.protocol, run.probe), "probe",
+          "probe statistics of the remap stimulus set after its training (paper Figs. 8, 9)"),
 )
 STAGES: dict[str, Stage] = table_index(STAGE_TABLE)
 ANALYZE_READS = tuple(f"analysis.{k}" for k in ANALYSIS_KEYS)
@@ -144,7 +152,9 @@ CHAIN_ENDS = {
     "short": ("spontaneous_recurrent",),
 }
 """The last stages of each kind of run; the chains follow from the table."""
-PROBE_ENDS = ("probe_before", "probe_after")
+PROBE_ENDS = ("probe_before", "probe_after", "probe_remap_before", "probe_remap_after")
+"""The probes of a full-chain run with ``probe.enabled``: the original stimulus set in the untrained
+and the trained network, and the remap stage's new set before and after its training."""
 FULL_CHAIN = chain(STAGES, CHAIN_ENDS["full"])
 """Every stage of the full chain, each after the stages it reads."""
 SHORT_CHAIN = chain(STAGES, CHAIN_ENDS["short"])
@@ -229,12 +239,14 @@ def run_settings(section: Mapping[str, Any], point: Point) -> RunSettings:
 
 def chain_of(section: Mapping[str, Any], rule: str) -> tuple[str, ...]:
     """The stages a run of ``rule`` goes through (the config's short and control chain lists;
-    the probes when ``probe.enabled``)."""
+    the probes when ``probe.enabled``, those of the remap set unless ``probe.remap`` is false)."""
     if rule in section.get("short_chain_rules", ()):
         return SHORT_CHAIN
     if rule in section.get("control_chain_rules", ()):
         return CONTROL_CHAIN
-    probes = PROBE_ENDS if section.get("probe", {}).get("enabled", False) else ()
+    probe = section.get("probe", {})
+    probes = tuple(s for s in PROBE_ENDS if probe.get("remap", True) or "remap" not in s) \
+        if probe.get("enabled", False) else ()
     return chain(STAGES, CHAIN_ENDS["full"] + probes)
 
 

@@ -26,7 +26,7 @@ import dataclasses
 import json
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from homeoplastic.stats.counts import (
     fano_factor_mean_matched,
     gain_curve,
     group_rate_hz,
+    pair_kinds,
     pattern_completion,
     roc_auc,
     spike_counts,
@@ -80,7 +81,11 @@ class ProbeSettings:
     pre_s: float = param(0.5, unit="s", exclusive_minimum=0,
                          description="Baseline before onset [unverified].")
     post_s: float = param(0.5, unit="s", minimum=0, description="Time after offset [unverified].")
-    gap_s: float = param(0.0, unit="s", minimum=0, description="Extra gap between trials [unverified].")
+    gap_s: float = param(0.5, unit="s", minimum=0,
+                         description="Extra gap between trials, so that every baseline window starts "
+                                     "post_s + gap_s after the previous stimulus ended (measured at "
+                                     "N = 2000: members are back at their pre-stimulus rate 0.25-0.5 s "
+                                     "after offset) [unverified].")
     gain_rates_hz: tuple[float, ...] = param((500.0, 1000.0, 4000.0, 8000.0), unit="Hz",
                                              exclusive_minimum=0, min_items=1,
                                              description="Stimulus strengths of the gain curves (rate "
@@ -157,6 +162,7 @@ def run_probe(
     *,
     checkpoint_path: str | Path | None = None,
     checkpoint_every_s: float | None = None,
+    assemblies: Sequence[np.ndarray] | None = None,
 ) -> xr.Dataset:
     """Probe the network stored in ``state`` (a stage's ``state`` group); see the module doc.
 
@@ -165,20 +171,23 @@ def run_probe(
     the completion halves, the recorded cells and the mean matching; the network's own noise
     continues from the state's generator, so equal inputs give identical outputs. With
     ``checkpoint_path`` the probe run saves itself every ``checkpoint_every_s`` simulated seconds
-    and a rerun resumes from there, with the result of an uninterrupted probe.
+    and a rerun resumes from there, with the result of an uninterrupted probe. ``assemblies``:
+    the E-cell sets to stimulate instead of the network's own assemblies (the remap stage's new
+    set, probed before and after its training as in the paper's Figs. 8 and 9).
     """
     from homeoplastic.assemblies.engine import Simulation
 
     sim = Simulation.from_state_dataset(state, params)
     return probe_simulation(sim, settings, seed, checkpoint_path=checkpoint_path,
-                            checkpoint_every_s=checkpoint_every_s)
+                            checkpoint_every_s=checkpoint_every_s, assemblies=assemblies)
 
 
 def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int, *,
                      checkpoint_path: str | Path | None = None,
-                     checkpoint_every_s: float | None = None) -> xr.Dataset:
+                     checkpoint_every_s: float | None = None,
+                     assemblies: Sequence[np.ndarray] | None = None) -> xr.Dataset:
     """Run the probe protocol on ``sim`` (advancing it) and return the analysed dataset
-    (checkpointed as in :func:`run_probe`)."""
+    (checkpointed and with ``assemblies`` as in :func:`run_probe`)."""
     from homeoplastic.assemblies.engine import RecordSpec
     from homeoplastic.assemblies.output import spike_arrays
 
@@ -186,15 +195,23 @@ def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int, *,
     settings.validate(p.dt_ms)
     if settings.freeze_plasticity:
         sim.set_params(frozen_params(p))
-    n_asm = sim.n_assemblies
+    n_exc = p.connectivity.n_exc
+    if assemblies is None:
+        sets = [sim.assembly_members(a) for a in range(sim.n_assemblies)]
+        targets = None  # the network's assemblies are its first groups
+    else:
+        sets = [np.asarray(cells, dtype=np.int64) for cells in assemblies]
+        if any(cells.size == 0 for cells in sets):
+            raise ParameterError("probe: an assembly to stimulate has no cells")
+        targets = np.array([sim.add_group(cells) for cells in sets], dtype=np.int64)
+    n_asm = len(sets)
     if n_asm < 1:
         raise ParameterError("probe: the network has no assemblies to stimulate")
-    n_exc = p.connectivity.n_exc
     rng = np.random.default_rng([int(seed), 7])
     stimuli = np.arange(min(settings.n_stimuli, n_asm))
     membership = np.zeros((n_exc, n_asm), dtype=bool)
-    for a in range(n_asm):
-        membership[sim.assembly_members(a), a] = True
+    for a, cells in enumerate(sets):
+        membership[cells, a] = True
     halves = np.zeros((n_exc, stimuli.size), dtype=bool)
     half_group = np.zeros(stimuli.size, dtype=np.int64)
     for k, a in enumerate(stimuli):
@@ -204,7 +221,8 @@ def probe_simulation(sim: Simulation, settings: ProbeSettings, seed: int, *,
             chosen = np.sort(rng.choice(members, size=n_half, replace=False))
             halves[chosen, k] = True
             half_group[k] = sim.add_group(chosen)
-    table = trial_table(settings, stimuli, half_group, rng, p.dt_ms)
+    table = trial_table(settings, stimuli, half_group, rng, p.dt_ms,
+                        groups=None if targets is None else targets[stimuli])
     schedule = StimulusSchedule(table["group"], table["onset_s"], table["onset_s"] + settings.on_s,
                                 table["strength_hz"])
     duration_s = table["onset_s"].size * settings.period_s
@@ -259,13 +277,18 @@ def trial_table(
     half_group: np.ndarray,
     rng: np.random.Generator,
     dt_ms: float,
+    groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """All trials in shuffled order: kind, stimulus, engine group, strength, onset (run time, s)."""
+    """All trials in shuffled order: kind, stimulus, engine group, strength, onset (run time, s).
+
+    ``groups``: the engine group that stimulates each stimulus (default: the stimulus index,
+    the network's own assemblies being its first groups)."""
     kind, stim, group, strength = [], [], [], []
     for k, a in enumerate(stimuli):
-        rows = [("probe", int(a), settings.rate_hz)] * settings.n_trials
+        g_a = int(a) if groups is None else int(groups[k])
+        rows = [("probe", g_a, settings.rate_hz)] * settings.n_trials
         for r in settings.gain_rates_hz:
-            rows += [("gain", int(a), float(r))] * settings.gain_n_trials
+            rows += [("gain", g_a, float(r))] * settings.gain_n_trials
         rows += [("completion", int(half_group[k]), settings.completion_rate_hz)] \
             * settings.completion_n_trials
         for kd, g, s in rows:
@@ -298,11 +321,19 @@ def probe_dataset(
     settings: ProbeSettings,
     rng: np.random.Generator,
 ) -> xr.Dataset:
-    """Counts and statistics of a probe run from its E spikes (times in run time, seconds)."""
+    """Counts and statistics of a probe run from its E spikes (times in run time, seconds).
+
+    Raises ValueError when a trial's baseline (``pre_s`` before its onset) overlaps the previous
+    trial's stimulus: its "spontaneous" windows would hold evoked spikes.
+    """
     s = settings
     n_exc = membership.shape[0]
     ok = table["complete"] if "complete" in table else np.ones(table["onset_s"].size, bool)
     onset = table["onset_s"]
+    clear_s = baseline_clearance(onset, s.pre_s, s.on_s)
+    if clear_s < -1e-9:
+        raise ValueError(f"probe: a baseline window starts {-clear_s:.3f} s before the previous "
+                         "stimulus ends; the baselines must lie clear of the stimuli")
     kind = table["kind"]
     stim = table["stimulus"]
     pos = {int(a): k for k, a in enumerate(stimuli)}
@@ -382,6 +413,12 @@ def probe_dataset(
         nan = np.full(len(EPOCHS), np.nan)
         corr = CorrelationResult(nan, nan, nan, np.zeros(len(EPOCHS), np.int64),
                                  np.zeros(len(EPOCHS), np.int64))
+
+    # pairs within the stimulated assembly only (Fig. 9c: "suppressed when the assembly was
+    # stimulated"), per stimulus from its probe trials, averaged over the non-overlapping windows
+    # of the baseline and of the stimulus after its first window (the onset transient)
+    corr_stim, n_stim_pairs = stimulated_pair_correlations(
+        times_s, cells, n_exc, onset, probe, stimuli, rec_member, recorded, s)
 
     # gain curves and pattern completion use every E cell: one window per trial
     resp = spike_counts(times_s, cells, n_exc, onset, s.on_s, s.on_s, duration_s=s.on_s)[:, :, 0]
@@ -474,6 +511,13 @@ def probe_dataset(
                                       "same-assembly pairs in the mean"),
             "corr_n_different_pairs": _var("epoch", corr.n_different, "pairs",
                                            "different-assembly pairs in the mean"),
+            "corr_stimulated": _var(("stimulus", "epoch"), corr_stim, "1",
+                                    "noise correlation, pairs within the stimulated assembly "
+                                    "(baseline / stimulus after its first window, "
+                                    "non-overlapping windows pooled)"),
+            "corr_n_stimulated_pairs": _var(("stimulus", "epoch"), n_stim_pairs, "pairs",
+                                            "pairs x windows within the stimulated assembly in "
+                                            "the mean"),
             "gain_rate_members_hz": _var("strength", g_in, "Hz",
                                          "rate of stimulated-assembly members during stimulus"),
             "gain_rate_nonmembers_hz": _var("strength", g_out, "Hz",
@@ -511,7 +555,66 @@ def probe_dataset(
             "bound": _var("bound", np.array(["low", "high"]), "1", "interval bound"),
         },
     )
+    same_pairs, different_pairs = (int(np.triu(m, k=1).sum()) for m in pair_kinds(rec_member))
     ds.attrs.update(window_s=s.window_s, step_s=s.step_s, auc_window_s=s.auc_window_s,
-                    on_s=s.on_s, pre_s=s.pre_s, post_s=s.post_s, rate_hz=s.rate_hz,
-                    n_recorded_cells=int(recorded.size))
+                    on_s=s.on_s, pre_s=s.pre_s, post_s=s.post_s, gap_s=s.gap_s, rate_hz=s.rate_hz,
+                    n_recorded_cells=int(recorded.size), n_stimuli=int(stimuli.size),
+                    n_probe_trials=int(all_probe.size), n_probe_trials_per_stimulus=int(n_per),
+                    n_same_pairs_possible=same_pairs, n_different_pairs_possible=different_pairs)
+    if np.isfinite(clear_s):  # one trial: no stimulus before its baseline
+        ds.attrs["baseline_clear_s"] = clear_s
     return ds
+
+
+def stimulated_pair_correlations(
+    times_s: np.ndarray,
+    cells: np.ndarray,
+    n_exc: int,
+    onset: np.ndarray,
+    probe: list[np.ndarray],
+    stimuli: np.ndarray,
+    rec_member: np.ndarray,
+    recorded: np.ndarray,
+    s: ProbeSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(stimulus, epoch) mean noise correlation of pairs within the stimulated assembly, and the
+    pairs in it (summed over windows).
+
+    Epoch ``before``: the ``window_s`` windows tiling the baseline [-pre_s, 0); ``during``: those
+    tiling [window_s, on_s) (the onset window's transient left out). Each window's correlation is
+    taken across that stimulus's probe trials; windows are pooled weighted by their pairs (a pair
+    with a silent cell enters no mean). Several windows per trial give the estimate several
+    times the samples of one window at no extra simulated time.
+    """
+    n_before = int(round(s.pre_s / s.window_s + 1e-9))
+    n_during = int(round((s.on_s - s.window_s) / s.window_s + 1e-9))
+    corr = np.full((stimuli.size, len(EPOCHS)), np.nan)
+    n_pairs = np.zeros((stimuli.size, len(EPOCHS)), np.int64)
+    for k, a in enumerate(stimuli):
+        t = probe[k]
+        if t.size < 2:
+            continue
+        for e, (start, n_win) in enumerate(((-n_before * s.window_s, n_before),
+                                            (s.window_s, n_during))):
+            if n_win < 1:
+                continue
+            x = spike_counts(times_s, cells, n_exc, onset[t] + start, s.window_s, s.window_s,
+                             duration_s=n_win * s.window_s, cells=recorded)
+            res = count_correlations(x, rec_member[:, a])
+            n = res.n_same.astype(float)
+            if n.sum() > 0:
+                corr[k, e] = float(np.nansum(res.same * n) / n.sum())
+            n_pairs[k, e] = int(n.sum())
+    return corr, n_pairs
+
+
+def baseline_clearance(onset_s: np.ndarray, pre_s: float, on_s: float) -> float:
+    """Shortest time (s) from a stimulus's end to the start of the next trial's baseline
+    (``pre_s`` before its onset); negative when a baseline overlaps a stimulus, inf for one trial.
+
+    The correlation and ROC baselines end at onset; the Fano baseline is the whole ``pre_s``.
+    """
+    t = np.sort(np.asarray(onset_s, dtype=float))
+    if t.size < 2:
+        return float("inf")
+    return float(np.min((t[1:] - pre_s) - (t[:-1] + on_s)))
