@@ -58,7 +58,7 @@ def _differences(schema: str, name: str, cls) -> dict[str, tuple]:
 SPIKING = [
     ("protocol", Protocol, set(), set()),
     ("record", RecordSettings, set(), set()),
-    ("probe", ProbeSettings, set(), {"enabled"}),
+    ("probe", ProbeSettings, set(), {"enabled", "remap"}),
     # the rate maps' rules, rates and seed are arguments of rate_dependence(), not settings
     ("rate_dependence", RateMapSettings, set(), {"enabled", "rules", "rates_hz", "seed"}),
     # lead, tail and plasticity start are fixed by the dt check's design, not configurable

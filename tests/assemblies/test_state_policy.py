@@ -11,9 +11,11 @@ SECTION = {"short_chain_rules": ["voltage_no_istdp"], "control_chain_rules": ["t
 
 
 @pytest.mark.parametrize(("rule", "kept"), [
-    # full chain: perturbations continue from the spontaneous phases, remap from the intact one,
-    # the probes and spontaneous phases from simulate and train; nothing continues from the ends
-    ("voltage", {"simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent"}),
+    # full chain: perturbations continue from the spontaneous phases, remap and the trained
+    # probes from the intact one, the remap set's trained probe from remap, the spontaneous
+    # phases and the untrained probe from simulate and train; nothing continues from the ends
+    ("voltage", {"simulate", "train", "spontaneous_recurrent", "spontaneous_nonrecurrent",
+                 "remap"}),
     # control chain: the non-recurrent phase reads the intact phase's spikes, not its state
     ("triplet", {"simulate", "train"}),
     ("voltage_no_istdp", {"simulate", "train"}),  # short chain: nothing after the intact phase

@@ -216,7 +216,7 @@ def test_rulegraph_draws_the_chain_stage_by_stage(tmp_path):
              ("spontaneous_recurrent", "spontaneous_nonrecurrent"),
              ("spontaneous_nonrecurrent", "perturb_nonrecurrent"),
              ("spontaneous_recurrent", "remap"), ("simulate", "probe_before"),
-             ("train", "probe_after"), ("spontaneous_recurrent", "probe_remap_before"),
+             ("spontaneous_recurrent", "probe_after"), ("spontaneous_recurrent", "probe_remap_before"),
              ("remap", "probe_remap_after"), ("perturb_recurrent", "analyze"), ("remap", "analyze")]
     for a, b in chain:
         assert (f"assemblies_{a}", f"assemblies_{b}") in edges, (a, b)

@@ -3,7 +3,7 @@
 #   simulate -> train -> spontaneous_recurrent -> perturb_recurrent
 #                     |                        -> remap
 #                     -> spontaneous_nonrecurrent -> perturb_nonrecurrent
-#   probe_before (of simulate), probe_after (of train)           -> analyze -> figures, summary
+#   probe_before (of simulate), probe_after (of spontaneous_recurrent)           -> analyze -> figures, summary
 #   probe_remap_before (of spontaneous_recurrent), probe_remap_after (of remap): the new set
 #
 # Runs whose rule is in `short_chain_rules` stop after spontaneous_recurrent. The stage graph (what

@@ -394,7 +394,7 @@ def analyze_run(paths: Mapping[str, str | Path], analysis: Mapping[str, float]) 
             scalar(name, value, units, long_name)
     data.update(probe_variables(paths, "probe_before", "probe_after", "probe"))
     data.update(probe_variables(paths, "probe_remap_before", "probe_remap_after", "probe_remap"))
-    for name, (value, units, long_name) in null_scalars(paths, analysis).items():
+    for name, (value, units, long_name) in null_scalars(paths, analysis, reactivation_events).items():
         scalar(name, value, units, long_name)  # each effect's null, beside it
     ds = xr.Dataset(data, coords=coords)
     ds.attrs["stores_json"] = json.dumps({k: str(v) for k, v in paths.items()})

@@ -9,12 +9,15 @@ scalar of the run's analyze store, beside the effect it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from homeoplastic.store import open_store
+
+Detector = Callable[..., np.ndarray]
+"""A reactivation counter: (bin, group) rates and keyword settings -> events per group."""
 
 SHUFFLED_GROUPS_PER_ASSEMBLY = 4
 """Random groups drawn per assembly for the shuffled-membership null (fixed generator seed)."""
@@ -53,11 +56,9 @@ def shuffled_groups(sizes: np.ndarray, n_exc: int, per_assembly: int = SHUFFLED_
 
 
 def shuffled_reactivations_per_min(path: str | Path, analysis: Mapping[str, float],
-                                   mean_rate_hz: float) -> float:
+                                   mean_rate_hz: float, detector: Detector) -> float:
     """Reactivations per group and minute of random groups of the assemblies' sizes, with the
     detector and threshold of the real assemblies; NaN when the store kept no spikes."""
-    from homeoplastic.analysis.assemblies import reactivation_events
-
     try:
         spikes = open_store(path, group="spikes")
     except (FileNotFoundError, KeyError, OSError, ValueError):
@@ -72,7 +73,7 @@ def shuffled_reactivations_per_min(path: str | Path, analysis: Mapping[str, floa
     groups = shuffled_groups(ds.assembly_size.values, int(ds.attrs["n_exc"]))
     rates = group_rates_hz(spikes.spike_step.values, spikes.spike_cell.values, groups,
                            int(ds.attrs["n_neurons"]), start_step, n_bins, steps_per_bin, dt_ms)
-    events = reactivation_events(rates, mean_rate_hz=mean_rate_hz, bin_ms=bin_ms,
+    events = detector(rates, mean_rate_hz=mean_rate_hz, bin_ms=bin_ms,
                                  threshold_factor=analysis["reactivation_threshold_factor"],
                                  min_rate_hz=analysis["reactivation_min_hz"])
     seconds = float(ds.attrs["run_end_s"] - ds.attrs["run_start_s"])
@@ -84,10 +85,11 @@ def _within(w_groups: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return np.nanmean(np.diagonal(w_groups, axis1=1, axis2=2)[:, lo:hi], axis=1)
 
 
-def null_scalars(paths: Mapping[str, str | Path], analysis: Mapping[str, float]
-                 ) -> dict[str, tuple[float, str, str]]:
+def null_scalars(paths: Mapping[str, str | Path], analysis: Mapping[str, float],
+                 detector: Detector) -> dict[str, tuple[float, str, str]]:
     """The run's nulls as ``name -> (value, units, long_name)`` (module docstring); a null whose
-    stores the run lacks is left out."""
+    stores the run lacks is left out. ``detector`` is the reactivation detector the real
+    assemblies are counted with."""
     out: dict[str, tuple[float, str, str]] = {}
     if "simulate" in paths:
         base = open_store(paths["simulate"])
@@ -107,7 +109,7 @@ def null_scalars(paths: Mapping[str, str | Path], analysis: Mapping[str, float]
         spont = open_store(paths["spontaneous_recurrent"])
         out["reactivations_shuffled_per_min"] = (
             shuffled_reactivations_per_min(paths["spontaneous_recurrent"], analysis,
-                                           float(spont.rate_exc_hz.mean())), "1/min",
+                                           float(spont.rate_exc_hz.mean()), detector), "1/min",
             f"reactivations per minute of random E groups of the assemblies' sizes "
             f"({SHUFFLED_GROUPS_PER_ASSEMBLY} per assembly), same detector: the shuffled-"
             "membership null of 'assemblies reactivate'")

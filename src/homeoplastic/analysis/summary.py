@@ -85,6 +85,7 @@ class Claim:
 _FORMING = ("voltage", "triplet", "calcium", "calcium_plain")
 _HOMEOSTATIC = ("voltage", "triplet", "calcium", "calcium_plain", "voltage_no_normalisation")
 _UNTRAINED = "the untrained network (probe before training)"
+_REMAP_BEFORE = "the same cells before their training (probe of the remap set before remapping)"
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", "without homeostasis the rate runs away during training", "rate_exc_train_max_hz",
@@ -261,6 +262,34 @@ CLAIMS: tuple[Claim, ...] = (
           "probe_completion_evoked_index_after",
           "the unstimulated half responds; check: index above the untrained network's",
           _FORMING, _UNTRAINED, "probe_completion_evoked_index_before", direction="greater"),
+    Claim("9c", "correlations within the stimulated assembly are suppressed by its stimulus",
+          "probe_corr_stimulated_stim_minus_spont_after",
+          "'correlations ... suppressed when the assembly was stimulated' (Fig. 9c); the "
+          "stimulated assembly's pairwise count correlation during the stimulus minus in the "
+          "baseline (original set); check: below the untrained network's", _FORMING, _UNTRAINED,
+          "probe_corr_stimulated_stim_minus_spont_before", direction="less"),
+    Claim("9c", "correlations within the stimulated assembly are suppressed by its stimulus "
+                "(remap set, as the paper probed)",
+          "probe_remap_corr_stimulated_stim_minus_spont_after",
+          "Fig. 9c: the new stimulus set probed before and after its training (remapping); check: "
+          "below the same before its training", _FORMING, _REMAP_BEFORE,
+          "probe_remap_corr_stimulated_stim_minus_spont_before", direction="less"),
+    Claim("9b", "same-assembly pairs correlate in spontaneous activity after training (remap set)",
+          "probe_remap_corr_stimulated_spont_after",
+          "higher spontaneous count correlation within trained assemblies (Fig. 9b); check: above "
+          "the same pairs before their training", _FORMING, _REMAP_BEFORE,
+          "probe_remap_corr_stimulated_spont_before", direction="greater"),
+    *(Claim("8", f"{what} (remap set, as the paper probed)", f"probe_remap_{name}_after",
+            f"Fig. 8 on the new stimulus set before and after its training; check: {how} the same "
+            "before its training", _FORMING, _REMAP_BEFORE, f"probe_remap_{name}_before",
+            direction="greater")
+      for name, what, how in (
+          ("fano_drop", "stimulus onset quenches variability", "drop above"),
+          ("auc_members", "members discriminate stimulus from baseline", "AUC above"),
+          ("completion_evoked_index", "half an assembly recruits the other half",
+           "index above"),
+          ("rate_members_at_probe_hz", "members respond more strongly to their stimulus",
+           "members' rate at the probe strength above"))),
     Claim("6", "a new stimulus set forms new assemblies", "remap_ratio_new_end",
           "new assemblies form; check: CI above the new groups' structure before remapping and "
           "mean > 1.5", _FORMING, "the new groups' within/between before remapping",

@@ -129,10 +129,12 @@ STAGE_TABLE: tuple[Stage, ...] = (
           _reads(*_COMMON, record=False, probe=True),
           lambda run: _probe_seconds(run.protocol, run.probe), "probe",
           "probe statistics of the untrained network"),
-    Stage("probe_after", _protocol("stage_probe"), (("previous", "train"),),
+    # the trained network once spontaneous activity has relaxed training's inhibition onto the
+    # members (5 s after training they fire 0.1-0.3 Hz, back to 0.6-1.5 Hz over ~50 s; N = 2000)
+    Stage("probe_after", _protocol("stage_probe"), (("previous", "spontaneous_recurrent"),),
           _reads(*_COMMON, record=False, probe=True),
           lambda run: _probe_seconds(run.protocol, run.probe), "probe",
-          "probe statistics of the trained network"),
+          "probe statistics of the trained network after its spontaneous phase"),
     Stage("probe_remap_before", _protocol("stage_probe_remap"), (("previous", "spontaneous_recurrent"),),
           _reads(*_COMMON, record=False, probe=True),
           lambda run: _probe_seconds(run.protocol, run.probe), "probe",
