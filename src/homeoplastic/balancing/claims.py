@@ -357,7 +357,8 @@ def _measure_rows(verdicts: Mapping[tuple[str, str], Verdict], cfg: str) -> list
             "rnn", cfg, f"which measure supports the robustness claim ({variant})",
             f"supported by: {' and '.join(support) if support else 'neither'}", measured, "1",
             "the paper's claim is under its trial-averaged MSE (docs/models/balancing.md, 6.1); "
-            "agrees = that measure's verdict", avg.agrees, null="see the two rows above",
+            "agrees = that measure's verdict", avg.agrees,
+            null="1: the same network unbalanced (the rows of each measure)",
             verdict=None, n=min(avg.n, trial.n)))
     return rows
 
