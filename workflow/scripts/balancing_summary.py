@@ -1,6 +1,6 @@
-"""Claims table of the balancing model: each claim per configuration next to the paper's."""
+"""Claims table of the balancing model: each claim per configuration over seeds, next to its null
+and the paper's."""
 
-import csv
 import json
 import sys
 
@@ -9,11 +9,11 @@ from homeoplastic.joblog import log_to
 log_to(snakemake.log[0])
 
 from homeoplastic.balancing.claims import (  # noqa: E402
-    COLUMNS,
     perturbation_rows,
     rnn_rows,
     sweep_rows,
     two_neuron_rows,
+    write_table,
     xor_rows,
 )
 from homeoplastic.balancing.sweep_data import at_settings, open_points  # noqa: E402
@@ -35,8 +35,5 @@ if inp.train:
                      cfg["r2_min"], cfg["sigma_max_normalised"])
 if inp.xor:
     rows += xor_rows(open_sweep(stores_of(inp.xor), ["seed"]).load())
-with open(snakemake.output[0], "w", newline="") as handle:
-    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
+write_table(rows, snakemake.output[0])  # atomic
 print(f"{len(rows)} rows, {sum(r['agrees'] == 'no' for r in rows)} disagree", file=sys.stderr)
