@@ -128,6 +128,7 @@ TABLES = [
     Table("reduced", (("reduced.schema.yaml", "", "", None),)),
     Table("assemblies", (("assemblies.schema.yaml", "", "", (
         "enabled", "extra_sweeps", "short_chain_rules", "control_chain_rules",
+        "maintenance_chain_rules",
         "rule_protocol", "rule_network")),)),
     Table("assemblies.sweep", (("assemblies.schema.yaml", "sweep", "", None),)),
     Table("assemblies.protocol", (("assemblies.schema.yaml", "protocol", "", None),)),

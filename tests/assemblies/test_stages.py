@@ -19,6 +19,7 @@ from homeoplastic.assemblies.stages import (
     STAGES,
     StageContext,
     check_section,
+    keeps_state,
     protocol_keys,
     resources_for,
     run_settings,
@@ -201,8 +202,24 @@ def test_control_chain_rules_stop_after_the_control():
     run = run_settings(validate(section, SCHEMA, where="assemblies"), sweep_point(200, "voltage", 1.0, 1))
     assert run.stages == CONTROL_CHAIN == (*SHORT_CHAIN, "spontaneous_nonrecurrent")
     both = {**section, "short_chain_rules": ["voltage"]}
-    with pytest.raises(ParameterError, match="short_chain_rules and control_chain_rules"):
+    with pytest.raises(ParameterError,
+                       match="short_chain_rules and control_chain_rules; allowed: at most one"):
         run_settings(validate(both, SCHEMA, where="assemblies"), sweep_point(200, "voltage", 1.0, 1))
+
+
+def test_maintenance_chain_rules_stop_after_the_perturbations():
+    """Paper scale on seeds: formation, maintenance against the control and healing, without
+    remapping and probes; the spontaneous phases keep the state the perturbations continue from."""
+    section = {**_section(), "maintenance_chain_rules": ["voltage"], "probe": {"enabled": True}}
+    section = validate(section, SCHEMA, where="assemblies")
+    run = run_settings(section, sweep_point(200, "voltage", 1.0, 1))
+    assert set(run.stages) == {"simulate", "train", "spontaneous_recurrent",
+                               "spontaneous_nonrecurrent", "perturb_recurrent", "perturb_nonrecurrent"}
+    assert keeps_state(section, "spontaneous_nonrecurrent", "voltage")
+    assert not keeps_state(section, "perturb_recurrent", "voltage")
+    both = {**section, "control_chain_rules": ["voltage"]}
+    with pytest.raises(ParameterError, match="control_chain_rules and maintenance_chain_rules"):
+        run_settings(both, sweep_point(200, "voltage", 1.0, 1))
 
 
 def test_rule_network_changes_only_that_rules_runs():

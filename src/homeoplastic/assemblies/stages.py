@@ -150,6 +150,7 @@ ANALYZE_READS = tuple(f"analysis.{k}" for k in ANALYSIS_KEYS)
 
 CHAIN_ENDS = {
     "full": ("perturb_recurrent", "perturb_nonrecurrent", "remap"),
+    "maintenance": ("perturb_recurrent", "perturb_nonrecurrent"),
     "control": ("spontaneous_nonrecurrent",),
     "short": ("spontaneous_recurrent",),
 }
@@ -228,10 +229,10 @@ def run_settings(section: Mapping[str, Any], point: Point) -> RunSettings:
     if section.get("probe", {}).get("enabled", False):
         probe = conf.probe_settings(section, point)
         _keys_under("assemblies", probe.validate, network.dt_ms)
-    short, control = section.get("short_chain_rules", ()), section.get("control_chain_rules", ())
-    if point.rule in short and point.rule in control:
-        raise ParameterError(f"assemblies: rule {point.rule!r} is in both short_chain_rules and "
-                             "control_chain_rules; allowed: at most one of them")
+    lists = [key for key in CHAIN_LISTS if point.rule in section.get(key, ())]
+    if len(lists) > 1:
+        raise ParameterError(f"assemblies: rule {point.rule!r} is in {' and '.join(lists)}; "
+                             "allowed: at most one of them")
     stages = chain_of(section, point.rule)
     analysis = {**section.get("analysis", {}), **conf.point_values(point, "analysis")}
     return RunSettings(point=point, network=network, protocol=protocol, record=record,
@@ -239,13 +240,20 @@ def run_settings(section: Mapping[str, Any], point: Point) -> RunSettings:
                        resources=dict(section.get("resources", {})), stages=stages)
 
 
+CHAIN_LISTS = ("short_chain_rules", "control_chain_rules", "maintenance_chain_rules")
+"""The config lists that stop a rule's runs early (a rule may be in one of them)."""
+
+
 def chain_of(section: Mapping[str, Any], rule: str) -> tuple[str, ...]:
-    """The stages a run of ``rule`` goes through (the config's short and control chain lists;
-    the probes when ``probe.enabled``, those of the remap set unless ``probe.remap`` is false)."""
+    """The stages a run of ``rule`` goes through (the config's short, control and maintenance
+    chain lists; the probes when ``probe.enabled``, those of the remap set unless ``probe.remap``
+    is false)."""
     if rule in section.get("short_chain_rules", ()):
         return SHORT_CHAIN
     if rule in section.get("control_chain_rules", ()):
         return CONTROL_CHAIN
+    if rule in section.get("maintenance_chain_rules", ()):
+        return chain(STAGES, CHAIN_ENDS["maintenance"])
     probe = section.get("probe", {})
     probes = tuple(s for s in PROBE_ENDS if probe.get("remap", True) or "remap" not in s) \
         if probe.get("enabled", False) else ()
