@@ -25,7 +25,7 @@ def _subparser(name: str) -> argparse.ArgumentParser:
     return sub.choices[name]
 
 
-@pytest.mark.parametrize("command", ["simulate", "inspect"])
+@pytest.mark.parametrize("command", ["simulate", "inspect", "export"])
 def test_help_explains_every_option_and_shows_its_default(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "homeoplastic"
 MODELS = ("assemblies", "balancing", "reduced")
 ABOVE_MODELS = ("homeoplastic.analysis", "homeoplastic.figures", "homeoplastic.cli",
-                "homeoplastic.paramdocs", "homeoplastic.jobs")
+                "homeoplastic.paramdocs", "homeoplastic.jobs", "homeoplastic.export")
 
 
 def _module_name(path: Path) -> str:

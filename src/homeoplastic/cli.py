@@ -2,6 +2,7 @@
 
     homeoplastic simulate --n-neurons 1000 --sim-seconds 2
     homeoplastic inspect results/assemblies/.../train.zarr
+    homeoplastic export results/assemblies/.../train.zarr --to nwb --out run.nwb
 """
 
 from __future__ import annotations
@@ -182,6 +183,24 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    try:
+        from homeoplastic.export import to_nwb, write_neo
+    except ImportError as err:  # pragma: no cover - the extras are missing
+        raise ValueError(f"export needs the optional extras: pip install 'homeoplastic[neo,nwb]' "
+                         f"({err})") from err
+    write = to_nwb if args.to == "nwb" else write_neo
+    try:
+        out = write(args.store, args.out, force=args.force)
+    except ImportError as err:
+        raise ValueError(f"export --to {args.to} needs: pip install 'homeoplastic[{args.to}]' "
+                         f"({err})") from err
+    except FileExistsError as err:
+        raise ValueError(f"--out {args.out} exists; pass --force to replace it") from err
+    print(out)
+    return 0
+
+
 class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows ``(default: X)`` after every option's help, except flags and options whose help
     already says what their absence means."""
@@ -236,6 +255,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="spikes, state, ... (default: the root dataset)")
     ins.add_argument("--config", action="store_true", help="also print the resolved config")
     ins.set_defaults(func=_inspect)
+    exp = sub.add_parser("export", help="write a store's spike trains as Neo or NWB",
+                         description="Write the spike trains of an assemblies store (or of a run "
+                         "folder's train.zarr) as a pickled neo.Block (--to neo, read with "
+                         "neo.io.PickleIO) or an NWB file (--to nwb, HDF5, read with pynwb). Needs "
+                         "pip install 'homeoplastic[neo,nwb]'.", formatter_class=defaults)
+    exp.add_argument("store", type=Path, help="a .zarr store or a run folder with train.zarr")
+    exp.add_argument("--to", required=True, choices=("neo", "nwb"), help="output format")
+    exp.add_argument("--out", type=Path, required=True, help="file to write (atomically)")
+    exp.add_argument("--force", action="store_true", help="replace an existing --out")
+    exp.set_defaults(func=_export)
     return parser
 
 
