@@ -59,8 +59,6 @@ rule assemblies_simulate:
     resources:
         mem_mb=asm_stage_resources("simulate", "mem_mb"),
         runtime=asm_stage_resources("simulate", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -82,8 +80,6 @@ rule assemblies_train:
     resources:
         mem_mb=asm_stage_resources("train", "mem_mb"),
         runtime=asm_stage_resources("train", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -105,8 +101,6 @@ rule assemblies_spontaneous_recurrent:
     resources:
         mem_mb=asm_stage_resources("spontaneous_recurrent", "mem_mb"),
         runtime=asm_stage_resources("spontaneous_recurrent", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -128,8 +122,6 @@ rule assemblies_spontaneous_nonrecurrent:
     resources:
         mem_mb=asm_stage_resources("spontaneous_nonrecurrent", "mem_mb"),
         runtime=asm_stage_resources("spontaneous_nonrecurrent", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -151,8 +143,6 @@ rule assemblies_perturb_recurrent:
     resources:
         mem_mb=asm_stage_resources("perturb_recurrent", "mem_mb"),
         runtime=asm_stage_resources("perturb_recurrent", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -174,8 +164,6 @@ rule assemblies_perturb_nonrecurrent:
     resources:
         mem_mb=asm_stage_resources("perturb_nonrecurrent", "mem_mb"),
         runtime=asm_stage_resources("perturb_nonrecurrent", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -197,8 +185,6 @@ rule assemblies_remap:
     resources:
         mem_mb=asm_stage_resources("remap", "mem_mb"),
         runtime=asm_stage_resources("remap", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -220,8 +206,6 @@ rule assemblies_probe_before:
     resources:
         mem_mb=asm_stage_resources("probe_before", "mem_mb"),
         runtime=asm_stage_resources("probe_before", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -243,8 +227,6 @@ rule assemblies_probe_after:
     resources:
         mem_mb=asm_stage_resources("probe_after", "mem_mb"),
         runtime=asm_stage_resources("probe_after", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -266,8 +248,6 @@ rule assemblies_probe_remap_before:
     resources:
         mem_mb=asm_stage_resources("probe_remap_before", "mem_mb"),
         runtime=asm_stage_resources("probe_remap_before", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -289,8 +269,6 @@ rule assemblies_probe_remap_after:
     resources:
         mem_mb=asm_stage_resources("probe_remap_after", "mem_mb"),
         runtime=asm_stage_resources("probe_remap_after", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_stage.py"
 
@@ -311,8 +289,6 @@ rule assemblies_analyze:
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_analyze.py"
 
@@ -338,8 +314,6 @@ rule assemblies_figure_run:
     resources:
         mem_mb=4000,
         runtime=20,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_run.py"
 
@@ -363,8 +337,6 @@ rule assemblies_figure_probe:
     resources:
         mem_mb=4000,
         runtime=20,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_probe.py"
 
@@ -387,8 +359,6 @@ rule assemblies_figure_sweep:
     resources:
         mem_mb=4000,
         runtime=20,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_sweep.py"
 
@@ -409,8 +379,6 @@ rule assemblies_figure_experiments:
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_experiments.py"
 
@@ -426,8 +394,6 @@ rule assemblies_summary:
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_summary.py"
 
@@ -449,8 +415,6 @@ rule assemblies_figure_claims:
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_claims.py"
 
@@ -466,8 +430,6 @@ rule assemblies_rate_dependence:
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_rate_dependence.py"
 
@@ -488,8 +450,6 @@ rule assemblies_figure_rate_dependence:
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_rate_dependence.py"
 
@@ -505,8 +465,6 @@ rule assemblies_dt_check:
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_dt_check.py"
 
@@ -527,8 +485,6 @@ rule assemblies_figure_dt_check:
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_dt_check.py"
 
@@ -557,8 +513,6 @@ for _step in ASM_STAGE_TABLE:
         resources:
             mem_mb=asm_bundle_resources(_step, "mem_mb"),
             runtime=asm_bundle_resources(_step, "runtime"),
-        conda:
-            ASM_ENV
         script:
             "../scripts/assemblies_bundle.py"
 
@@ -581,8 +535,6 @@ rule assemblies_analyze_bundle:
     resources:
         mem_mb=asm_bundle_resources("analyze", "mem_mb"),
         runtime=asm_bundle_resources("analyze", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_bundle.py"
 
@@ -604,8 +556,6 @@ rule assemblies_figure_run_bundle:
     resources:
         mem_mb=asm_bundle_resources("figure_run", "mem_mb"),
         runtime=asm_bundle_resources("figure_run", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_bundle.py"
 
@@ -627,7 +577,5 @@ rule assemblies_figure_probe_bundle:
     resources:
         mem_mb=asm_bundle_resources("figure_probe", "mem_mb"),
         runtime=asm_bundle_resources("figure_probe", "runtime"),
-    conda:
-        ASM_ENV
     script:
         "../scripts/assemblies_figure_bundle.py"

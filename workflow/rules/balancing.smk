@@ -33,8 +33,6 @@ BAL = config["balancing"]
 BAL_RES = BAL["resources"]
 BAL_DIR = f"{RESULTS}/balancing"
 BAL_LOGS = f"{LOGS}/balancing"
-# The rules' software environment (used with --use-conda; the same pins as pyproject.toml).
-BAL_ENV = "../../environment.yml"
 
 
 # Every run of the random-network sweep and of the RNN experiment, each value checked (type,
@@ -122,8 +120,6 @@ rule balancing_balance:
     group:
         "balancing_sweep"
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -140,8 +136,6 @@ rule balancing_analyze:
     log:
         f"{BAL_LOGS}/analyze.log",
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -177,8 +171,6 @@ rule balancing_figure_sweep:
         panels=json.dumps(BAL_PANELS),
         defaults=BAL_SWEEP_DEFAULTS,
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -194,8 +186,6 @@ rule balancing_two_neuron:
     params:
         settings=json.dumps({"settings": BAL["two_neuron"]}, sort_keys=True),
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -217,8 +207,6 @@ rule balancing_figure_two_neuron:
     params:
         figures=BAL_FIGURE_SETTINGS,
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -244,8 +232,6 @@ rule balancing_perturb:
             sort_keys=True,
         ),
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -267,8 +253,6 @@ rule balancing_figure_perturbation:
     params:
         figures=BAL_FIGURE_SETTINGS,
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -289,8 +273,6 @@ rule balancing_train_rnn:
     group:
         "balancing_rnn"
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -312,8 +294,6 @@ rule balancing_robustness:
     group:
         "balancing_rnn"
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -341,8 +321,6 @@ rule balancing_figure_rnn:
     params:
         figures=BAL_FIGURE_SETTINGS,
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -366,8 +344,6 @@ rule balancing_summary:
         settings=json.dumps(BAL["summary"], sort_keys=True),
         defaults=BAL_SWEEP_DEFAULTS,
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -387,8 +363,6 @@ rule balancing_xor:
     group:
         "balancing_sweep"
     threads: 1
-    conda:
-        BAL_ENV
     resources:
         mem_mb=BAL_RES["mem_mb"],
         runtime=BAL_RES["runtime_min"],
@@ -417,8 +391,6 @@ for _step in BAL_STEPS:
             members=BAL_BUNDLES.members(_step),
             settings=BAL_BUNDLES.digest(_step),
         threads: 1
-        conda:
-            BAL_ENV
         resources:
             mem_mb=BAL_RES["mem_mb"],
             runtime=BAL_BUNDLES.runtime(_step, BAL_RES["runtime_min"]),

@@ -66,7 +66,6 @@ from homeoplastic.sweep import axis_names, id_regex
 ASM = config.get("assemblies", {"enabled": False})
 ASM_DIR = f"{RESULTS}/assemblies"
 ASM_LOGS = f"{LOGS}/assemblies"
-ASM_ENV = "../../environment.yml"
 
 if ASM.get("enabled", False):
     try:

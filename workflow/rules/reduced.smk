@@ -36,8 +36,6 @@ RED_STORES = {
     for m in RED_MODELS
 }
 
-# The rules' software environment (used with --use-conda; the same pins as pyproject.toml).
-RED_ENV = "../../environment.yml"
 
 RED_FIGURES = [f"{RESULTS}/figures/reduced_rates_m{m}.png" for m in RED_MODELS]
 RED_FIGURES += [f"{RESULTS}/figures/reduced_field_m{m}.png" for m in RED_MODELS]
@@ -78,8 +76,6 @@ rule reduced_simulate:
         point=RED_SWEEP.params("simulate", "point"),
         stage="simulate",
     threads: 1
-    conda:
-        RED_ENV
     resources:
         mem_mb=RED["resources"]["mem_mb"],
         runtime=RED["resources"]["runtime_min"],
@@ -99,8 +95,6 @@ rule reduced_train:
         point=RED_SWEEP.params("train", "point"),
         stage="train",
     threads: 1
-    conda:
-        RED_ENV
     resources:
         mem_mb=RED["resources"]["mem_mb"],
         runtime=RED["resources"]["runtime_min"],
@@ -122,8 +116,6 @@ rule reduced_analyze:
         point=RED_SWEEP.params("analyze", "point"),
         stage="analyze",
     threads: 1
-    conda:
-        RED_ENV
     resources:
         mem_mb=RED["resources"]["mem_mb"],
         runtime=RED["resources"]["runtime_min"],
@@ -148,8 +140,6 @@ rule reduced_figure_rates:
         kind="rates",
         **RED_BUNDLES.figure_params(lambda wc: RED_STORES.get(("simulate", int(wc.m)), [])),
     threads: 1
-    conda:
-        RED_ENV
     resources:
         mem_mb=RED["resources"]["mem_mb"],
         runtime=RED["resources"]["runtime_min"],
@@ -174,8 +164,6 @@ rule reduced_figure_field:
         kind="field",
         **RED_BUNDLES.figure_params(lambda wc: RED_STORES.get(("analyze", int(wc.m)), [])),
     threads: 1
-    conda:
-        RED_ENV
     resources:
         mem_mb=RED["resources"]["mem_mb"],
         runtime=RED["resources"]["runtime_min"],
@@ -198,8 +186,6 @@ rule reduced_figure_escape:
         kind="escape",
         **RED_BUNDLES.figure_params(lambda wc: RED_STORES.get(("analyze", 2), [])),
     threads: 1
-    conda:
-        RED_ENV
     resources:
         mem_mb=RED["resources"]["mem_mb"],
         runtime=RED["resources"]["runtime_min"],
@@ -222,8 +208,6 @@ rule reduced_figure_sweep:
         panels=json.dumps(RED_SWEEP.panels),
         runs=RED_SWEEP.sweep_runs_json(),
     threads: 1
-    conda:
-        RED_ENV
     resources:
         mem_mb=RED["resources"]["mem_mb"],
         runtime=RED["resources"]["runtime_min"],
@@ -252,8 +236,6 @@ for _stage in ("simulate", "train", "analyze"):
             members=RED_BUNDLES.members(_stage),
             settings=RED_BUNDLES.digest(_stage),
         threads: 1
-        conda:
-            RED_ENV
         resources:
             mem_mb=RED["resources"]["mem_mb"],
             runtime=RED_BUNDLES.runtime(_stage, RED["resources"]["runtime_min"]),
