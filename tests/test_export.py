@@ -152,6 +152,7 @@ def test_nwb_round_trip_keeps_every_spike_and_label(train_store, tmp_path):
         schedule = training_schedule_of(train_store)
         np.testing.assert_array_equal(trials["start_time"], schedule.t_on_s)
         np.testing.assert_array_equal(trials["target"], schedule.target)
+    assert pynwb.validate(path=str(out)) == []  # a valid NWB file (schema checked)
 
 
 def test_export_command_writes_and_refuses_an_existing_out(train_store, tmp_path, capsys):
