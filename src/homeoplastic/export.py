@@ -93,11 +93,11 @@ def training_schedule_of(store: str | os.PathLike[str]) -> StimulusSchedule | No
     """The presentations of a ``train`` store on the simulation clock (None for other stages).
 
     Stores do not record the schedule; it is rebuilt from the store's ``config_json`` with the
-    train stage's own settings and random stream (``stage_train`` in assemblies/protocol.py: the
-    same call with ``default_rng([seed, 1])``), then shifted by the run's start.
+    train stage's own settings and schedule (``stimulus.train_stage_schedule``, which
+    ``stage_train`` presents), then shifted by the run's start.
     """
     from homeoplastic.assemblies.context import StageContext
-    from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
+    from homeoplastic.assemblies.stimulus import StimulusSchedule, train_stage_schedule
 
     attrs = store_attrs_on_disk(store) or {}
     if attrs.get("stage") != "train":
@@ -105,12 +105,7 @@ def training_schedule_of(store: str | os.PathLike[str]) -> StimulusSchedule | No
     settings = json.loads(attrs["config_json"])["assemblies"]
     ctx = StageContext.from_params("train", settings)
     protocol = ctx.protocol
-    # keep equal to stage_train (assemblies/protocol.py); test_export checks it against the rates
-    schedule = training_schedule(
-        protocol.n_assemblies, protocol.repetitions, on_s=protocol.stimulus_on_s,
-        off_s=protocol.stimulus_off_s, rate_hz=protocol.stimulus_rate_hz,
-        rng=np.random.default_rng([ctx.point.seed, 1]),
-    )
+    schedule = train_stage_schedule(protocol, ctx.point.seed)  # the stage's own schedule
     start = float(open_store(store).attrs["run_start_s"])
     return StimulusSchedule(schedule.target, schedule.t_on_s + start, schedule.t_off_s + start,
                             schedule.rate_hz)

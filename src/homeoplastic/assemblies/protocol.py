@@ -30,7 +30,7 @@ from homeoplastic.assemblies.output import spike_arrays
 from homeoplastic.assemblies.params import NetworkParams
 from homeoplastic.assemblies.rate_match import rate_over_intact, run_settle
 from homeoplastic.assemblies.runs import with_sweep_coords, write_run_store
-from homeoplastic.assemblies.stimulus import StimulusSchedule, training_schedule
+from homeoplastic.assemblies.stimulus import StimulusSchedule, train_stage_schedule, training_schedule
 from homeoplastic.assemblies.storage import open_state
 from homeoplastic.parameters import from_mapping
 from homeoplastic.store import open_store
@@ -88,11 +88,7 @@ def stage_train(ctx: StageContext, inputs: Mapping[str, str], out_path) -> RunRe
     """Present every assembly's stimulus, shuffled, ``repetitions`` times with plasticity on."""
     protocol = ctx.protocol
     sim = _load(inputs["previous"], ctx.network)
-    rng = np.random.default_rng([ctx.point.seed, 1])
-    schedule = training_schedule(
-        protocol.n_assemblies, protocol.repetitions, on_s=protocol.stimulus_on_s,
-        off_s=protocol.stimulus_off_s, rate_hz=protocol.stimulus_rate_hz, rng=rng,
-    )
+    schedule = train_stage_schedule(protocol, ctx.point.seed)
     duration = max(schedule.end_s + protocol.stimulus_off_s, protocol.stimulus_on_s)
     rec = _run(ctx, sim, _on_grid(duration, sim), schedule, out_path, _label(ctx, "train"))
     return _finish(ctx, out_path, sim, rec)

@@ -113,3 +113,14 @@ def training_schedule(
         t_off_s=starts + on_s,
         rate_hz=np.full(len(order), rate_hz),
     )
+
+
+def train_stage_schedule(protocol, seed: int) -> StimulusSchedule:
+    """The train stage's schedule for a run of ``seed`` (from the stage's own random stream,
+    ``default_rng([seed, 1])``), times from the stage's start: what ``stage_train`` presents and
+    what an export of its store reports."""
+    return training_schedule(
+        protocol.n_assemblies, protocol.repetitions, on_s=protocol.stimulus_on_s,
+        off_s=protocol.stimulus_off_s, rate_hz=protocol.stimulus_rate_hz,
+        rng=np.random.default_rng([seed, 1]),
+    )
