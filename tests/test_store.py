@@ -111,7 +111,11 @@ _NAN_IN_STORE = {"w_ratio", "w_ratio_recurrent", "w_ratio_nonrecurrent", "rate_e
                  "w_within_change_nonrecurrent", "w_within_rel_recurrent",
                  "w_within_rel_nonrecurrent", "ratio_change_recurrent", "ratio_end_recurrent",
                  "ratio_after_training", "ratio_end_nonrecurrent", "ratio_change_nonrecurrent",
-                 "rate_assembly_spontaneous_hz", "rate_assembly_hz", "w_assembly_pf"}
+                 "rate_assembly_spontaneous_hz", "rate_assembly_hz", "w_assembly_pf",
+                 # a Gini or max/mean of gains over a mean gain of 0 (micro networks gain nothing)
+                 "assembly_gain_gini_end", "assembly_gain_gini_trained",
+                 "assembly_gain_gini_equal_q95", "assembly_gain_max_over_mean_end",
+                 "assembly_gain_max_over_mean_trained"}
 
 
 def _quiet_open_sweep(*args, **kwargs) -> xr.Dataset:

@@ -97,7 +97,8 @@ def test_a_stage_store_depends_only_on_the_axes_it_or_its_inputs_read():
     spont = "protocol.spontaneous_s"
     assert not stage_reads("simulate", spont) and not stage_reads("train", spont)
     assert stage_reads("spontaneous_recurrent", spont) and stage_reads("perturb_recurrent", spont)
-    assert not stage_reads("probe_after", spont) and stage_reads("analyze", spont)
+    assert not stage_reads("probe_before", spont) and stage_reads("analyze", spont)
+    assert stage_reads("probe_after", spont)  # it probes the network after its spontaneous phase
     assert stage_reads("remap", "protocol.repetitions")  # through train
     point = sweep_point(500, "voltage", 1.0, 1, **{spont: 0.3})
     run = run_settings({"protocol": {"spontaneous_s": 0.6}}, point)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import welch
 
 SEGMENT_S = 0.2
 """Welch segment (s): 5 Hz resolution; a 1-s window still averages ~9 half-overlapping segments."""
@@ -52,6 +51,8 @@ def spectral_peak(rate_hz: np.ndarray, bin_s: float, *, segment_s: float = SEGME
     per_segment = round(segment_s / bin_s)
     if per_segment < 8 or rate_hz.size < 2 * per_segment or not np.any(rate_hz != rate_hz[0]):
         return None
+    from scipy.signal import welch  # at first use: scipy.signal loads scipy.stats (~1 s)
+
     freqs, power = welch(rate_hz - rate_hz.mean(), fs=1.0 / bin_s, nperseg=per_segment,
                          detrend=False)
     in_band = np.flatnonzero((freqs >= band_hz[0]) & (freqs <= band_hz[1]))
