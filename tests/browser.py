@@ -133,6 +133,7 @@ def nonblank(png: Path | bytes) -> bool:
 _IMAGES_JS = """
 (async () => {
   const imgs = Array.from(document.images);
+  imgs.forEach(i => { i.loading = 'eager'; });  // a lazy image below the fold loads too
   await Promise.all(imgs.map(i => i.decode().catch(() => null)));
   return imgs.map(i => {
     const r = i.getBoundingClientRect();

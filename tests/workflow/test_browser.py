@@ -27,6 +27,9 @@ from browser import Browser, chromium, load_page, nonblank
 
 from .conftest import ROOT, run_snakemake
 
+# Slow (deselected by the default ``-m 'not slow'``, so not in CI): run with ``pytest -m slow``.
+pytestmark = pytest.mark.slow
+
 DOCS = ROOT / "docs"
 DOCS_TIMEOUT_S = 1800
 
@@ -127,7 +130,6 @@ def _with_blank_figure(report: Path, name: str, blank_png: Path) -> Path:
     return doctored
 
 
-@pytest.mark.slow
 def test_the_report_loads_and_every_figure_renders(micro_run, tmp_path):
     chromium()  # skip before building the report when there is no browser
     report = tmp_path / "report.html"
@@ -164,7 +166,6 @@ def build_docs(dest: Path) -> Path:
     return dest
 
 
-@pytest.mark.slow
 def test_every_docs_page_loads_and_every_figure_renders(tmp_path):
     if not (DOCS / "conf.py").exists() and not (ROOT / "mkdocs.yml").exists():
         pytest.skip("docs/conf.py or mkdocs.yml not found")
