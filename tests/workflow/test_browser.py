@@ -152,7 +152,11 @@ def test_the_report_loads_and_every_figure_renders(micro_run, tmp_path):
 
 # ------------------------------------------------------------------------- the docs
 def build_docs(dest: Path) -> Path:
-    """Build the site into ``dest`` as the docs test does (warnings are errors); its HTML root."""
+    """Build the site into ``dest``, warnings as errors, as ``tests/test_docs_site.py`` does; its root.
+
+    Sphinx by the command ``docs/conf.py`` names (``sphinx-build -W --keep-going``), or MkDocs with
+    ``--strict``: the browser sees the site a reader would build, not a laxer one.
+    """
     if (DOCS / "conf.py").exists():
         pytest.importorskip("sphinx", reason="Sphinx is not installed (the docs extra)")
         cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", str(DOCS), str(dest)]
