@@ -25,6 +25,7 @@ from homeoplastic.assemblies.stages import (
     run_settings,
     run_stage,
     stage_params,
+    store_status,
     sweep_settings,
 )
 from homeoplastic.assemblies.sweep import sweep_point
@@ -514,3 +515,23 @@ def test_probe_remap_false_leaves_the_remap_probes_out_without_changing_any_stag
     assert set(a.stages) - set(b.stages) == {"probe_remap_before", "probe_remap_after"}
     assert all(stage_params(a, s) == stage_params(b, s) for s in b.stages)
     assert keeps_state(with_remap, "remap", "voltage") and not keeps_state(without, "remap", "voltage")
+
+
+def test_a_probe_the_rate_guard_stopped_says_so_in_its_store(tmp_path):
+    """This 200-cell network fires at ~45 Hz; with the guard checked from 0.5 s into each run
+    the 0.3 s warm-up completes and the probe stops: its store's status says aborted (it once
+    said completed whatever happened), so analyze and the summary mark the run as stopped."""
+    section = _section()
+    section = {**section, "network": {**section["network"],
+                                      "guard": {"enabled": True, "rate_max_hz": 20.0,
+                                                "start_s": 0.5, "tau_s": 0.05}},
+               "probe": {"enabled": True, "n_stimuli": 2, "n_trials": 2,
+                                       "on_s": 0.1, "pre_s": 0.2, "post_s": 0.1, "gap_s": 0.0,
+                                       "gain_rates_hz": [1000.0], "gain_n_trials": 1,
+                                       "completion_n_trials": 1}}
+    section = validate(section, SCHEMA, where="assemblies")
+    run = run_settings(section, sweep_point(200, "voltage", 1.0, 1))
+    sim, probe = str(tmp_path / "simulate.zarr"), str(tmp_path / "probe_before.zarr")
+    run_stage("simulate", stage_params(run, "simulate"), {}, sim)
+    run_stage("probe_before", stage_params(run, "probe_before"), {"previous": sim}, probe)
+    assert store_status(probe)[0] == "aborted"

@@ -353,7 +353,8 @@ def stage_probe(ctx: StageContext, inputs: Mapping[str, str], out_path,
     ds = with_sweep_coords(ds, ctx.point.as_dict())
     write_store(out_path, ds, attrs=provenance_attrs(
         stage="probe", config=ctx.provenance, seed=ctx.point.seed,
-        sweep=ctx.point.as_dict(), probed_store=str(inputs["previous"]), status="completed",
+        sweep=ctx.point.as_dict(), probed_store=str(inputs["previous"]),
+        status=ds.attrs.get("status", "completed"),  # a probe the rate guard stopped says so
         probed_set="original" if assemblies is None else "remap"))
     remove_checkpoints(out_path)
     return None
