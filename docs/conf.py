@@ -20,14 +20,13 @@ copyright = "2026, the homeoplastic authors"
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "percent",
 ]
 source_suffix = {".md": "markdown", ".py": "percent"}
 root_doc = "index"
-exclude_patterns = ["_build", "conf.py", "_ext", "README.md", "comparison/*.py", "comparison/data/*.md",
+exclude_patterns = ["_build", "conf.py", "_ext", "comparison/*.py", "comparison/data/*.md",
                     "**/__pycache__", ".ipynb_checkpoints"]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
@@ -37,10 +36,6 @@ myst_dmath_double_inline = True
 autodoc_default_options = {"members": True, "show-inheritance": False}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autosummary_generate = False
-# the API pages document what the modules export; docstrings cite model sections in prose
-suppress_warnings = ["myst.header"]
-nitpicky = False
 
 html_theme = "furo"
 html_title = "homeoplastic"
