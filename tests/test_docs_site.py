@@ -46,8 +46,12 @@ def _block(text: str, marker: str) -> str:
 def test_the_results_tables_are_the_snapshot_rendered():
     from snapshot import MARKERS
 
+    from homeoplastic.analysis.summary import COLUMNS
+
     with open(DOCS / "comparison" / "data" / "summary.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == COLUMNS, "snapshot of an older format: rerun snapshot.py"
     page = (DOCS / "comparison" / "index.md").read_text()
     for marker, kinds in MARKERS.items():
         assert _block(page, marker) == claims_markdown(rows, tuple(kinds)), marker
