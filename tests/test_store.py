@@ -235,8 +235,9 @@ def test_stores_without_consolidated_metadata_still_open_quietly(sweep, tmp_path
 
 
 def test_readme_example_opens_stores_without_warnings(sweep, tmp_path):
-    """The README's 'Opening the results' block, run on a real run folder, warns about nothing."""
-    readme = (ROOT / "README.md").read_text()
+    """The docs' 'Opening the results' block (docs/data.md), run on a real run folder, warns about
+    nothing."""
+    readme = (ROOT / "docs" / "data.md").read_text()
     section = readme.split("## Opening the results", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert "open_zarr" in code
@@ -248,7 +249,7 @@ def test_readme_example_opens_stores_without_warnings(sweep, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         namespace: dict = {}
-        exec(compile(code, "README.md", "exec"), namespace)
+        exec(compile(code, "docs/data.md", "exec"), namespace)
     assert namespace["train"].attrs["stage"] == "train"
     assert namespace["spikes"].sizes["spike"] > 0
 

@@ -28,7 +28,7 @@ def test_bistable_when_trained_monostable_when_uniform(two_pop):
 
 
 def test_bistability_onset_on_the_diagonal(two_pop):
-    """Documented onset W11 = W22 = 0.867 (README, schema); never below 0.8 for these w_inh."""
+    """Documented onset W11 = W22 = 0.867 (config/README.md, schema); never below 0.8 for these w_inh."""
     ws = (0.8, 0.866, 0.868, 0.99)
     counts = [len(stable_states(two_population_plane(two_pop, w, w), two_pop)) for w in ws]
     assert counts == [1, 1, 3, 3]

@@ -4,8 +4,9 @@
 ``assemblies`` config section once per variant, each with some network or protocol settings
 replaced, through the workflow's own stage functions, and tabulates the statistics that tell the
 variants apart (those of ``analyze.zarr``). :data:`CALCIUM_CONSTANTS` is the scan behind the
-README's account of the calcium rule: the constants the paper does not print (the rho -> W
-mapping, the noise, tau_rho) and the number of presentations.
+account of the calcium rule on the docs' Results page (``docs/comparison/index.md``): the
+constants the paper does not print (the rho -> W mapping, the noise, tau_rho) and the number of
+presentations.
 """
 
 from __future__ import annotations
