@@ -10,7 +10,7 @@ whose state was dropped) and stores spikes compactly (:func:`encode_spikes`).
 Codecs are the Zarr 3 specification's own (``blosc`` with zstd): any Zarr 3 reader opens the
 stores and zarr-python warns about nothing. ``numcodecs.delta`` on the step arrays would save
 another ~0.4 byte per spike (``benchmarks/storage.py --codecs``), but it is not a Zarr 3 codec:
-zarr-python warns on every open (the README promises quiet ``xr.open_zarr``) and other readers may
+zarr-python warns on every open (docs/data.md promises quiet ``xr.open_zarr``) and other readers may
 not decode it. The state's float64 weights barely compress (zstd: ~6.8 of 8 bytes; byte-shuffle
 makes it worse), so its default codec (zstd) stays: the saving is in not keeping it.
 """

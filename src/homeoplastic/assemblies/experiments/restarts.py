@@ -3,7 +3,7 @@
 Each variant continues the same stored state (same weights, traces and random streams) for the
 same time with some parameters replaced, and reports the change of the mean within-assembly E->E
 weight and the E rate. Differences between variants are then caused by the changed mechanism
-alone. :data:`CALCIUM_VARIANTS` is the set behind the README's account of the calcium rule.
+alone. :data:`CALCIUM_VARIANTS` is the set behind the account of the calcium rule in docs/comparison/index.md.
 """
 
 from __future__ import annotations
