@@ -124,8 +124,8 @@ class ConnectivityParams:
     reference_n_neurons: int = param(5000, unit="cells", exclusive_minimum=0,
                                      description="size at which p and weights hold as given")
     size_scaling: str = param("mean_input", enum=SIZE_SCALINGS,
-                              description="`mean_input` (keep K*J; docs/engine.md), `fixed_indegree` (keep K and J: "
-                                          "p = 0.2 * 5000 / N, at most 1) or `none`")
+                              description="`mean_input` (keep K*J; docs/engine.md), `fixed_indegree` "
+                                          "(keep K and J: p = 0.2 * 5000 / N, at most 1) or `none`")
     j_e_to_e_pf: float = param(2.86, unit="pF", minimum=0, paper=2.76,
                                description="initial E->E weight (the authors' code 2.86; the paper's "
                                            "table 2.76 [unverified which])")

@@ -14,8 +14,8 @@ averages kappa and rho over the inputs weighted by their presynaptic rates.
 Uncorrelated trains give kappa = rho = 1 and r_j = r0_j. An I spike that delays its targets' next
 spike lowers rho, so the cell settles *above* its target. The non-recurrent control (E->I
 blocked, so kappa = 1) measures rho ~ 0.75 and settles ~15 % above its targets at every size and
-speed (docs/comparison/index.md, "What the default run shows"). This module measures kappa and rho from a run's
-spikes.
+speed (docs/comparison/index.md, "What the default run shows"). This module measures kappa and
+rho from a run's spikes.
 """
 
 from __future__ import annotations
