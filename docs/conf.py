@@ -22,6 +22,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax served from the site itself, not a CDN: the pages typeset offline (this machine
+    # and many clusters have no internet), and the browser test sees no failed load
+    "sphinx-mathjax-offline",
     "percent",
 ]
 source_suffix = {".md": "markdown", ".py": "percent"}

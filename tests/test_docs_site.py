@@ -32,6 +32,10 @@ def test_the_site_builds_without_warnings(tmp_path):
     assert "Reduce over seeds" in tutorial and tutorial.count('class="highlight-python') >= 5
     results = (html / "comparison" / "index.html").read_text()
     assert "training forms assemblies" in results and "cost reduction lies between" in results
+    # equations typeset by MathJax from the site's own files, not from a CDN
+    model = (html / "models" / "assemblies.html").read_text()
+    assert "mathjax/tex-chtml.js" in model and "cdn.jsdelivr" not in model
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
     figures = re.findall(r"\{figure\} figures/(\S+\.png)", (DOCS / "getting-started.md").read_text())
     assert len(figures) >= 5
     for figure in figures:
