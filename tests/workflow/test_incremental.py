@@ -25,7 +25,7 @@ SHORT = ("simulate", "train", "spontaneous_recurrent")
 PER_RUN_FULL = (*FULL, "analyze", "figure_run", "figure_probe")
 PER_RUN_SHORT = (*SHORT, "analyze", "figure_run")
 SWEEP_LEVEL = {("assemblies_figure_sweep", ""), ("assemblies_figure_experiments", ""),
-               ("assemblies_summary", ""), ("all", "")}
+               ("assemblies_summary", ""), ("assemblies_figure_claims", ""), ("all", "")}
 
 
 def _plan(micro_run: Path, tmp_path: Path, overlay: dict) -> set[tuple[str, str]]:
@@ -69,8 +69,8 @@ def test_a_spontaneous_setting_reruns_the_spontaneous_stages_and_what_follows(mi
     protocol = {**MICRO["protocol"], "spontaneous_s": 0.5}
     planned = _plan(micro_run, tmp_path, {"assemblies": {"protocol": protocol}})
     after_full = ("spontaneous_recurrent", "spontaneous_nonrecurrent", "perturb_recurrent",
-                  "perturb_nonrecurrent", "remap", "probe_remap_before", "probe_remap_after",
-                  "analyze", "figure_run")
+                  "perturb_nonrecurrent", "remap", "probe_after", "probe_remap_before",
+                  "probe_remap_after", "analyze", "figure_run", "figure_probe")
     expected = set(SWEEP_LEVEL)
     for run, chain in RUNS.items():
         expected |= _run_jobs(run, after_full if chain == "full"

@@ -25,7 +25,7 @@ MICRO = yaml.safe_load((ROOT / ".test/config.yaml").read_text())["assemblies"]
 KEY = "network.istdp.target_rate_hz"
 BASE = {"n_neurons": [500], "rule": ["voltage"], "learning_speed": [1.0], "seed": [1, 2, 3]}
 SWEEP_LEVEL = {("assemblies_figure_sweep", ""), ("assemblies_figure_experiments", ""),
-               ("assemblies_summary", ""), ("all", "")}
+               ("assemblies_summary", ""), ("assemblies_figure_claims", ""), ("all", "")}
 PER_RUN = ("simulate", "train", "spontaneous_recurrent", "analyze", "figure_run")
 
 
