@@ -55,15 +55,15 @@ def shuffled_groups(sizes: np.ndarray, n_exc: int, per_assembly: int = SHUFFLED_
             for s in np.repeat(np.asarray(sizes, int), per_assembly)]
 
 
-def shuffled_reactivations_per_min(path: str | Path, analysis: Mapping[str, float],
+def shuffled_reactivations_per_min(path: str | Path, ds, analysis: Mapping[str, float],
                                    mean_rate_hz: float, detector: Detector) -> float:
     """Reactivations per group and minute of random groups of the assemblies' sizes, with the
-    detector and threshold of the real assemblies; NaN when the store kept no spikes."""
+    detector and threshold of the real assemblies; NaN when the store kept no spikes. ``ds`` is
+    the store at ``path``, already open."""
     try:
         spikes = open_store(path, group="spikes")
     except (FileNotFoundError, KeyError, OSError, ValueError):
         return float("nan")
-    ds = open_store(path)
     if "spike_step" not in spikes or "assembly_size" not in ds:
         return float("nan")
     dt_ms, bin_ms = float(ds.attrs["dt_ms"]), float(ds.attrs["rate_bin_ms"])
@@ -105,10 +105,11 @@ def null_scalars(paths: Mapping[str, str | Path], analysis: Mapping[str, float],
                 float(outside[-1] / outside[0] - 1.0), "1",
                 "relative change over training of the mean weight among cells in no assembly "
                 "(unstimulated weights): the null of the assemblies-onto-non-members change")
-    if "spontaneous_recurrent" in paths:
-        spont = open_store(paths["spontaneous_recurrent"])
+    spont = (open_store(paths["spontaneous_recurrent"]) if "spontaneous_recurrent" in paths
+             else None)
+    if spont is not None:
         out["reactivations_shuffled_per_min"] = (
-            shuffled_reactivations_per_min(paths["spontaneous_recurrent"], analysis,
+            shuffled_reactivations_per_min(paths["spontaneous_recurrent"], spont, analysis,
                                            float(spont.rate_exc_hz.mean()), detector), "1/min",
             f"reactivations per minute of random E groups of the assemblies' sizes "
             f"({SHUFFLED_GROUPS_PER_ASSEMBLY} per assembly), same detector: the shuffled-"
@@ -122,8 +123,7 @@ def null_scalars(paths: Mapping[str, str | Path], analysis: Mapping[str, float],
         out["remap_ratio_new_start"] = (
             float(new[0]), "1", "new assemblies' within/between before remapping: the null of "
             "'a new stimulus set forms new assemblies'")
-        if "spontaneous_recurrent" in paths:
-            spont = open_store(paths["spontaneous_recurrent"])
+        if spont is not None:
             within = spont.w_within_pf.values
             spont_s = float(spont.attrs["run_end_s"] - spont.attrs["run_start_s"])
             remap_s = float(remap.attrs["run_end_s"] - remap.attrs["run_start_s"])
